@@ -1,0 +1,32 @@
+// What each command needs from RBAC, for `doctor`. Kept next to nothing else so the list
+// is easy to review when a command changes what it calls.
+export interface Need {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Cluster-scoped resources are checked without a namespace. */
+  cluster?: boolean;
+}
+
+const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
+
+export const COMMAND_NEEDS: Record<string, Need[]> = {
+  'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
+  'debug-pod list': [n('list', 'pods')],
+  'debug-pod done': [n('get', 'pods'), n('delete', 'pods')],
+  history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
+  rollback: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps'), n('list', 'pods')],
+  ship: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps')],
+  'scale-to-zero': [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('list', 'pods'), n('watch', 'pods'), n('list', 'horizontalpodautoscalers', 'autoscaling')],
+  restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
+  config: [n('get', 'configmaps'), n('patch', 'configmaps')],
+  secret: [n('get', 'secrets'), n('patch', 'secrets')],
+  storage: [n('list', 'persistentvolumeclaims'), n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true }), n('list', 'pods')],
+  'storage reclaim': [n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true })],
+};
+
+export function needLabel(need: Need): string {
+  const res = need.group ? `${need.resource}.${need.group}` : need.resource;
+  return `${need.verb} ${res}${need.subresource ? '/' + need.subresource : ''}`;
+}

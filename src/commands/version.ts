@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { addOutputOption, connectFrom, outputOf } from './common.js';
+import { renderData } from '../output/printer.js';
+import { formatError } from '../errors.js';
+
+export interface VersionInfo {
+  clientVersion: string;
+  nodeVersion: string;
+  serverVersion?: string;
+  serverError?: string;
+}
+
+export function register(program: Command, deps: Deps): void {
+  const cmd = program
+    .command('version')
+    .description('print the plugin, Node.js and API server versions')
+    .option('--client', 'only the plugin and Node.js versions; do not contact the server');
+  addOutputOption(cmd, ['table', 'json', 'yaml']);
+  cmd.action(async () => {
+    const format = outputOf(cmd, ['table', 'json', 'yaml']);
+    const info: VersionInfo = { clientVersion: `v${deps.version}`, nodeVersion: process.version };
+    let failure: unknown;
+    if (!cmd.opts().client) {
+      try {
+        const { kube } = await connectFrom(cmd, deps);
+        const v = await kube.get<{ gitVersion: string }>('/version');
+        info.serverVersion = v.gitVersion;
+      } catch (e) {
+        failure = e;
+        info.serverError = formatError(e).text;
+      }
+    }
+    if (format === 'table') {
+      deps.out.write(`Client Version: ${info.clientVersion}\nNode Version: ${info.nodeVersion}\n`);
+      if (info.serverVersion) deps.out.write(`Server Version: ${info.serverVersion}\n`);
+    } else {
+      deps.out.write(await renderData(info, format));
+    }
+    // Like kubectl version: the client part is printed, then the server error decides the exit code.
+    if (failure) throw failure;
+  });
+}

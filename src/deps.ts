@@ -1,0 +1,49 @@
+// Everything a command needs from the outside world, built once at the entry point.
+// Tests pass fakes; commands never touch process.*, Date.now() or kubeconfig loading.
+import type { Writable } from 'node:stream';
+import type { ConnectFlags, Connection } from './kube/connect.js';
+
+export type Out = Writable & { isTTY?: boolean };
+
+export interface Deps {
+  out: Out;
+  err: Out;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  stdinIsTTY: boolean;
+  /** Asks a yes/no question on the terminal; only called when stdin is a TTY. */
+  confirm: (question: string) => Promise<boolean>;
+  connect: (flags: ConnectFlags) => Promise<Connection>;
+  sleep: (ms: number) => Promise<void>;
+  /** Aborted on Ctrl-C so waits stop cleanly. */
+  signal: AbortSignal;
+  version: string;
+}
+
+export function realDeps(version: string, signal: AbortSignal): Deps {
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  return {
+    out: process.stdout,
+    err: process.stderr,
+    env: process.env,
+    now: () => new Date(),
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    confirm: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${question} [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        rl.close();
+      }
+    },
+    connect: async (flags) => {
+      const { connect } = await import('./kube/connect.js');
+      return connect(flags, process.env, (line) => process.stderr.write(line + '\n'), sleep);
+    },
+    sleep,
+    signal,
+    version,
+  };
+}

@@ -1,0 +1,25 @@
+// Spinner for long waits: ora on stderr, only on a TTY and never with -o json|yaml.
+import type { Writable } from 'node:stream';
+
+export interface Progress {
+  update(text: string): void;
+  /** Stops the spinner; `final` is written as a normal stderr line. */
+  stop(final?: string): void;
+}
+
+export async function startProgress(text: string, opts: { stream: Writable & { isTTY?: boolean }; enabled: boolean }): Promise<Progress> {
+  if (!opts.enabled || !opts.stream.isTTY) {
+    return { update() {}, stop(final) { if (final) opts.stream.write(final + '\n'); } };
+  }
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream: opts.stream as NodeJS.WriteStream, discardStdin: false }).start();
+  return {
+    update(t) {
+      spinner.text = t;
+    },
+    stop(final) {
+      spinner.stop();
+      if (final) opts.stream.write(final + '\n');
+    },
+  };
+}
