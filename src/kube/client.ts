@@ -144,6 +144,8 @@ export class Kube {
     if (err.name === 'AbortError') return new CliError('request aborted', ExitCode.ABORTED);
     if (e instanceof CliError) return e;
     const code = err.cause?.code ?? '';
+    // Only transport failures mean "unreachable"; anything else is a bug worth seeing as is.
+    if (err.message !== 'fetch failed' && !code) return new CliError(err.message);
     const why =
       {
         ECONNREFUSED: 'connection refused',

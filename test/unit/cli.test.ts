@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import nock from 'nock';
+import { runCli, TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
+
+let kubeconfig: string;
+beforeEach(() => {
+  nock.disableNetConnect();
+  kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml' });
+});
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('version', () => {
+  it('prints client, node and server versions', async () => {
+    nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
+    const r = await runCli(['version', '--kubeconfig', kubeconfig]);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toBe(`Client Version: v0.1.0-test\nNode Version: ${process.version}\nServer Version: v1.35.4\n`);
+  });
+
+  it('--client does not contact the server', async () => {
+    const r = await runCli(['version', '--client']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`Client Version: v0.1.0-test\nNode Version: ${process.version}\n`);
+  });
+
+  it('-o json is data only', async () => {
+    nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
+    const r = await runCli(['version', '-o', 'json', '--kubeconfig', kubeconfig]);
+    expect(JSON.parse(r.out)).toEqual({ clientVersion: 'v0.1.0-test', nodeVersion: process.version, serverVersion: 'v1.35.4' });
+  });
+
+  it('prints the client part and then why the server is unreachable', async () => {
+    nock(TEST_SERVER).get('/version').reply(503, { kind: 'Status', reason: 'ServiceUnavailable', message: 'apiserver is shutting down', code: 503 }).persist();
+    const r = await runCli(['version', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Client Version: v0.1.0-test');
+    expect(r.err).toBe('Error from server (ServiceUnavailable): apiserver is shutting down\n');
+  });
+});
+
+describe('errors and flags', () => {
+  it('an unknown flag is a usage error (exit 2)', async () => {
+    const r = await runCli(['version', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("error: unknown option '--bogus'");
+  });
+
+  it('an unknown -o lists the allowed formats', async () => {
+    const r = await runCli(['version', '--client', '-o', 'xml']);
+    expect(r).toMatchObject({ code: 2, out: '' });
+    expect(r.err).toBe('error: unable to match a printer suitable for the output format "xml", allowed formats are: table,json,yaml (-o/--output)\n');
+  });
+
+  it('a bad --request-timeout names the flag', async () => {
+    const r = await runCli(['version', '--kubeconfig', kubeconfig, '--request-timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h\n');
+  });
+
+  it('an unknown context lists the known ones (exit 3)', async () => {
+    const r = await runCli(['doctor', '--kubeconfig', kubeconfig, '--context', 'prod']);
+    expect(r).toMatchObject({ code: 3, out: '' });
+    expect(r.err).toBe('error: context "prod" (--context) does not exist; known contexts: test\n');
+  });
+
+  it('-v logs each request on stderr and keeps stdout for data', async () => {
+    nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
+    const r = await runCli(['version', '-v', '--kubeconfig', kubeconfig]);
+    expect(r.err).toMatch(/^GET \/version 200 \d+ms\n$/);
+    expect(r.out).not.toContain('GET');
+  });
+});
+
+describe('doctor', () => {
+  it('reports allowed commands and the exact missing permissions', async () => {
+    nock(TEST_SERVER)
+      .get('/version')
+      .reply(200, { gitVersion: 'v1.35.4' }, { Date: new Date().toUTCString() })
+      .post('/apis/authentication.k8s.io/v1/selfsubjectreviews')
+      .query(true)
+      .reply(201, { status: { userInfo: { username: 'alice', groups: ['ml', 'system:authenticated'] } } })
+      .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', () => true)
+      .query(true)
+      .times(100)
+      // nock 15 hands reply functions the fetch Request.
+      .reply(201, async (request: Request) => {
+        const a = ((await request.json()) as { spec: { resourceAttributes: { verb: string; resource: string; namespace?: string } } }).spec.resourceAttributes;
+        // alice may do everything but patch deployments and touch secrets.
+        const denied = (a.verb === 'patch' && a.resource === 'deployments') || a.resource === 'secrets';
+        expect(a.namespace === 'ml' || a.resource === 'persistentvolumes' || a.resource === 'storageclasses').toBe(true);
+        return { status: { allowed: !denied } };
+      });
+    const r = await runCli(['doctor', '--kubeconfig', kubeconfig]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Context:     test\n');
+    expect(r.out).toContain('Namespace:   ml (from the context)\n');
+    expect(r.out).toContain('Reachable:   yes, v1.35.4\n');
+    expect(r.out).toContain('User:        alice (groups: ml, system:authenticated)\n');
+    expect(r.out).toMatch(/\nrollback +no +patch deployments.apps\n/);
+    expect(r.out).toMatch(/\nship +no +patch deployments.apps\n/);
+    expect(r.out).toMatch(/\nsecret +no +get secrets, patch secrets\n/);
+    expect(r.out).toMatch(/\nhistory +yes\n/);
+  });
+
+  it('exits 3 and says why when the server is unreachable', async () => {
+    const { closedPort } = await import('../helpers.js');
+    const port = await closedPort();
+    nock.enableNetConnect('127.0.0.1');
+    const cfg = writeKubeconfig(tempDir(), { server: `https://127.0.0.1:${port}` });
+    const r = await runCli(['doctor', '--kubeconfig', cfg]);
+    expect(r.code).toBe(3);
+    expect(r.out).toContain(`Reachable:   no: cannot reach the API server at https://127.0.0.1:${port}: connection refused\n`);
+    expect(r.err).toBe(`error: the cluster is not usable: cannot reach the API server at https://127.0.0.1:${port}: connection refused\n`);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { humanDuration, parseDuration } from '../../src/util/duration.js';
+import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
+import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
+import { parseTarget, R } from '../../src/kube/resources.js';
+
+describe('humanDuration (kubectl AGE)', () => {
+  it.each([
+    [5_000, '5s'],
+    [119_000, '119s'],
+    [125_000, '2m5s'],
+    [7 * 60_000, '7m'],
+    [45 * 60_000, '45m'],
+    [3 * 3_600_000, '3h'],
+    [3 * 3_600_000 + 5 * 60_000, '3h5m'],
+    [20 * 3_600_000, '20h'],
+    [2 * 86_400_000, '2d'],
+    [2 * 86_400_000 + 3 * 3_600_000, '2d3h'],
+    [30 * 86_400_000, '30d'],
+    [-5000, '<invalid>'],
+  ])('%i ms -> %s', (ms, want) => expect(humanDuration(ms)).toBe(want));
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    ['10', 10_000],
+    ['0', 0],
+  ])('%s', (text, ms) => expect(parseDuration(text, '--timeout')).toBe(ms));
+  it('names the flag on bad input', () => {
+    expect(() => parseDuration('5 minutes', '--timeout')).toThrow('invalid value "5 minutes" for --timeout: want a duration such as 30s, 5m or 1h');
+  });
+});
+
+describe('labels', () => {
+  it('parses KEY=VALUE and validates both sides', () => {
+    expect(parseLabelAssignment('app=web-debug', '--label')).toEqual(['app', 'web-debug']);
+    expect(parseLabelAssignment('example.com/tier=', '--label')).toEqual(['example.com/tier', '']);
+    expect(() => parseLabelAssignment('app', '--label')).toThrow('invalid value "app" for --label: want KEY=VALUE');
+    expect(() => parseLabelAssignment('bad key=x', '--label')).toThrow('invalid label key "bad key" in --label');
+    expect(() => parseLabelAssignment('app=-x-', '--label')).toThrow('invalid label value "-x-" in --label');
+  });
+
+  it('matches selectors with expressions like the API server', () => {
+    const sel = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+    expect(selectorMatches(sel, { app: 'web', tier: 'a' })).toBe(true);
+    expect(selectorMatches(sel, { app: 'web', tier: 'c' })).toBe(false);
+    expect(selectorMatches(sel, { app: 'web', tier: 'a', canary: '1' })).toBe(false);
+    expect(selectorMatches({ matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['1'] }] }, {})).toBe(true);
+    expect(selectorToString(sel)).toBe('app=web,tier in (a,b),!canary');
+  });
+});
+
+describe('printers', () => {
+  it('renders tables like kubectl: no borders, upper-case headers, 3 spaces, no trailing blanks', () => {
+    const text = renderTable(
+      [
+        { header: 'name', value: (r: { n: string; a: string; w: string }) => r.n },
+        { header: 'age', value: (r) => r.a },
+        { header: 'node', value: (r) => r.w, wide: true },
+      ],
+      [
+        { n: 'web-1', a: '5m', w: 'n1' },
+        { n: 'w', a: '10s', w: 'n2' },
+      ],
+    );
+    expect(text).toBe('NAME    AGE\nweb-1   5m\nw       10s\n');
+  });
+
+  it('rejects an unknown -o and lists the allowed formats', () => {
+    expect(() => parseOutput('xml', ['table', 'json'])).toThrow('unable to match a printer suitable for the output format "xml", allowed formats are: table,json (-o/--output)');
+  });
+
+  it('wraps several objects in a List and indents JSON like kubectl', async () => {
+    expect(await renderData(toKubectlShape([{ a: 1 }, { a: 2 }], false), 'json')).toBe(
+      '{\n    "apiVersion": "v1",\n    "items": [\n        {\n            "a": 1\n        },\n        {\n            "a": 2\n        }\n    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n',
+    );
+    expect(await renderData({ kind: 'Pod', metadata: { name: 'p' } }, 'yaml')).toBe('kind: Pod\nmetadata:\n  name: p\n');
+  });
+});
+
+describe('parseTarget', () => {
+  const allowed = [R.deployments, R.replicasets, R.statefulsets];
+  it.each([
+    ['deploy/web', 'Deployment'],
+    ['deployment/web', 'Deployment'],
+    ['deployments.apps/web', 'Deployment'],
+    ['rs/web', 'ReplicaSet'],
+    ['statefulset/db', 'StatefulSet'],
+  ])('%s', (text, kind) => expect(parseTarget(text, allowed).res.kind).toBe(kind));
+  it('names the bad part', () => {
+    expect(() => parseTarget('web', allowed)).toThrow('invalid TARGET "web": want KIND/NAME');
+    expect(() => parseTarget('cronjob/x', allowed)).toThrow('unsupported kind "cronjob" in TARGET "cronjob/x"');
+  });
+});
