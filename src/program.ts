@@ -5,8 +5,9 @@ import type { Deps } from './deps.js';
 import { addGlobalOptions } from './commands/common.js';
 import * as version from './commands/version.js';
 import * as doctor from './commands/doctor.js';
+import * as debugPod from './commands/debug-pod.js';
 
-export const COMMANDS = [version, doctor];
+export const COMMANDS = [version, doctor, debugPod];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');
@@ -16,17 +17,20 @@ export function createProgram(deps: Deps): Command {
     .usage('COMMAND [flags]')
     .version(deps.version, '--version', 'print the plugin version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false })
     .configureOutput({
       writeOut: (s) => deps.out.write(s),
       writeErr: (s) => deps.err.write(s),
     })
     .exitOverride();
+  // Every command parses the global flags itself (kubectl's persistent flags), so a
+  // subcommand's flags never get swallowed by its parent: `debug-pod list -o name`.
+  program.enablePositionalOptions();
   addGlobalOptions(program);
   for (const c of COMMANDS) c.register(program, deps);
-  // Subcommands inherit output and exit handling.
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
+      addGlobalOptions(sub);
       sub.configureOutput({ writeOut: (s) => deps.out.write(s), writeErr: (s) => deps.err.write(s) });
       sub.exitOverride();
       sub.showHelpAfterError('(run with --help for usage)');

@@ -20,7 +20,7 @@ export function addGlobalOptions(program: Command): void {
     .option('--kubeconfig <file>', 'path to the kubeconfig file to use')
     .option('--context <name>', 'the kubeconfig context to use')
     .option('-n, --namespace <namespace>', 'the namespace to work in')
-    .option('--request-timeout <duration>', 'time to wait for one API request before giving up (0 = no limit)', '0')
+    .option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)')
     .option('-v, --verbose', 'log every API request (method, path, status, milliseconds) to stderr');
 }
 

@@ -1,0 +1,76 @@
+// Facts about pods that several commands read the same way kubectl shows them.
+import type { Pod, Node } from '../kube/types.js';
+
+export const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'pods']);
+
+export function isReady(pod: Pod): boolean {
+  return !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function isTerminated(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** The STATUS column of `kubectl get pods`, simplified: a container's waiting/terminated reason wins. */
+export function podStatus(pod: Pod): string {
+  if (pod.metadata?.deletionTimestamp) return 'Terminating';
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    if (cs.state?.waiting?.reason) return cs.state.waiting.reason;
+    if (cs.state?.terminated?.reason) return cs.state.terminated.reason;
+  }
+  return pod.status?.reason ?? pod.status?.phase ?? 'Unknown';
+}
+
+export function restarts(pod: Pod): number {
+  return (pod.status?.containerStatuses ?? []).reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
+}
+
+export function controllerOf(obj: { metadata?: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] } }) {
+  return obj.metadata?.ownerReferences?.find((o) => o.controller);
+}
+
+/** Quantity → number (cores for cpu, bytes for memory, count otherwise). */
+export function parseQuantity(q: string | number | undefined): number {
+  if (q === undefined) return 0;
+  if (typeof q === 'number') return q;
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q.trim());
+  if (!m) return 0;
+  const n = Number(m[1]);
+  const mult: Record<string, number> = {
+    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15,
+    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5,
+  };
+  return n * (mult[m[2]!] ?? 1);
+}
+
+/** Requests of a pod, summed over containers (limits stand in where only limits are set, as the API defaults). */
+export function podRequests(pod: Pod): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const c of pod.spec?.containers ?? []) {
+    const req = { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) } as Record<string, string | number>;
+    for (const [k, v] of Object.entries(req)) total[k] = (total[k] ?? 0) + parseQuantity(v);
+  }
+  return total;
+}
+
+/** Extended resources (GPUs and the like) a pod requests: anything beyond cpu, memory, storage and hugepages. */
+export function extendedResources(pod: Pod): Record<string, number> {
+  return Object.fromEntries(Object.entries(podRequests(pod)).filter(([k, v]) => v > 0 && !STANDARD_RESOURCES.has(k) && !k.startsWith('hugepages-')));
+}
+
+/** Free amount of a resource per node: allocatable minus what running pods request. */
+export function freeOnNodes(resource: string, nodes: Node[], pods: Pod[]): { node: string; free: number; allocatable: number }[] {
+  return nodes
+    .map((n) => {
+      const allocatable = parseQuantity((n.status?.allocatable as Record<string, string> | undefined)?.[resource]);
+      const used = pods.filter((p) => p.spec?.nodeName === n.metadata?.name && !isTerminated(p)).reduce((s, p) => s + (podRequests(p)[resource] ?? 0), 0);
+      return { node: n.metadata?.name ?? '', free: allocatable - used, allocatable };
+    })
+    .filter((x) => x.allocatable > 0);
+}
+
+export function formatResources(r: Record<string, number>): string {
+  return Object.entries(r)
+    .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+    .join(', ');
+}

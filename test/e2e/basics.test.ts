@@ -1,0 +1,67 @@
+import { describe, expect, inject, it } from 'vitest';
+import fs from 'node:fs';
+import { adminKube, freshNamespace, mlops, run, writeTemp } from './helpers.js';
+import { closedPort } from '../helpers.js';
+
+describe('version and doctor against the real API server', () => {
+  it('kubectl finds the plugin: `kubectl mlops version`', async () => {
+    const r = await run('kubectl', ['mlops', 'version'], { env: { KUBECONFIG: inject('cluster').kubeconfig } });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Client Version: v\d+\.\d+\.\d+\nNode Version: v22\.\d+\.\d+\nServer Version: v1\.35\.\d+\n$/);
+  });
+
+  it('doctor: the admin may run every command', async () => {
+    const r = await mlops(['doctor']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Context:     mlops-local\n');
+    expect(r.out).toMatch(/Reachable:   yes, v1\.35\.\d+\n/);
+    expect(r.out).toContain('User:        admin (groups: system:masters, system:authenticated)');
+    const rows = r.out.split('\n').filter((l) => /^(debug-pod|history|rollback|ship|scale-to-zero|restore|config|secret|storage)/.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    for (const row of rows) expect(row).toMatch(/ yes$/);
+  });
+
+  it('doctor: a restricted user sees exactly what is missing', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'doctor');
+    // The restricted user may read pods and manage configmaps here, nothing else.
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'limited' },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+      ],
+    });
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'limited' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
+      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+    const r = await mlops(['doctor', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);
+    expect(r.out).toMatch(/\nconfig +yes\n/);
+    expect(r.out).toMatch(/\ndebug-pod list +yes\n/);
+    expect(r.out).toMatch(/\ndebug-pod +no +patch pods, get replicasets\.apps, list services\n/);
+    expect(r.out).toMatch(/\ndebug-pod done +no +delete pods\n/);
+    expect(r.out).toMatch(/\nsecret +no +get secrets, patch secrets\n/);
+    expect(r.out).toMatch(/\nstorage +no +list persistentvolumeclaims, list persistentvolumes, list storageclasses\.storage\.k8s\.io\n/);
+  });
+
+  it('a stopped API server gives the unreachable error and exit 3', async () => {
+    const port = await closedPort();
+    const cfg = fs.readFileSync(inject('cluster').kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`);
+    const file = writeTemp('stopped.yaml', cfg);
+    const v = await mlops(['version'], { kubeconfig: file });
+    expect(v.code).toBe(3);
+    expect(v.err).toBe(`error: cannot reach the API server at https://127.0.0.1:${port}: connection refused\n`);
+    const d = await mlops(['doctor'], { kubeconfig: file });
+    expect(d.code).toBe(3);
+    expect(d.out).toContain(`Reachable:   no: cannot reach the API server at https://127.0.0.1:${port}: connection refused`);
+  });
+});

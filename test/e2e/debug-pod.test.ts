@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady } from './helpers.js';
+import { R, pathOf } from '../../src/kube/resources.js';
+import type { Pod, ReplicaSet } from '../../src/kube/types.js';
+
+describe('debug-pod on the tutorial\'s my-app Deployment', () => {
+  it('detaches one pod, keeps 3 Ready, lists it, is idempotent, and done removes it', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'debug');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('my-app', { labels: { app: 'my-app', tier: 'web' } }));
+    // A Service selecting on another label than the ReplicaSet's first key.
+    await kube.create(pathOf(R.services, { namespace: ns }), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
+    });
+    const before = await waitReady(kube, ns, 'app=my-app', 3);
+    const victim = before[0]!.metadata!.name!;
+
+    // dry-run changes nothing
+    const rvBefore = before[0]!.metadata!.resourceVersion;
+    const dry = await mlops(['debug-pod', victim, '-n', ns, '--dry-run=server']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain(`pod/${victim} would be detached from replicaset/`);
+    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(rvBefore);
+
+    const r = await mlops(['debug-pod', victim, '-n', ns, '--ttl', '1h']);
+    expect(r.err).toContain('still receives traffic from service/web (selector tier=web)');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^pod/${victim} detached from replicaset/my-app-[a-z0-9]+\\n$`));
+    expect(r.err).toContain('ownerReference released: yes');
+    expect(r.err).toContain(`kubectl exec -it ${victim} -n ${ns} -- sh`);
+
+    const detached = await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }));
+    expect(detached.metadata!.ownerReferences ?? []).toEqual([]);
+    expect(detached.metadata!.labels).toMatchObject({ app: 'my-app-debug', tier: 'web', 'mlops.kubectl.io/debug': 'true' });
+    expect(JSON.parse(detached.metadata!.annotations!['mlops.kubectl.io/original-labels']!)).toMatchObject({ app: 'my-app', tier: 'web' });
+    expect(detached.metadata!.annotations!['mlops.kubectl.io/detached-from']).toMatch(/^ReplicaSet\/my-app-/);
+    expect(detached.metadata!.annotations!['mlops.kubectl.io/detached-from-owner']).toBe('Deployment/my-app');
+
+    const ready = await readyPods(kube, ns, 'app=my-app');
+    expect(ready).toHaveLength(3);
+    expect(ready.map((p) => p.metadata!.name)).not.toContain(victim);
+    const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items[0]!;
+    expect(rs.status?.readyReplicas).toBe(3);
+
+    const list = await mlops(['debug-pod', 'list', '-n', ns]);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`^NAME +DETACHED-FROM +AGE +NODE +STATUS +RESTARTS +GPUS +TTL\\n${victim} +deployment/my-app +\\d+s +mlops-node-\\d +Running +0 +0 +(59m|1h)\\S* left\\n$`));
+
+    const again = await mlops(['debug-pod', victim, '-n', ns]);
+    expect(again.code).toBe(0);
+    expect(again.err).toContain('is already detached');
+    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(detached.metadata!.resourceVersion);
+
+    const refuse = await mlops(['debug-pod', 'done', ready[0]!.metadata!.name!, '-n', ns, '--yes']);
+    expect(refuse.code).toBe(1);
+    expect(refuse.err).toBe(`error: pod/${ready[0]!.metadata!.name} is not a detached debug pod (no mlops.kubectl.io/debug=true label); refusing to delete it\n`);
+
+    const done = await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes']);
+    expect(done.code).toBe(0);
+    expect(done.out).toBe(`pod "${victim}" deleted\n`);
+    const gone = await kube.getOptional<Pod>(pathOf(R.pods, { namespace: ns, name: victim }));
+    expect(gone === undefined || Boolean(gone.metadata?.deletionTimestamp)).toBe(true);
+  });
+
+  it('--isolate also takes the pod out of the Service; -o json prints the detached pod', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'isolate');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('api', { replicas: 2, labels: { app: 'api', tier: 'web' } }));
+    await kube.create(pathOf(R.services, { namespace: ns }), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
+    });
+    const pods = await waitReady(kube, ns, 'app=api', 2);
+    const r = await mlops(['debug-pod', pods[0]!.metadata!.name!, '-n', ns, '--isolate', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('taken out of service/web');
+    const pod = JSON.parse(r.out) as Pod;
+    expect(pod.kind).toBe('Pod');
+    expect(pod.metadata!.labels).toMatchObject({ app: 'api-debug', tier: 'web-debug' });
+    expect(pod.metadata!.annotations!['mlops.kubectl.io/isolated-from-services']).toBe('web');
+  });
+
+  it('refuses a bare pod and a StatefulSet pod, changing nothing', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'refuse');
+    await kube.create(pathOf(R.pods, { namespace: ns }), {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', labels: { app: 'bare' } }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+    });
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
+      spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres:16' }] } } },
+    });
+    await waitReady(kube, ns, 'app=db', 1);
+    const bare = await mlops(['debug-pod', 'bare', '-n', ns]);
+    expect(bare.code).toBe(1);
+    expect(bare.err).toBe('error: pod/bare has no controller, so no replacement would be created: debug it in place, or use `kubectl debug pod/bare --copy-to=bare-debug`\n');
+    const sts = await mlops(['debug-pod', 'db-0', '-n', ns]);
+    expect(sts.code).toBe(1);
+    expect(sts.err).toBe('error: pod/db-0 belongs to StatefulSet db, whose replacement would need the same name and volumes: use `kubectl debug pod/db-0 --copy-to=db-0-debug` instead\n');
+    const db0 = await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'db-0' }));
+    expect(db0.metadata!.labels!['mlops.kubectl.io/debug']).toBeUndefined();
+    const missing = await mlops(['debug-pod', 'nope', '-n', ns]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe('Error from server (NotFound): pods "nope" not found\n');
+  });
+
+  it('warns about GPUs the detached pod keeps and where the replacement fits', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'gpu');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('trainer', { replicas: 1, gpus: 1 }));
+    const pods = await waitReady(kube, ns, 'app=trainer', 1);
+    const r = await mlops(['debug-pod', pods[0]!.metadata!.name!, '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/holds nvidia\.com\/gpu: 1 and keeps it while detached; the replacement needs the same again: free on mlops-node-1 \(\d\/4\)/);
+    const list = await mlops(['debug-pod', 'list', '-A']);
+    expect(list.out).toMatch(new RegExp(`\\n${ns} +${pods[0]!.metadata!.name} +deployment/trainer .* 1 +<none>\\n`));
+  });
+});

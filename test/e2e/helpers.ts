@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import fs from 'node:fs';
+import { inject } from 'vitest';
+import { resolveConfig } from '../../src/kube/config.js';
+import { Kube } from '../../src/kube/client.js';
+import { R, pathOf } from '../../src/kube/resources.js';
+import type { Pod } from '../../src/kube/types.js';
+import { isReady } from '../../src/workloads/pods.js';
+
+export const repo = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(repo, 'bin', 'kubectl-mlops');
+
+/** PATH with our Node 22 and bin/ first, so `kubectl mlops` finds the plugin. */
+export function testPath(): string {
+  return [path.join(repo, 'node_modules', '.bin'), path.join(repo, 'bin'), process.env.PATH].join(path.delimiter);
+}
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Every output of every run, so tests can assert that secrets never appear anywhere. */
+export const allOutputs: string[] = [];
+
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...process.env, PATH: testPath(), NO_COLOR: '1', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      allOutputs.push(out, err);
+      resolve({ code: code ?? -1, out, err });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Runs the built plugin with the admin kubeconfig. */
+export function mlops(args: string[], opts: { kubeconfig?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  const kubeconfig = opts.kubeconfig ?? inject('cluster').kubeconfig;
+  return run(BIN, args, { env: { KUBECONFIG: kubeconfig, ...opts.env } });
+}
+
+/** Direct API access for setting up and checking state (never through the code under test's CLI). */
+export function adminKube(): Kube {
+  const c = resolveConfig({ kubeconfig: inject('cluster').kubeconfig }, {});
+  return new Kube({ kc: c.kc, server: c.server });
+}
+
+let nsCounter = 0;
+export async function freshNamespace(kube: Kube, prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++nsCounter}`.slice(0, 63);
+  await kube.create(pathOf(R.namespaces), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  // The ServiceAccount admission needs the namespace's default ServiceAccount before pods.
+  await until(async () => Boolean(await kube.getOptional(pathOf({ ...R.pods, plural: 'serviceaccounts' }, { namespace: name, name: 'default' }))), 30_000, `default ServiceAccount in ${name}`);
+  return name;
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function deployment(name: string, opts: { replicas?: number; image?: string; labels?: Record<string, string>; gpus?: number } = {}) {
+  const labels = opts.labels ?? { app: name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas: opts.replicas ?? 3,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: opts.image ?? 'registry.local/my-app:1.0',
+              resources: opts.gpus ? { limits: { 'nvidia.com/gpu': String(opts.gpus) } } : { requests: { cpu: '100m', memory: '64Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function readyPods(kube: Kube, namespace: string, selector: string): Promise<Pod[]> {
+  const l = await kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selector });
+  return l.items.filter(isReady);
+}
+
+export async function waitReady(kube: Kube, namespace: string, selector: string, n: number): Promise<Pod[]> {
+  return until(async () => {
+    const pods = await readyPods(kube, namespace, selector);
+    return pods.length === n ? pods : undefined;
+  }, 60_000, `${n} ready pods ${selector} in ${namespace}`);
+}
+
+export function writeTemp(name: string, content: string | Buffer): string {
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'mlops-e2e-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
