@@ -6,8 +6,11 @@ import { addGlobalOptions } from './commands/common.js';
 import * as version from './commands/version.js';
 import * as doctor from './commands/doctor.js';
 import * as debugPod from './commands/debug-pod.js';
+import * as history from './commands/history.js';
+import * as ship from './commands/ship.js';
+import * as rollback from './commands/rollback.js';
 
-export const COMMANDS = [version, doctor, debugPod];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');

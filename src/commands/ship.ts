@@ -1,0 +1,114 @@
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import type { Deployment, PodTemplateSpec } from '../kube/types.js';
+import { addMutationOptions, addOutputOption, connectFrom, dryRunOf, outputOf } from './common.js';
+import { renderData, withKind } from '../output/printer.js';
+import { startProgress } from '../output/progress.js';
+import { parseDuration } from '../util/duration.js';
+import { R, pathOf } from '../kube/resources.js';
+import { ApiError, UsageError } from '../errors.js';
+import { CHANGE_CAUSE, diffTemplates, isValidImage, renderDiff, waitForRollout } from '../workloads/rollout.js';
+import { deploymentName } from './history.js';
+
+/** Parses `CONTAINER=IMAGE` arguments, rejecting bad image references before anything is sent. */
+export function parseImages(args: string[]): Map<string, string> {
+  if (args.length === 0) throw new UsageError('at least one CONTAINER=IMAGE is required');
+  const m = new Map<string, string>();
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    if (eq <= 0 || eq === a.length - 1) throw new UsageError(`invalid argument "${a}": want CONTAINER=IMAGE`);
+    const [c, img] = [a.slice(0, eq), a.slice(eq + 1)];
+    if (!isValidImage(img)) throw new UsageError(`invalid image reference "${img}" for container ${c}`);
+    if (m.has(c)) throw new UsageError(`container ${c} is given twice`);
+    m.set(c, img);
+  }
+  return m;
+}
+
+/** Unknown container names are refused with the list of containers the template has. */
+export function checkContainers(images: Map<string, string>, template: PodTemplateSpec | undefined, what: string): void {
+  const names = [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])].map((c) => c.name);
+  for (const c of images.keys()) {
+    if (!names.includes(c)) throw new UsageError(`container "${c}" not found in ${what}; containers: ${names.join(', ')}`);
+  }
+}
+
+export function withImages(template: PodTemplateSpec | undefined, images: Map<string, string>): PodTemplateSpec {
+  const t = structuredClone(template ?? {}) as PodTemplateSpec;
+  for (const c of [...(t.spec?.containers ?? []), ...(t.spec?.initContainers ?? [])]) if (images.has(c.name)) c.image = images.get(c.name);
+  return t;
+}
+
+/** A strategic merge patch that sets images by container name. */
+export function imagePatch(template: PodTemplateSpec | undefined, images: Map<string, string>): object {
+  const spec: Record<string, unknown> = {};
+  const containers = (template?.spec?.containers ?? []).filter((c) => images.has(c.name)).map((c) => ({ name: c.name, image: images.get(c.name) }));
+  const init = (template?.spec?.initContainers ?? []).filter((c) => images.has(c.name)).map((c) => ({ name: c.name, image: images.get(c.name) }));
+  if (containers.length) spec.containers = containers;
+  if (init.length) spec.initContainers = init;
+  return { template: { spec } };
+}
+
+export function register(program: Command, deps: Deps): void {
+  const cmd = program
+    .command('ship')
+    .description('set container images of a Deployment and record the change-cause in one step, then wait for the rollout')
+    .argument('<deployment>', 'NAME or deploy/NAME')
+    .argument('<container=image...>', 'new images by container name')
+    .option('--cause <text>', 'change-cause to record (default: a description of the image change)')
+    .option('--timeout <duration>', 'how long to wait for the rollout', '5m')
+    .option('--no-wait', 'do not wait for the rollout');
+  addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
+  addMutationOptions(cmd);
+  cmd.action(async (target: string, assignments: string[]) => {
+    const o = cmd.opts() as { cause?: string; timeout: string; wait: boolean };
+    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const dryRun = dryRunOf(cmd);
+    const timeoutMs = parseDuration(o.timeout, '--timeout');
+    const name = deploymentName(target);
+    const images = parseImages(assignments);
+    const { kube, namespace } = await connectFrom(cmd, deps);
+    const path = pathOf(R.deployments, { namespace, name });
+    const cause = o.cause ?? `image ${[...images].map(([c, i]) => `${c}=${i}`).join(', ')}`;
+
+    let result: Deployment | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const d = await kube.get<Deployment>(path);
+      checkContainers(images, d.spec?.template, `deployment/${name}`);
+      const next = withImages(d.spec?.template, images);
+      const diff = diffTemplates(d.spec?.template, next);
+      if (diff.length === 0) {
+        deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}; nothing changed\n`);
+        if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
+        else if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(d, 'Deployment', 'apps/v1'), format));
+        return;
+      }
+      if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
+      if (dryRun === 'client') return;
+      const body = { metadata: { resourceVersion: d.metadata?.resourceVersion, annotations: { [CHANGE_CAUSE]: cause } }, spec: imagePatch(d.spec?.template, images) };
+      try {
+        result = await kube.patch<Deployment>(path, body, 'strategic', { dryRun });
+        break;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409 && attempt < 3) continue;
+        throw e;
+      }
+    }
+    if (dryRun === 'server') {
+      if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(result, 'Deployment', 'apps/v1'), format));
+      return;
+    }
+    if (o.wait) {
+      const progress = await startProgress(`waiting for deployment/${name} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' });
+      try {
+        await waitForRollout(kube, namespace, name, { timeoutMs, progress: (t) => progress.update(t), signal: deps.signal });
+      } finally {
+        progress.stop();
+      }
+    }
+    if (format === 'json' || format === 'yaml') {
+      deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), format));
+    } else if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
+    else deps.out.write(`deployment.apps/${name} ${o.wait ? 'rolled out' : 'updated'}\n`);
+  });
+}
