@@ -300,6 +300,8 @@ export class Kube {
       if (!body) return;
       const decoder = new TextDecoder();
       let buf = '';
+      const streamStart = this.now();
+      let events = 0;
       try {
         for await (const chunk of body) {
           buf += decoder.decode(chunk as Uint8Array, { stream: true });
@@ -314,6 +316,7 @@ export class Kube {
               throw new ApiError(st.code ?? 500, st.reason ?? 'Unknown', st.message ?? 'watch error');
             }
             rv = ev.object?.metadata?.resourceVersion ?? rv;
+            events++;
             if (ev.type === 'BOOKMARK') continue;
             if (await onEvent(ev)) {
               await body.cancel().catch(() => undefined);
@@ -327,6 +330,8 @@ export class Kube {
         // A dropped stream is resumed from the last version seen.
         this.log?.(`watch ${path} interrupted: ${(e as Error).message}; resuming`);
       }
+      // A server (or proxy) that keeps closing watches at once must not turn this into a busy loop.
+      if (events === 0 && this.now() - streamStart < 1000) await this.sleep(1000);
     }
   }
 
