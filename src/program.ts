@@ -9,8 +9,9 @@ import * as debugPod from './commands/debug-pod.js';
 import * as history from './commands/history.js';
 import * as ship from './commands/ship.js';
 import * as rollback from './commands/rollback.js';
+import * as scale from './commands/scale.js';
 
-export const COMMANDS = [version, doctor, debugPod, history, rollback, ship];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');
