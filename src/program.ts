@@ -10,8 +10,9 @@ import * as history from './commands/history.js';
 import * as ship from './commands/ship.js';
 import * as rollback from './commands/rollback.js';
 import * as scale from './commands/scale.js';
+import * as config from './commands/config.js';
 
-export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');

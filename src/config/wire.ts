@@ -1,0 +1,120 @@
+// Wires a ConfigMap or Secret into a workload's pod template (envFrom or a volume), and stamps a
+// checksum so the workload rolls out when the data changes (kubernetes#22368).
+import { createHash } from 'node:crypto';
+import type { Kube, DryRun } from '../kube/client.js';
+import type { Container, PodTemplateSpec } from '../kube/types.js';
+import { R, pathOf, parseTarget, type Resource } from '../kube/resources.js';
+import { UsageError } from '../errors.js';
+import { CHANGE_CAUSE } from '../workloads/rollout.js';
+import { displayName } from '../workloads/scale.js';
+
+export type SourceKind = 'configmap' | 'secret';
+
+export interface WireOptions {
+  target: string;
+  container?: string;
+  as: 'env' | 'volume';
+  mountPath?: string;
+  prefix?: string;
+  noRestart?: boolean;
+}
+
+export function checksum(values: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const k of Object.keys(values).sort()) h.update(k).update('\0').update(values[k]!).update('\0');
+  return h.digest('hex');
+}
+
+export function checksumKey(kind: SourceKind, name: string): string {
+  const base = `checksum-${kind === 'configmap' ? 'cm' : 'secret'}-${name}`;
+  const short = base.length <= 63 ? base : `${base.slice(0, 54)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return `mlops.kubectl.io/${short.replace(/[^-A-Za-z0-9_.]/g, '-').replace(/[-_.]+$/, '')}`;
+}
+
+export function parseWireTarget(text: string): { res: Resource; name: string } {
+  return parseTarget(text, [R.deployments, R.statefulsets, R.daemonsets], '--wire');
+}
+
+interface Workload {
+  metadata?: { resourceVersion?: string; name?: string };
+  spec?: { template?: PodTemplateSpec };
+}
+
+export interface WirePlan {
+  patch?: object;
+  changes: string[];
+}
+
+/** Pure: what to add to the template; no patch when everything is already in place. */
+export function planWire(w: Workload, kind: SourceKind, name: string, sum: string, o: WireOptions): WirePlan {
+  const t = w.spec?.template;
+  const containers = t?.spec?.containers ?? [];
+  let chosen: Container[];
+  if (o.container) {
+    const c = containers.find((x) => x.name === o.container);
+    if (!c) throw new UsageError(`container "${o.container}" (--container) not found in ${o.target}; containers: ${containers.map((x) => x.name).join(', ')}`);
+    chosen = [c];
+  } else if (containers.length === 1) {
+    chosen = containers;
+  } else {
+    throw new UsageError(`${o.target} has ${containers.length} containers (${containers.map((x) => x.name).join(', ')}): pick one with --container`);
+  }
+  const changes: string[] = [];
+  const patchContainers: Record<string, unknown>[] = [];
+  const volumes: Record<string, unknown>[] = [];
+  const volName = `${kind === 'configmap' ? 'cm' : 'secret'}-${name}`.slice(0, 63).replace(/[-.]+$/, '');
+  if (o.as === 'env') {
+    for (const c of chosen) {
+      const refKey = kind === 'configmap' ? 'configMapRef' : 'secretRef';
+      const has = (c.envFrom ?? []).some((e) => (e as Record<string, { name?: string } | undefined>)[refKey]?.name === name);
+      if (!has) {
+        const entry: Record<string, unknown> = { [refKey]: { name } };
+        if (o.prefix) entry.prefix = o.prefix;
+        // envFrom has no merge key: send the whole list.
+        patchContainers.push({ name: c.name, envFrom: [...(c.envFrom ?? []), entry] });
+        changes.push(`envFrom ${kind}/${name} in container ${c.name}`);
+      }
+    }
+  } else {
+    const mountPath = o.mountPath ?? `/etc/${kind === 'configmap' ? 'config' : 'secrets'}/${name}`;
+    const hasVol = (t?.spec?.volumes ?? []).some((v) => (kind === 'configmap' ? v.configMap?.name === name : v.secret?.secretName === name));
+    const existing = (t?.spec?.volumes ?? []).find((v) => (kind === 'configmap' ? v.configMap?.name === name : v.secret?.secretName === name));
+    const vName = existing?.name ?? volName;
+    if (!hasVol) {
+      volumes.push(kind === 'configmap' ? { name: vName, configMap: { name } } : { name: vName, secret: { secretName: name } });
+      changes.push(`volume ${vName} from ${kind}/${name}`);
+    }
+    for (const c of chosen) {
+      if (!(c.volumeMounts ?? []).some((m) => m.name === vName)) {
+        patchContainers.push({ name: c.name, volumeMounts: [{ name: vName, mountPath, readOnly: true }] });
+        changes.push(`mount ${vName} at ${mountPath} in container ${c.name}`);
+      }
+    }
+  }
+  const key = checksumKey(kind, name);
+  const annotations: Record<string, string> = {};
+  if (!o.noRestart && t?.metadata?.annotations?.[key] !== sum) {
+    annotations[key] = sum;
+    changes.push(`checksum ${sum.slice(0, 12)} (pods restart when the data changes)`);
+  }
+  if (changes.length === 0) return { changes };
+  const spec: Record<string, unknown> = {};
+  if (patchContainers.length) spec.containers = patchContainers;
+  if (volumes.length) spec.volumes = volumes;
+  const template: Record<string, unknown> = { spec };
+  if (Object.keys(annotations).length) template.metadata = { annotations };
+  const cause = `kubectl mlops: ${kind}/${name} ${changes.some((c) => c.startsWith('checksum')) ? `data sha256:${sum.slice(0, 12)}` : 'wired'}`;
+  return {
+    changes,
+    patch: { metadata: { resourceVersion: w.metadata?.resourceVersion, annotations: { [CHANGE_CAUSE]: cause } }, spec: { template } },
+  };
+}
+
+export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, values: Record<string, string>, o: WireOptions, dryRun: DryRun) {
+  const { res, name: wname } = parseWireTarget(o.target);
+  const path = pathOf(res, { namespace, name: wname });
+  const w = await kube.get<Workload>(path);
+  const plan = planWire(w, kind, name, checksum(values), o);
+  if (plan.patch && dryRun !== 'client') await kube.patch(path, plan.patch, 'strategic', { dryRun });
+  return { res, name: wname, display: displayName(res, wname), ...plan };
+}

@@ -1,0 +1,183 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adminKube, allOutputs, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { R, pathOf } from '../../src/kube/resources.js';
+import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
+
+const SECRET_VALUES = ['pa55-w0rd-never-printed', 'api-token-9f8e7d6c'];
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cfg-'));
+}
+
+function cert(dir: string, name: string, days: number): { crt: string; key: string } {
+  const crt = path.join(dir, `${name}.crt`);
+  const key = path.join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', String(days), '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  return { crt, key };
+}
+
+describe('config', () => {
+  it('builds a ConfigMap from an .env file and a folder, is idempotent, and rolls a wired Deployment on change', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'config');
+    const dir = tmp();
+    const env = path.join(dir, 'app.env');
+    fs.writeFileSync(env, '# model settings\nexport MODEL_NAME="resnet-50"\nGREETING="hello\nworld"\nQUOTED=\'a "b" c\'\nTHRESHOLD=0.8 # inline comment\nPATH_TPL=${HOME}/models\n');
+    const folder = path.join(dir, 'conf');
+    fs.mkdirSync(path.join(folder, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'labels.txt'), 'cat\ndog\n');
+    fs.writeFileSync(path.join(folder, 'sub', 'extra.json'), '{"x":1}');
+    fs.writeFileSync(path.join(folder, 'weights.bin'), Buffer.from([0, 1, 2, 255, 254]));
+    const args = ['config', 'app-config', '--from-env-file', env, '--from-file', folder, '--recursive', '-n', ns];
+
+    const r1 = await mlops(args);
+    expect(r1.err).toBe('');
+    expect(r1.code).toBe(0);
+    expect(r1.out).toBe(
+      [
+        'configmap/app-config: create',
+        '  + GREETING: "hello\\nworld"',
+        '  + MODEL_NAME: "resnet-50"',
+        '  + PATH_TPL: "${HOME}/models"',
+        '  + QUOTED: "a \\"b\\" c"',
+        '  + THRESHOLD: "0.8"',
+        '  + labels.txt: "cat\\ndog\\n"',
+        '  + sub__extra.json: "{\\"x\\":1}"',
+        '  + weights.bin: <binary, 5 bytes>',
+        'configmap/app-config created',
+        '',
+      ].join('\n'),
+    );
+    const cmPath = pathOf(R.configmaps, { namespace: ns, name: 'app-config' });
+    const cm = await kube.get<ConfigMap>(cmPath);
+    expect(cm.data).toEqual({ GREETING: 'hello\nworld', MODEL_NAME: 'resnet-50', PATH_TPL: '${HOME}/models', QUOTED: 'a "b" c', THRESHOLD: '0.8', 'labels.txt': 'cat\ndog\n', 'sub__extra.json': '{"x":1}' });
+    expect(cm.binaryData).toEqual({ 'weights.bin': Buffer.from([0, 1, 2, 255, 254]).toString('base64') });
+
+    const r2 = await mlops(args);
+    expect(r2.out).toBe('configmap/app-config unchanged\n');
+    expect((await kube.get<ConfigMap>(cmPath)).metadata!.resourceVersion).toBe(cm.metadata!.resourceVersion);
+
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('model', { replicas: 1 }));
+    await waitReady(kube, ns, 'app=model', 1);
+    const wired = await mlops([...args, '--wire', 'deploy/model']);
+    expect(wired.code).toBe(0);
+    expect(wired.out).toContain('deployment.apps/model: envFrom configmap/app-config in container app; checksum');
+    expect(wired.out).toContain('deployment.apps/model rolled out');
+    const rsCount = async () => (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.length;
+    expect(await rsCount()).toBe(2);
+
+    fs.writeFileSync(env, fs.readFileSync(env, 'utf8').replace('THRESHOLD=0.8', 'THRESHOLD=0.9'));
+    const changed = await mlops([...args, '--wire', 'deploy/model']);
+    expect(changed.code).toBe(0);
+    expect(changed.out).toContain('  ~ THRESHOLD: "0.8" -> "0.9"\nconfigmap/app-config configured\n');
+    expect(changed.out).toContain('deployment.apps/model rolled out');
+    expect(await rsCount()).toBe(3);
+    const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'model' }));
+    expect(d.spec!.template!.spec!.containers[0]!.envFrom).toEqual([{ configMapRef: { name: 'app-config' } }]);
+    expect(d.metadata!.annotations!['kubernetes.io/change-cause']).toMatch(/^kubectl mlops: configmap\/app-config data sha256:[0-9a-f]{12}$/);
+
+    // Keys only in the cluster go away unless --merge.
+    const fewer = await mlops(['config', 'app-config', '--from-literal', 'ONLY=1', '--merge', '-n', ns]);
+    expect(fewer.out).toContain('  + ONLY: "1"');
+    expect(fewer.out).toContain('  = THRESHOLD (only in the cluster, kept)');
+    expect(Object.keys((await kube.get<ConfigMap>(cmPath)).data!)).toContain('THRESHOLD');
+    const exact = await mlops(['config', 'app-config', '--from-literal', 'ONLY=1', '-n', ns]);
+    expect(exact.out).toContain('  - THRESHOLD');
+    const after = await kube.get<ConfigMap>(cmPath);
+    expect(after.data).toEqual({ ONLY: '1' });
+    expect(after.binaryData ?? {}).toEqual({});
+  });
+
+  it('a 300 KiB file works (server-side apply, no 256 KiB annotation limit)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'bigcfg');
+    const file = path.join(tmp(), 'vocab.txt');
+    fs.writeFileSync(file, 'token\n'.repeat(300 * 1024 / 6));
+    const r = await mlops(['config', 'vocab', '--from-file', file, '-n', ns]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'vocab' }));
+    expect(cm.data!['vocab.txt']!.length).toBe(fs.statSync(file).size);
+    const again = await mlops(['config', 'vocab', '--from-file', file, '-n', ns]);
+    expect(again.out).toBe('configmap/vocab unchanged\n');
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const dir = tmp();
+    const env = path.join(dir, 'bad.env');
+    fs.writeFileSync(env, 'A=1\nB="never closed\n');
+    const r = await mlops(['config', 'x', '--from-env-file', env, '-n', 'default']);
+    expect(r).toMatchObject({ code: 2, out: '' });
+    expect(r.err).toBe(`error: ${env}:2: unterminated double-quoted value for B\n`);
+    const badKey = path.join(dir, 'bad key.txt');
+    fs.writeFileSync(badKey, 'x');
+    const k = await mlops(['config', 'x', '--from-file', badKey]);
+    expect(k.code).toBe(2);
+    expect(k.err).toBe(`error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or "."\n`);
+    const dup = await mlops(['config', 'x', '--from-literal', 'A=1', '--from-literal', 'A=2']);
+    expect(dup.err).toBe('error: key "A" is given twice: by --from-literal A and by --from-literal A\n');
+    const big = path.join(dir, 'big.bin');
+    fs.writeFileSync(big, Buffer.alloc(1024 * 1024 + 10, 1));
+    const b = await mlops(['config', 'x', '--from-file', big]);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/^error: the data is \d+ bytes, over the 1 MiB \(1048576 bytes\) limit of one Kubernetes object\n$/);
+  });
+});
+
+describe('secret', () => {
+  it('creates Opaque and TLS secrets (with ca.crt), refuses a mismatched key, and never prints values', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'secret');
+    const dir = tmp();
+    const env = path.join(dir, 'creds.env');
+    fs.writeFileSync(env, `DB_PASSWORD="${SECRET_VALUES[0]}"\nAPI_TOKEN=${SECRET_VALUES[1]}\n`);
+    const r = await mlops(['secret', 'creds', '--from-env-file', env, '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('secret/creds: create\n  + API_TOKEN\n  + DB_PASSWORD\nsecret/creds created\n');
+    const s = await kube.get<Secret>(pathOf(R.secrets, { namespace: ns, name: 'creds' }));
+    expect(Buffer.from(s.data!.DB_PASSWORD!, 'base64').toString()).toBe(SECRET_VALUES[0]);
+
+    fs.writeFileSync(env, `DB_PASSWORD="${SECRET_VALUES[0]}-2"\nAPI_TOKEN=${SECRET_VALUES[1]}\n`);
+    const changed = await mlops(['secret', 'creds', '--from-env-file', env, '-n', ns]);
+    expect(changed.out).toBe('secret/creds: update\n  ~ DB_PASSWORD (changed)\nsecret/creds configured\n');
+
+    const view = await mlops(['secret', 'view', 'creds', '-n', ns]);
+    expect(view.out).toBe('secret/creds (type Opaque)\nKEY           SIZE   TYPE   VALUE\nAPI_TOKEN     18B    text   ********\nDB_PASSWORD   25B    text   ********\n');
+
+    const ca = cert(dir, 'ca', 365);
+    const good = cert(dir, 'serving', 10);
+    const other = cert(dir, 'other', 365);
+    const tls = await mlops(['secret', 'web-tls', '--tls', '--cert', good.crt, '--key', good.key, '--ca', ca.crt, '-n', ns]);
+    expect(tls.code).toBe(0);
+    expect(tls.err).toMatch(/^Warning: the certificate in .*serving\.crt expires in (9|10) day\(s\)/);
+    const t = await kube.get<Secret>(pathOf(R.secrets, { namespace: ns, name: 'web-tls' }));
+    expect(t.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(t.data!).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    expect(Buffer.from(t.data!['ca.crt']!, 'base64').toString()).toBe(fs.readFileSync(ca.crt, 'utf8'));
+
+    const mismatch = await mlops(['secret', 'bad-tls', '--tls', '--cert', good.crt, '--key', other.key, '-n', ns]);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toBe(`error: --key ${other.key} does not match the certificate in --cert ${good.crt}\n`);
+    expect(await kube.getOptional(pathOf(R.secrets, { namespace: ns, name: 'bad-tls' }))).toBeUndefined();
+  });
+
+  it('view KEY --reveal prints the raw value alone, for pipes', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'reveal');
+    await mlops(['secret', 'tok', '--from-literal', 'token=abc def', '-n', ns]);
+    const r = await mlops(['secret', 'view', 'tok', 'token', '--reveal', '-n', ns]);
+    expect(r.out).toBe('abc def');
+    const missing = await mlops(['secret', 'view', 'tok', 'nope', '-n', ns]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe('error: secret/tok has no key "nope"; keys: token\n');
+  });
+
+  afterAll(() => {
+    // The secret values appear in no command's stdout or stderr (the --reveal test uses its own value).
+    for (const text of allOutputs) for (const v of SECRET_VALUES) expect(text).not.toContain(v);
+  });
+});
