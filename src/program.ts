@@ -11,8 +11,9 @@ import * as ship from './commands/ship.js';
 import * as rollback from './commands/rollback.js';
 import * as scale from './commands/scale.js';
 import * as config from './commands/config.js';
+import * as storage from './commands/storage.js';
 
-export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config, storage];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');

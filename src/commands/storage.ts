@@ -1,0 +1,204 @@
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import type { Kube } from '../kube/client.js';
+import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
+import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
+import { renderData, renderTable } from '../output/printer.js';
+import { age } from '../util/duration.js';
+import { R, pathOf } from '../kube/resources.js';
+import { CliError } from '../errors.js';
+import { buildClaimViews, shortModes, type ClaimView } from '../storage/model.js';
+
+export function register(program: Command, deps: Deps): void {
+  const cmd = program
+    .command('storage')
+    .description('claims with their volume, class, the pods and workloads using them, and why a claim is Pending')
+    .argument('[claim]', 'one claim (NAME or pvc/NAME): its chain as a tree, with events');
+  allNamespacesOption(cmd);
+  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml']);
+  cmd.action(async (claim: string | undefined) => {
+    const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
+    const all = Boolean(cmd.opts().allNamespaces);
+    const { kube, namespace } = await connectFrom(cmd, deps);
+    if (claim) return showClaim(kube, deps, namespace, claim.replace(/^(pvc|persistentvolumeclaim)\//, ''), format);
+    const views = await claimViews(kube, all ? undefined : namespace);
+    if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ claims: views }, format));
+    if (!views.length) return void deps.err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
+    const now = deps.now();
+    const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? v.requested ?? ''));
+    deps.out.write(
+      renderTable(
+        [
+          ...(all ? [{ header: 'NAMESPACE', value: (v: ClaimView) => v.namespace }] : []),
+          { header: 'NAME', value: (v: ClaimView) => v.name },
+          { header: 'STATUS', value: (v) => v.status },
+          { header: 'VOLUME', value: (v) => v.volume?.name ?? '' },
+          { header: 'CAPACITY', value: capacity },
+          { header: 'ACCESS MODES', value: (v) => shortModes(v.accessModes) },
+          { header: 'STORAGECLASS', value: (v) => v.storageClass.name ?? '' },
+          { header: 'USED-BY', value: (v) => v.usedBy.map((u) => (u.workload ? `${u.pod} (${u.workload})` : u.pod)).join(', ') || '<none>' },
+          { header: 'NODE', value: (v) => v.nodes.join(',') || '<none>' },
+          { header: 'AGE', value: (v) => age(v.created ?? undefined, now) },
+          { header: 'RECLAIM', value: (v) => v.volume?.reclaimPolicy ?? v.storageClass.reclaimPolicy ?? '', wide: true },
+          { header: 'VOLUMEMODE', value: (v) => v.volume?.volumeMode ?? '', wide: true },
+          { header: 'PROVISIONER', value: (v) => v.storageClass.provisioner ?? '', wide: true },
+          { header: 'BINDING', value: (v) => v.storageClass.volumeBindingMode ?? '', wide: true },
+          { header: 'REASON', value: (v) => [v.reason, ...v.warnings].filter(Boolean).join('; ') },
+        ],
+        views,
+        { wide: format === 'wide' },
+      ),
+    );
+  });
+
+  const pv = cmd.command('pv').description('PersistentVolumes with their claim; Available and Released ones called out');
+  addOutputOption(pv, ['table', 'json', 'yaml']);
+  pv.action(async () => listVolumes(pv, deps));
+
+  const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume');
+  addMutationOptions(reclaim);
+  reclaim.action(async (name: string) => reclaimVolume(reclaim, deps, name));
+}
+
+/** Five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
+export async function claimViews(kube: Kube, namespace: string | undefined): Promise<ClaimView[]> {
+  const [claims, volumes, classes, pods] = await Promise.all([
+    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace })),
+    kube.list<PersistentVolume>(pathOf(R.pvs)),
+    kube.list<StorageClass>(pathOf(R.storageclasses)),
+    kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+  ]);
+  const inv = { claims: claims.items, volumes: volumes.items, classes: classes.items, pods: pods.items, events: [] as KEvent[] };
+  if (claims.items.some((c) => c.status?.phase !== 'Bound')) {
+    inv.events = (await kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' })).items;
+  }
+  return buildClaimViews(inv).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, format: string): Promise<void> {
+  const pvc = await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace, name }));
+  const [volumes, classes, pods, events] = await Promise.all([
+    pvc.spec?.volumeName ? kube.getOptional<PersistentVolume>(pathOf(R.pvs, { name: pvc.spec.volumeName })).then((v) => (v ? [v] : [])) : kube.list<PersistentVolume>(pathOf(R.pvs)).then((l) => l.items),
+    kube.list<StorageClass>(pathOf(R.storageclasses)),
+    kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
+  ]);
+  const view = buildClaimViews({ claims: [pvc], volumes, classes: classes.items, pods: pods.items, events: events.items })[0]!;
+  const recent = events.items.sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
+  if (format === 'json' || format === 'yaml') {
+    return void deps.out.write(await renderData({ ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) }, format));
+  }
+  const now = deps.now();
+  const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(view.accessModes)})`];
+  const sc = view.storageClass;
+  const scLine = sc.name
+    ? `class: ${sc.name}${sc.exists ? ` (${sc.provisioner}, ${sc.volumeBindingMode ?? 'Immediate'}, reclaim ${sc.reclaimPolicy ?? 'Delete'}${sc.isDefault ? ', default' : ''})` : ' (does not exist)'}`
+    : 'class: <none>';
+  if (view.volume) {
+    lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.phase ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
+    lines.push(`│  └─ ${scLine}`);
+  } else {
+    lines.push('├─ volume: <none>');
+    lines.push(`├─ ${scLine}`);
+  }
+  if (view.reason) lines.push(`├─ pending: ${view.reason}`);
+  for (const w of view.warnings) lines.push(`├─ warning: ${w}`);
+  if (view.usedBy.length === 0) lines.push('├─ used by: <none>');
+  for (const u of view.usedBy) lines.push(`├─ used by: pod/${u.pod}${u.workload ? ` (${u.workload})` : ''} on ${u.node ?? '<not scheduled>'}`);
+  lines.push(`└─ events:${recent.length ? '' : ' <none>'}`);
+  for (const e of recent) lines.push(`   ${age(evTime(e), now)}  ${e.type}  ${e.reason}  ${e.message?.trim()}`);
+  deps.out.write(lines.join('\n') + '\n');
+}
+
+function evTime(e: KEvent): string {
+  return e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
+}
+
+async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
+  const format = outputOf(cmd, ['table', 'json', 'yaml']);
+  const { kube } = await connectFrom(cmd, deps);
+  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs)), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+  const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
+  const rows = pvs.items
+    .map((v) => {
+      const ref = v.spec?.claimRef;
+      const claim = ref ? `${ref.namespace}/${ref.name}` : null;
+      const phase = v.status?.phase ?? 'Unknown';
+      let note = '';
+      if (phase === 'Available') note = 'can be claimed';
+      if (phase === 'Released') {
+        const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
+        note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
+      }
+      if (phase === 'Failed') note = v.status?.message ?? 'failed';
+      return {
+        name: v.metadata!.name!,
+        capacity: (v.spec?.capacity as Record<string, string> | undefined)?.storage ?? null,
+        accessModes: v.spec?.accessModes ?? [],
+        reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
+        status: phase,
+        claim,
+        storageClass: v.spec?.storageClassName ?? null,
+        created: v.metadata?.creationTimestamp ?? null,
+        note,
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ volumes: rows }, format));
+  if (!rows.length) return void deps.err.write('No resources found\n');
+  const now = deps.now();
+  deps.out.write(
+    renderTable(
+      [
+        { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+        { header: 'CAPACITY', value: (r) => r.capacity ?? '' },
+        { header: 'ACCESS MODES', value: (r) => shortModes(r.accessModes) },
+        { header: 'RECLAIM POLICY', value: (r) => r.reclaimPolicy ?? '' },
+        { header: 'STATUS', value: (r) => r.status },
+        { header: 'CLAIM', value: (r) => r.claim ?? '' },
+        { header: 'STORAGECLASS', value: (r) => r.storageClass ?? '' },
+        { header: 'AGE', value: (r) => age(r.created ?? undefined, now) },
+        { header: 'NOTE', value: (r) => r.note },
+      ],
+      rows,
+    ),
+  );
+}
+
+async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<void> {
+  const dryRun = dryRunOf(cmd);
+  const { kube } = await connectFrom(cmd, deps);
+  const path = pathOf(R.pvs, { name });
+  const pv = await kube.get<PersistentVolume>(path);
+  const phase = pv.status?.phase;
+  const ref = pv.spec?.claimRef;
+  if (phase === 'Bound') throw new CliError(`persistentvolume/${name} is Bound to ${ref?.namespace}/${ref?.name}; only a Released volume can be reclaimed`);
+  if (phase === 'Available' || !ref) {
+    deps.err.write(`persistentvolume/${name} is already Available; nothing to do\n`);
+    return;
+  }
+  if (phase !== 'Released') throw new CliError(`persistentvolume/${name} is ${phase}; only a Released volume can be reclaimed`);
+  const claim = await kube.getOptional<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ref.namespace, name: ref.name }));
+  if (claim && (claim.spec?.volumeName === name || claim.metadata?.uid === ref.uid)) {
+    throw new CliError(`persistentvolumeclaim ${ref.namespace}/${ref.name} still points at persistentvolume/${name}; delete that claim first`);
+  }
+  if (dryRun === 'client') {
+    deps.out.write(`persistentvolume/${name} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared) (dry run)\n`);
+    return;
+  }
+  if (dryRun === 'none') {
+    await confirmOrAbort(deps, cmd.opts().yes, `Make persistentvolume/${name} Available? The data of ${ref.namespace}/${ref.name} stays on it and the next claim will see it.`, `reclaiming persistentvolume/${name}`);
+  }
+  await kube.patch(path, [{ op: 'test', path: '/metadata/resourceVersion', value: pv.metadata?.resourceVersion }, { op: 'remove', path: '/spec/claimRef' }], 'json', { dryRun });
+  if (dryRun === 'server') {
+    deps.out.write(`persistentvolume/${name} would be made Available (server dry run)\n`);
+    return;
+  }
+  await kube.waitFor<PersistentVolume, true>(pathOf(R.pvs), { fieldSelector: `metadata.name=${name}` }, (items) => (items[0]?.status?.phase === 'Available' ? true : undefined), {
+    timeoutMs: 30_000,
+    signal: deps.signal,
+    onTimeout: () => `the claimRef of persistentvolume/${name} is cleared, but the volume controller has not marked it Available within 30s`,
+  });
+  deps.out.write(`persistentvolume/${name} reclaimed: Available\n`);
+  deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
+}

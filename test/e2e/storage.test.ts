@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { adminKube, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { R, pathOf } from '../../src/kube/resources.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../../src/kube/types.js';
+
+const claim = (name: string, storageClassName: string | undefined, size = '1Gi') => ({
+  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name },
+  spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(storageClassName !== undefined ? { storageClassName } : {}) },
+});
+
+describe('storage', () => {
+  it('shows the chain, who uses a claim, and why another is Pending', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'storage');
+    // The tutorial's PVC, dynamically provisioned through the default class, mounted by a Deployment.
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('model-data', 'standard'));
+    await kube.create(pathOf(R.deployments, { namespace: ns }), {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'trainer' },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: 'trainer' } },
+        template: { metadata: { labels: { app: 'trainer' } }, spec: { containers: [{ name: 'c', image: 'registry.local/trainer:1', volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'model-data' } }] } },
+      },
+    });
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('orphan', 'does-not-exist'));
+    const pods = await waitReady(kube, ns, 'app=trainer', 1);
+    await until(async () => (await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ns, name: 'model-data' }))).status?.phase === 'Bound', 30_000, 'bound claim');
+
+    const r = await mlops(['storage', '-n', ns]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const [head, first, second] = r.out.trimEnd().split('\n');
+    expect(head).toMatch(/^NAME +STATUS +VOLUME +CAPACITY +ACCESS MODES +STORAGECLASS +USED-BY +NODE +AGE +REASON$/);
+    expect(first).toMatch(new RegExp(`^model-data +Bound +pvc-[0-9a-f-]+ +1Gi +RWO +standard +${pods[0]!.metadata!.name} \\(deploy/trainer\\) +mlops-node-\\d +\\d+s$`));
+    expect(second).toMatch(/^orphan +Pending +1Gi +RWO +does-not-exist +<none> +<none> +\d+s +StorageClass "does-not-exist" does not exist, and no Available PV of that class matches \(size >= 1Gi, modes RWO\)/);
+
+    const j = await mlops(['storage', '-n', ns, '-o', 'json']);
+    const data = JSON.parse(j.out) as { claims: { name: string; status: string; usedBy: { pod: string; workload: string; node: string }[]; storageClass: { name: string; exists: boolean; provisioner: string }; volume: { name: string; phase: string } | null; reason: string | null }[] };
+    const md = data.claims.find((c) => c.name === 'model-data')!;
+    expect(md.usedBy).toEqual([{ pod: pods[0]!.metadata!.name, node: pods[0]!.spec!.nodeName, workload: 'deploy/trainer' }]);
+    expect(md.storageClass).toMatchObject({ name: 'standard', exists: true, provisioner: 'kubernetes.io/host-path' });
+    expect(md.volume?.phase).toBe('Bound');
+    const orphan = data.claims.find((c) => c.name === 'orphan')!;
+    expect(orphan).toMatchObject({ status: 'Pending', volume: null, storageClass: { name: 'does-not-exist', exists: false } });
+    expect(orphan.reason).toContain('StorageClass "does-not-exist" does not exist');
+
+    const tree = await mlops(['storage', 'model-data', '-n', ns]);
+    expect(tree.out).toMatch(/^persistentvolumeclaim\/model-data \(Bound, 1Gi, RWO\)\n├─ volume: pvc-[0-9a-f-]+ \(1Gi, Bound, reclaim Delete\)\n│  └─ class: standard \(kubernetes\.io\/host-path, Immediate, reclaim Delete, default\)\n/);
+    expect(tree.out).toContain(`├─ used by: pod/${pods[0]!.metadata!.name} (deploy/trainer) on ${pods[0]!.spec!.nodeName}\n`);
+    expect(tree.out).toMatch(/ProvisioningSucceeded/);
+  });
+
+  it('a Retain volume is Released after its claim goes, shown by `storage pv`, and reclaim makes it Available', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'retain');
+    const pvName = `retained-${ns}`.slice(0, 63);
+    await kube.create(pathOf(R.pvs), {
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: pvName },
+      spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', hostPath: { path: `/tmp/${pvName}` } },
+    });
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('results', 'manual'));
+    await until(async () => (await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }))).status?.phase === 'Bound', 30_000, 'static binding');
+    const bound = await mlops(['storage', 'reclaim', pvName, '--yes']);
+    expect(bound.code).toBe(1);
+    expect(bound.err).toBe(`error: persistentvolume/${pvName} is Bound to ${ns}/results; only a Released volume can be reclaimed\n`);
+
+    await kube.delete(pathOf(R.pvcs, { namespace: ns, name: 'results' }));
+    await until(async () => (await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }))).status?.phase === 'Released', 60_000, 'Released');
+    const list = await mlops(['storage', 'pv']);
+    expect(list.out).toMatch(new RegExp(`\\n${pvName} +2Gi +RWO +Retain +Released +${ns}/results +manual +\\S+ +former claim ${ns}/results is gone; data kept; \`kubectl mlops storage reclaim ${pvName}\` makes it Available\\n`));
+
+    const dry = await mlops(['storage', 'reclaim', pvName, '--dry-run=server']);
+    expect(dry.code).toBe(0);
+    expect((await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }))).status?.phase).toBe('Released');
+    const r = await mlops(['storage', 'reclaim', pvName, '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`persistentvolume/${pvName} reclaimed: Available\n`);
+    const pv = await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }));
+    expect(pv.status?.phase).toBe('Available');
+    expect(pv.spec?.claimRef).toBeUndefined();
+    const again = await mlops(['storage', 'reclaim', pvName, '--yes']);
+    expect(again.err).toBe(`persistentvolume/${pvName} is already Available; nothing to do\n`);
+    await kube.delete(pathOf(R.pvs, { name: pvName }));
+  });
+});
