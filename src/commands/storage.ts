@@ -36,7 +36,7 @@ export function register(program: Command, deps: Deps): void {
           { header: 'CAPACITY', value: capacity },
           { header: 'ACCESS MODES', value: (v) => shortModes(v.accessModes) },
           { header: 'STORAGECLASS', value: (v) => v.storageClass.name ?? '' },
-          { header: 'USED-BY', value: (v) => v.usedBy.map((u) => (u.workload ? `${u.pod} (${u.workload})` : u.pod)).join(', ') || '<none>' },
+          { header: 'USED-BY', value: (v) => usedBy(v) },
           { header: 'NODE', value: (v) => v.nodes.join(',') || '<none>' },
           { header: 'AGE', value: (v) => age(v.created ?? undefined, now) },
           { header: 'RECLAIM', value: (v) => v.volume?.reclaimPolicy ?? v.storageClass.reclaimPolicy ?? '', wide: true },
@@ -58,6 +58,19 @@ export function register(program: Command, deps: Deps): void {
   const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume');
   addMutationOptions(reclaim);
   reclaim.action(async (name: string) => reclaimVolume(reclaim, deps, name));
+}
+
+/** One pod is named with its workload; several pods of one workload are counted, so rows stay short. */
+export function usedBy(v: ClaimView): string {
+  if (v.usedBy.length === 0) return '<none>';
+  const groups = new Map<string, string[]>();
+  for (const u of v.usedBy) groups.set(u.workload ?? '', [...(groups.get(u.workload ?? '') ?? []), u.pod]);
+  const parts: string[] = [];
+  for (const [w, pods] of groups) {
+    if (!w) parts.push(...pods);
+    else parts.push(pods.length === 1 ? `${pods[0]} (${w})` : `${w} (${pods.length} pods)`);
+  }
+  return parts.join(', ');
 }
 
 /** Five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
