@@ -26,7 +26,7 @@ const nodeNames = Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 
 function nodeObject(name, i) {
   // The first node has GPUs so GPU-aware commands have something real to find.
   const capacity = { cpu: '64', memory: '256Gi', pods: '5000', 'ephemeral-storage': '1Ti' };
-  if (i === 0) capacity['nvidia.com/gpu'] = '4';
+  if (i === 0) capacity['nvidia.com/gpu'] = '8';
   return {
     apiVersion: 'v1',
     kind: 'Node',

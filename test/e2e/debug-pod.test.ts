@@ -110,7 +110,7 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     const pods = await waitReady(kube, ns, 'app=trainer', 1);
     const r = await mlops(['debug-pod', pods[0]!.metadata!.name!, '-n', ns]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/holds nvidia\.com\/gpu: 1 and keeps it while detached; the replacement needs the same again: free on mlops-node-1 \(\d\/4\)/);
+    expect(r.err).toMatch(/holds nvidia\.com\/gpu: 1 and keeps it while detached; the replacement needs the same again: free on mlops-node-1 \(\d\/8\)/);
     const list = await mlops(['debug-pod', 'list', '-A']);
     expect(list.out).toMatch(new RegExp(`\\n${ns} +${pods[0]!.metadata!.name} +deployment/trainer .* 1 +<none>\\n`));
   });

@@ -59,8 +59,10 @@ export function adminKube(): Kube {
 }
 
 let nsCounter = 0;
+export const createdNamespaces: string[] = [];
 export async function freshNamespace(kube: Kube, prefix: string): Promise<string> {
   const name = `${prefix}-${process.pid}-${++nsCounter}`.slice(0, 63);
+  createdNamespaces.push(name);
   await kube.create(pathOf(R.namespaces), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   // The ServiceAccount admission needs the namespace's default ServiceAccount before pods.
   await until(async () => Boolean(await kube.getOptional(pathOf({ ...R.pods, plural: 'serviceaccounts' }, { namespace: name, name: 'default' }))), 30_000, `default ServiceAccount in ${name}`);
