@@ -7,6 +7,11 @@ import { ExitCode, formatError } from './errors.js';
 
 export async function run(argv: string[], deps: Deps): Promise<number> {
   const program = createProgram(deps);
+  if (argv[0] === '__complete') {
+    const { writeCompletion } = await import('./commands/completion.js');
+    await writeCompletion(program, deps, argv.slice(1));
+    return ExitCode.OK;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.OK;
@@ -24,7 +29,11 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
   }
 }
 
+/** Set by the release bundle (esbuild define); the npm build reads package.json instead. */
+declare const __MLOPS_VERSION__: string | undefined;
+
 function packageVersion(): string {
+  if (typeof __MLOPS_VERSION__ === 'string') return __MLOPS_VERSION__;
   try {
     const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     return pkg.version;
@@ -33,7 +42,7 @@ function packageVersion(): string {
   }
 }
 
-export async function main(): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {
@@ -45,6 +54,6 @@ export async function main(): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
-  const code = await run(process.argv.slice(2), realDeps(packageVersion(), controller.signal));
+  const code = await run(argv, realDeps(packageVersion(), controller.signal));
   process.exitCode = interrupted && code !== 0 ? ExitCode.ABORTED : code;
 }

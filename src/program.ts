@@ -12,8 +12,9 @@ import * as rollback from './commands/rollback.js';
 import * as scale from './commands/scale.js';
 import * as config from './commands/config.js';
 import * as storage from './commands/storage.js';
+import * as completion from './commands/completion.js';
 
-export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config, storage];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config, storage, completion];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kube-scheduler from the Go module
-# proxy into a cache outside the repo, keyed by version. Does nothing when they are there.
+# Builds etcd, kube-apiserver, kube-controller-manager and kube-scheduler (and, on request,
+# krew) from the Go module proxy into a cache outside the repo, keyed by version. Does
+# nothing when they are there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -52,10 +53,21 @@ build_etcd() {
   log "etcd $ETCD_VERSION ready in $etcd_dir"
 }
 
+krew_dir="$cache_root/krew-$KREW_VERSION"
+build_krew() {
+  if [[ -x "$krew_dir/krew" && -x "$krew_dir/validate-krew-manifest" ]]; then log "krew $KREW_VERSION cached in $krew_dir"; return; fi
+  log "building krew $KREW_VERSION (about a minute)"
+  mkdir -p "$krew_dir.tmp"
+  GOBIN="$krew_dir.tmp" GOFLAGS=-mod=mod go install "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION"
+  rm -rf "$krew_dir" && mv "$krew_dir.tmp" "$krew_dir"
+  log "krew $KREW_VERSION ready in $krew_dir"
+}
+
 mkdir -p "$cache_root"
 case "${1:-all}" in
   etcd) build_etcd ;;
   k8s) build_k8s ;;
+  krew) build_krew ;;
   all) build_etcd; build_k8s ;;
-  *) echo "usage: build.sh [all|etcd|k8s]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [all|etcd|k8s|krew]" >&2; exit 2 ;;
 esac
