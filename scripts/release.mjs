@@ -2,7 +2,8 @@
 // krew platform (Node single executable applications + postject), pack
 // kubectl-mlops_<os>_<arch>.tar.gz with LICENSE and the completion helper, and write
 // krew-manifest.yaml with their sha256.
-//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml]
+//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml|none]
+//   node scripts/release.mjs --manifest-only [--out release]   # manifest for the archives already there
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -144,6 +145,10 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     const exe = path.join(dir, bin);
     fs.copyFileSync(native ? process.execPath : nodeBinary(p), exe);
     fs.chmodSync(exe, 0o755);
+    // macOS refuses modified binaries whose signature is broken: on a Mac, strip it before and
+    // sign ad hoc after (the release workflow builds the darwin archives on macOS for this).
+    const onMac = p.macho && process.platform === 'darwin';
+    if (onMac) execFileSync('codesign', ['--remove-signature', exe]);
     log(`${name}: injecting the application into node ${p.version}`);
     const inject = spawnSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blobFor(native), '--sentinel-fuse', FUSE, ...(p.macho ? ['--macho-segment-name', 'NODE_SEA'] : [])], { encoding: 'utf8' });
     // postject warns about ELF note sections it does not need; everything else is shown.
@@ -151,6 +156,7 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     const msgs = (inject.stderr ?? '').split('\n').filter((l) => l && !noise.test(l));
     if (msgs.length) process.stderr.write(msgs.join('\n') + '\n');
     if (inject.status !== 0) throw new Error(`postject failed for ${name}`);
+    if (onMac) execFileSync('codesign', ['--sign', '-', '--force', exe]);
     if (p.os === 'windows') fs.writeFileSync(path.join(dir, complete), '@echo off\r\n"%~dp0kubectl-mlops.exe" __complete %*\r\n');
     else {
       fs.writeFileSync(path.join(dir, complete), '#!/bin/sh\n# kubectl runs this to complete `kubectl mlops ...` (kubectl >= 1.26).\nexec kubectl-mlops __complete "$@"\n');
@@ -168,10 +174,30 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
   return { entries, manifest };
 }
 
+/** The manifest for archives already in `out` (the release workflow builds them on several runners). */
+export function manifestFromArchives(out, manifest) {
+  const entries = [];
+  for (const p of Object.values(PLATFORMS)) {
+    const archive = `kubectl-mlops_${p.os}_${p.arch}.tar.gz`;
+    if (!fs.existsSync(path.join(out, archive))) continue;
+    entries.push({ os: p.os, arch: p.arch, archive, sha256: sha256(path.join(out, archive)), bin: p.os === 'windows' ? 'kubectl-mlops.exe' : 'kubectl-mlops', complete: p.os === 'windows' ? 'kubectl_complete-mlops.cmd' : 'kubectl_complete-mlops' });
+  }
+  if (!entries.length) throw new Error(`no archives in ${out}`);
+  fs.writeFileSync(manifest, manifestYaml(pkg.version, entries));
+  return entries;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--manifest-only')) {
+    const out = path.resolve(arg('out', path.join(repoRoot, 'release')));
+    const manifest = path.resolve(arg('manifest', path.join(repoRoot, 'krew-manifest.yaml')));
+    const entries = manifestFromArchives(out, manifest);
+    log(`wrote ${manifest} for ${entries.length} archive(s)`);
+    process.exit(0);
+  }
   const platforms = arg('platforms')?.split(',');
   const out = path.resolve(arg('out', path.join(repoRoot, 'release')));
-  const manifest = arg('manifest') === 'none' ? undefined : path.resolve(arg('manifest', path.join(repoRoot, 'krew-manifest.yaml')));
+  const manifest = arg('manifest') === 'none' ? null : path.resolve(arg('manifest', path.join(repoRoot, 'krew-manifest.yaml')));
   const r = await release({ platforms, out, manifest });
   log(`wrote ${r.entries.length} archive(s) to ${out}${manifest ? ` and ${manifest}` : ''}`);
 }
