@@ -41,7 +41,7 @@ try {
   cluster = await startCluster({});
   console.log(`up in ${(cluster.startMs / 1000).toFixed(1)}s at ${cluster.server}`);
   const c = resolveConfig({ kubeconfig: cluster.kubeconfig }, {});
-  const kube = new Kube({ kc: c.kc, server: c.server });
+  const kube = new Kube({ auth: c.auth, server: c.server });
   const ready = async (sel, n) => until(async () => {
     const l = await kube.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: sel });
     const r = l.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));

@@ -231,6 +231,8 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       '--secure-port=0',
+      '--kube-api-qps=500',
+      '--kube-api-burst=1000',
     ]);
     launch('fake-kubelet', process.execPath, [path.join(here, 'fake-kubelet.mjs')], {
       MLOPS_SERVER: server,

@@ -135,15 +135,8 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
 
 async function contexts(deps: Deps, flags: Record<string, string>): Promise<Candidate[]> {
   try {
-    const { configFiles } = await import('../kube/config.js');
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const out: Candidate[] = [];
-    for (const f of configFiles({ kubeconfig: flags['--kubeconfig'] }, deps.env)) {
-      const kc = new KubeConfig();
-      kc.loadFromFile(f);
-      for (const c of kc.getContexts()) if (!out.some((o) => o.value === c.name)) out.push({ value: c.name, description: `cluster ${c.cluster}` });
-    }
-    return out;
+    const { contextNames } = await import('../kube/config.js');
+    return contextNames({ kubeconfig: flags['--kubeconfig'] }, deps.env).map((c) => ({ value: c.name, description: `cluster ${c.cluster}` }));
   } catch {
     return [];
   }

@@ -1,8 +1,9 @@
 // The one module that talks to the API server. Commands get a Kube and never build URLs,
 // headers or retries themselves.
-import { fetch, type Dispatcher } from 'undici';
-import { RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
 import { ApiError, CliError, ExitCode, TimeoutError, UnreachableError } from '../errors.js';
+import type { Auth } from './auth.js';
 import type { ObjectList } from './types.js';
 
 export const FIELD_MANAGER = 'kubectl-mlops';
@@ -10,7 +11,7 @@ export const FIELD_MANAGER = 'kubectl-mlops';
 export type DryRun = 'none' | 'client' | 'server';
 
 export interface KubeOptions {
-  kc: KubeConfig;
+  auth: Auth;
   server: string;
   /** 0 means no timeout, as kubectl's --request-timeout=0. */
   requestTimeoutMs?: number;
@@ -108,12 +109,11 @@ export class Kube {
     }
   }
 
-  private async fetchOnce(method: string, url: string, ro: RequestOptions) {
+  private async fetchOnce(method: string, url: string, ro: RequestOptions): Promise<Response> {
     this.requests++;
-    const ctx = new RequestContext(url, method as never);
-    await this.opts.kc.applySecurityAuthentication(ctx);
+    const { headers: authHeaders, agent } = await this.opts.auth.prepare(url, method);
     const headers: Record<string, string> = {
-      ...ctx.getHeaders(),
+      ...authHeaders,
       accept: ro.text ? 'text/plain, */*' : 'application/json',
       'user-agent': 'kubectl-mlops',
     };
@@ -121,31 +121,37 @@ export class Kube {
     if (ro.body !== undefined) {
       headers['content-type'] = ro.contentType ?? 'application/json';
       body = typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
+      headers['content-length'] = String(Buffer.byteLength(body));
     }
     const signals: AbortSignal[] = [];
     if (ro.signal) signals.push(ro.signal);
     const timeout = this.opts.requestTimeoutMs ?? 0;
     if (timeout > 0 && !ro.stream) signals.push(AbortSignal.timeout(timeout));
-    return fetch(url, {
-      method,
-      headers,
-      body,
-      dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
-      signal: signals.length ? AbortSignal.any(signals) : undefined,
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const u = new URL(url);
+      const mod = u.protocol === 'https:' ? https : http;
+      const req = mod.request(u, { method, headers, agent, signal }, (res) => resolve(new Response(res)));
+      req.on('error', (e: Error & { code?: string }) => {
+        // An abort from AbortSignal.timeout() surfaces as AbortError; say it was the timeout.
+        if (signal?.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError') e = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+        reject(e);
+      });
+      req.end(body);
     });
   }
 
   private networkError(e: unknown, method: string, path: string, started: number): CliError {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    this.log?.(`${method} ${path} failed after ${this.now() - started}ms: ${err.cause?.code ?? err.name}`);
+    const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+    this.log?.(`${method} ${path} failed after ${this.now() - started}ms: ${err.code ?? err.cause?.code ?? err.name}`);
     if (err.name === 'TimeoutError') {
       return new TimeoutError(`request to ${this.server} timed out after ${this.opts.requestTimeoutMs}ms (--request-timeout)`);
     }
     if (err.name === 'AbortError') return new CliError('request aborted', ExitCode.ABORTED);
     if (e instanceof CliError) return e;
-    const code = err.cause?.code ?? '';
+    const code = err.code ?? err.cause?.code ?? '';
     // Only transport failures mean "unreachable"; anything else is a bug worth seeing as is.
-    if (err.message !== 'fetch failed' && !code) return new CliError(err.message);
+    if (!code) return new CliError(err.message);
     const why =
       {
         ECONNREFUSED: 'connection refused',
@@ -154,14 +160,14 @@ export class Kube {
         ETIMEDOUT: 'connection timed out',
         ECONNRESET: 'connection reset',
         EHOSTUNREACH: 'host unreachable',
-        UND_ERR_SOCKET: 'connection closed',
-        UND_ERR_CLOSED: 'connection closed',
+        EPIPE: 'connection closed',
+        ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS (is the address http://?)',
         DEPTH_ZERO_SELF_SIGNED_CERT: 'certificate is self-signed and not trusted (set certificate-authority in the kubeconfig)',
         SELF_SIGNED_CERT_IN_CHAIN: 'certificate signed by an unknown authority',
         UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'certificate signed by an unknown authority',
         ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is not valid for this address',
         CERT_HAS_EXPIRED: 'certificate has expired',
-      }[code] ?? (err.cause?.message || err.message);
+      }[code] ?? `${err.message}${code ? ` (${code})` : ''}`;
     return new UnreachableError(this.server, why);
   }
 
@@ -304,7 +310,7 @@ export class Kube {
       let events = 0;
       try {
         for await (const chunk of body) {
-          buf += decoder.decode(chunk as Uint8Array, { stream: true });
+          buf += decoder.decode(chunk, { stream: true });
           let nl;
           while ((nl = buf.indexOf('\n')) >= 0) {
             const line = buf.slice(0, nl).trim();
@@ -407,8 +413,31 @@ export function retryAfterMs(header: string | null): number | undefined {
 }
 
 function isTransient(e: unknown): boolean {
-  const code = (e as { cause?: { code?: string } }).cause?.code ?? '';
-  return ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'EPIPE', 'ETIMEDOUT'].includes(code);
+  const err = e as { code?: string; cause?: { code?: string } };
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? err.cause?.code ?? '');
+}
+
+/** The bits of a response the client uses, over node:http's IncomingMessage. */
+class Response {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  constructor(readonly raw: http.IncomingMessage) {
+    this.status = raw.statusCode ?? 0;
+    this.headers = { get: (n) => (raw.headers[n.toLowerCase()] as string | undefined) ?? null };
+  }
+  async text(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.raw) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  get body(): AsyncIterable<Buffer> & { cancel(): Promise<void> } {
+    const raw = this.raw;
+    return Object.assign(raw as unknown as AsyncIterable<Buffer>, {
+      cancel: async () => {
+        raw.destroy();
+      },
+    });
+  }
 }
 
 function shortPath(url: string): string {

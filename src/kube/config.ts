@@ -1,9 +1,11 @@
-// kubeconfig resolution, as kubectl does it. Loaded lazily (it pulls in client-node).
+// kubeconfig resolution, as kubectl does it, without loading the whole client library.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import * as yaml from 'js-yaml';
+import { newClusters, newContexts, newUsers, type Cluster, type Context, type User } from '@kubernetes/client-node/dist/config_types.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { createAuth, type Auth } from './auth.js';
 
 export interface ConfigFlags {
   kubeconfig?: string;
@@ -12,41 +14,56 @@ export interface ConfigFlags {
 }
 
 export interface ResolvedConfig {
-  kc: KubeConfig;
   /** The files read, in precedence order. */
   files: string[];
   context: string;
+  contexts: Context[];
   cluster: Cluster;
   user: User;
   namespace: string;
   /** Where the namespace came from: the flag, the context, or the default. */
   namespaceSource: 'flag' | 'context' | 'default';
   server: string;
+  auth: Auth;
+}
+
+interface LoadedFile {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext?: string;
+}
+
+function loadFile(file: string): LoadedFile {
+  let obj: { clusters?: unknown; users?: unknown; contexts?: unknown; 'current-context'?: string } | undefined;
+  try {
+    obj = (yaml.load(fs.readFileSync(file, 'utf8')) ?? {}) as typeof obj;
+    const dir = path.dirname(file);
+    const abs = (f?: string) => (f && !path.isAbsolute(f) ? path.join(dir, f) : f);
+    // Relative certificate paths are relative to the kubeconfig file, as in kubectl.
+    const clusters = newClusters(obj!.clusters ?? []).map((c) => ({ ...c, caFile: abs(c.caFile) }));
+    const users = newUsers(obj!.users ?? []).map((u) => ({ ...u, certFile: abs(u.certFile), keyFile: abs(u.keyFile) }));
+    return { clusters, users, contexts: newContexts(obj!.contexts ?? []), currentContext: obj!['current-context'] || undefined };
+  } catch (e) {
+    throw new ConfigError(`cannot load kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** Resolves flags + KUBECONFIG + ~/.kube/config into one config, failing with one clear line. */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const files = configFiles(flags, env);
-  const kc = new KubeConfig();
   const clusters: Cluster[] = [];
   const users: User[] = [];
   const contexts: Context[] = [];
   let currentContext = '';
   for (const file of files) {
-    const one = new KubeConfig();
-    try {
-      one.loadFromFile(file);
-    } catch (e) {
-      throw new ConfigError(`cannot load kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
-    }
+    const one = loadFile(file);
     // Within merged files the first occurrence of a name wins, as in kubectl.
     for (const c of one.clusters) if (!clusters.some((x) => x.name === c.name)) clusters.push(c);
     for (const u of one.users) if (!users.some((x) => x.name === u.name)) users.push(u);
     for (const c of one.contexts) if (!contexts.some((x) => x.name === c.name)) contexts.push(c);
     if (!currentContext && one.currentContext) currentContext = one.currentContext;
   }
-  kc.loadFromOptions({ clusters, users, contexts, currentContext });
-
   const contextName = flags.context ?? currentContext;
   if (!contextName) {
     throw new ConfigError(`no current context is set in ${files.join(', ')}; pass --context (known contexts: ${names(contexts)})`);
@@ -56,11 +73,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     const where = flags.context ? '--context' : 'current-context';
     throw new ConfigError(`context "${contextName}" (${where}) does not exist; known contexts: ${names(contexts)}`);
   }
-  kc.setCurrentContext(contextName);
   const cluster = clusters.find((c) => c.name === ctx.cluster);
   if (!cluster) throw new ConfigError(`context "${contextName}" refers to cluster "${ctx.cluster}", which is not in the kubeconfig`);
-  const user = users.find((u) => u.name === ctx.user) ?? { name: ctx.user ?? '' };
   if (!cluster.server) throw new ConfigError(`cluster "${cluster.name}" has no server address`);
+  const user = users.find((u) => u.name === ctx.user) ?? ({ name: ctx.user ?? '' } as User);
 
   let namespace = 'default';
   let namespaceSource: ResolvedConfig['namespaceSource'] = 'default';
@@ -74,7 +90,13 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     namespace = ctx.namespace;
     namespaceSource = 'context';
   }
-  return { kc, files, context: contextName, cluster, user: user as User, namespace, namespaceSource, server: cluster.server };
+  let auth: Auth;
+  try {
+    auth = createAuth(cluster, user);
+  } catch (e) {
+    throw new ConfigError(`cannot read the credentials of user "${user.name}": ${(e as Error).message}`);
+  }
+  return { files, context: contextName, contexts, cluster, user, namespace, namespaceSource, server: cluster.server, auth };
 }
 
 function names(contexts: Context[]): string {
@@ -99,4 +121,11 @@ export function configFiles(flags: ConfigFlags, env: NodeJS.ProcessEnv): string[
     throw new ConfigError(`no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ${def}`);
   }
   return [def];
+}
+
+/** Context names of the kubeconfig files, for completion. */
+export function contextNames(flags: ConfigFlags, env: NodeJS.ProcessEnv): Context[] {
+  const out: Context[] = [];
+  for (const f of configFiles(flags, env)) for (const c of loadFile(f).contexts) if (!out.some((o) => o.name === c.name)) out.push(c);
+  return out;
 }

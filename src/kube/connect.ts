@@ -17,7 +17,7 @@ export interface Connection {
 export function connect(flags: ConnectFlags, env: NodeJS.ProcessEnv, log: (line: string) => void, sleep?: (ms: number) => Promise<void>): Connection {
   const config = resolveConfig(flags, env);
   const kube = new Kube({
-    kc: config.kc,
+    auth: config.auth,
     server: config.server,
     requestTimeoutMs: flags.requestTimeoutMs,
     log: flags.verbose ? log : undefined,

@@ -57,7 +57,7 @@ export function mlops(args: string[], opts: { kubeconfig?: string; env?: Record<
 /** Direct API access for setting up and checking state (never through the code under test's CLI). */
 export function adminKube(): Kube {
   const c = resolveConfig({ kubeconfig: inject('cluster').kubeconfig }, {});
-  return new Kube({ kc: c.kc, server: c.server });
+  return new Kube({ auth: c.auth, server: c.server });
 }
 
 let nsCounter = 0;

@@ -14,7 +14,7 @@ function kubeFor(opts: { requestTimeoutMs?: number } = {}) {
   const sleeps: number[] = [];
   const log: string[] = [];
   const kube = new Kube({
-    kc: config.kc,
+    auth: config.auth,
     server: config.server,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -92,7 +92,7 @@ describe('errors from the server', () => {
     const file = writeKubeconfig(dir, { server: `https://127.0.0.1:${port}` });
     const config = resolveConfig({ kubeconfig: file }, {});
     nock.enableNetConnect('127.0.0.1');
-    const kube = new Kube({ kc: config.kc, server: config.server, sleep: async () => {} });
+    const kube = new Kube({ auth: config.auth, server: config.server, sleep: async () => {} });
     const err = await kube.get('/version').catch((e) => e);
     expect(formatError(err)).toEqual({ text: `error: cannot reach the API server at https://127.0.0.1:${port}: connection refused`, exitCode: ExitCode.UNREACHABLE });
   });
@@ -145,7 +145,7 @@ describe('retries', () => {
       const file = writeKubeconfig(tempDir(), { server: `http://127.0.0.1:${port}` });
       const config = resolveConfig({ kubeconfig: file }, {});
       const sleeps: number[] = [];
-      const kube = new Kube({ kc: config.kc, server: config.server, sleep: async (ms) => void sleeps.push(ms) });
+      const kube = new Kube({ auth: config.auth, server: config.server, sleep: async (ms) => void sleeps.push(ms) });
       await expect(kube.get('/version')).resolves.toEqual({ gitVersion: 'v1.35.4' });
       expect(hits).toBe(2);
       expect(sleeps).toEqual([250]);

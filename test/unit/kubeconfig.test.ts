@@ -77,7 +77,7 @@ describe('kubeconfig resolution', () => {
     });
     const c = resolveConfig({ kubeconfig: file }, {});
     nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer from-exec' } }).get('/version').reply(200, { gitVersion: 'v1.35.4' });
-    const kube = new Kube({ kc: c.kc, server: c.server });
+    const kube = new Kube({ auth: c.auth, server: c.server });
     await expect(kube.get('/version')).resolves.toEqual({ gitVersion: 'v1.35.4' });
   });
 
