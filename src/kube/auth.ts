@@ -3,13 +3,20 @@
 // and client-node's small ExecAuth; only auth-provider users (oidc, azure, gcp) and proxies
 // load client-node's full KubeConfig, whose import costs hundreds of milliseconds.
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
+import type * as httpTypes from 'node:http';
+import type * as httpsTypes from 'node:https';
 import type { Cluster, User } from '@kubernetes/client-node/dist/config_types.js';
+
+// node:http's ESM facade reads lazy getters that load Node's bundled undici (~12 ms at every
+// start); require() does not. The release bundle is CommonJS and has require already.
+const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+const http = load('node:http') as typeof httpTypes;
+const https = load('node:https') as typeof httpsTypes;
 
 export interface Prepared {
   headers: Record<string, string>;
-  agent: http.Agent;
+  agent: httpTypes.Agent;
 }
 
 export interface Auth {
@@ -26,7 +33,7 @@ function bytes(file?: string, data?: string): Buffer | undefined {
 export function createAuth(cluster: Cluster, user: User): Auth {
   if (user.authProvider || cluster.proxyUrl) return fullClientAuth(cluster, user);
   const isHttps = cluster.server.startsWith('https:');
-  const baseTls: https.AgentOptions = {
+  const baseTls: httpsTypes.AgentOptions = {
     keepAlive: true,
     ca: bytes(cluster.caFile, cluster.caData),
     cert: bytes(user.certFile, user.certData),
@@ -34,7 +41,7 @@ export function createAuth(cluster: Cluster, user: User): Auth {
     rejectUnauthorized: !cluster.skipTLSVerify,
     servername: cluster.tlsServerName,
   };
-  let agent: http.Agent | undefined;
+  let agent: httpTypes.Agent | undefined;
   let agentCertKey = '';
   let exec: { applyAuthentication(user: User, opts: { headers?: Record<string, string>; cert?: string; key?: string }): Promise<void> } | undefined;
   return {
@@ -80,7 +87,7 @@ function fullClientAuth(cluster: Cluster, user: User): Auth {
     async prepare() {
       kcPromise ??= load();
       const kc = await kcPromise;
-      const o: { headers?: Record<string, string>; agent?: http.Agent } = {};
+      const o: { headers?: Record<string, string>; agent?: httpTypes.Agent } = {};
       await kc.applyToHTTPSOptions(o as Record<string, unknown>);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = String(v);
