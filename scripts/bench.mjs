@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--claims N] [--pods N] [--deployments N] [--revisions N] [--runs N]
+// npm run bench [-- --quick] [--claims N] [--pods N] [--deployments N] [--revisions N] [--runs N] [--render-only]
 // Starts a local control plane with an audit log, seeds it at scale, runs each plugin command
 // and its nearest kubectl equivalent interleaved (A B A B ...), and writes bench/results.md and
 // bench/results.json: medians, min/max, ratios, requests counted at the server, peak RSS.
@@ -163,7 +163,7 @@ async function seed(kube, from, to) {
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
   log(`sizes: ${JSON.stringify(size)}`);
-  const cluster = await startCluster({ workDir: path.join(work, 'cluster'), auditLog: true, nodes: 2 });
+  const cluster = await startCluster({ workDir: path.join(work, 'cluster'), auditLog: true, nodes: 2, stopOnSignal: true });
   try {
     const plugin = pluginExecutable(work);
     const c = resolveConfig({ kubeconfig: cluster.kubeconfig }, {});
@@ -313,7 +313,16 @@ function render(o) {
     ...Object.entries(o.requests).map(([k, v]) => `| ${k} | ${v['plugin@small']} | ${v['plugin@full']} | ${v['kubectl@small']} | ${v['kubectl@full']} |`),
     '',
   ];
+  // Hand-written analysis of the numbers, kept next to them.
+  const findings = path.join(repoRoot, 'bench', 'findings.md');
+  if (!o.quick && fs.existsSync(findings)) lines.push(fs.readFileSync(findings, 'utf8').trimEnd(), '');
   return lines.join('\n') + '\n';
 }
 
-await main();
+if (argv.includes('--render-only')) {
+  // Re-renders results.md from results.json (after editing bench/findings.md).
+  const file = path.join(repoRoot, 'bench', quick ? 'results-quick.json' : 'results.json');
+  fs.writeFileSync(file.replace(/\.json$/, '.md'), render(JSON.parse(fs.readFileSync(file, 'utf8'))));
+} else {
+  await main();
+}

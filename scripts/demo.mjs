@@ -38,7 +38,7 @@ async function until(fn, what, ms = 60_000) {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-demo-'));
 try {
   say('starting a local control plane (etcd, kube-apiserver, controller-manager, scheduler, fake kubelet)');
-  cluster = await startCluster({});
+  cluster = await startCluster({ stopOnSignal: true });
   console.log(`up in ${(cluster.startMs / 1000).toFixed(1)}s at ${cluster.server}`);
   const c = resolveConfig({ kubeconfig: cluster.kubeconfig }, {});
   const kube = new Kube({ auth: c.auth, server: c.server });

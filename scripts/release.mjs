@@ -47,6 +47,8 @@ async function bundle(outFile) {
     // Optional native speedups of ws; absent is fine.
     external: ['bufferutil', 'utf-8-validate'],
     logLevel: 'warning',
+    // import.meta is only read on the ESM (npm) path, behind a `typeof require` check.
+    logOverride: { 'empty-import-meta': 'silent' },
   });
 }
 

@@ -109,7 +109,7 @@ async function waitFor(what, fn, { timeoutMs = 120_000, intervalMs = 250, logFil
  * Starts a cluster in workDir. Returns { workDir, kubeconfig, restrictedKubeconfig, server, stop }.
  * PIDs go to workDir/pids.json so another process can stop it (cluster:down).
  */
-export async function startCluster({ workDir, nodes = 2, log = (m) => process.stderr.write(m + '\n'), auditLog = false } = {}) {
+export async function startCluster({ workDir, nodes = 2, log = (m) => process.stderr.write(m + '\n'), auditLog = false, stopOnSignal = false } = {}) {
   const bins = ensureBinaries({ log });
   workDir = workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cluster-'));
   fs.mkdirSync(workDir, { recursive: true });
@@ -181,6 +181,7 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
       '--authorization-mode=RBAC',
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
+      '--kubelet-preferred-address-types=InternalIP',
       ...auditArgs,
     ]).logFile;
 
@@ -239,6 +240,8 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
       MLOPS_CA: ca,
       MLOPS_TOKEN: controllerToken,
       MLOPS_NODES: String(nodes),
+      MLOPS_TLS_CERT: path.join(certDir, 'apiserver.crt'),
+      MLOPS_TLS_KEY: path.join(certDir, 'apiserver.key'),
     });
 
     await waitFor('the default ServiceAccount', async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, {
@@ -262,6 +265,15 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
     await dispatcher.close();
     const info = { workDir, kubeconfig, restrictedKubeconfig, server, ca, adminToken, pids: procs.map((p) => p.pid), startMs: Date.now() - started };
     fs.writeFileSync(path.join(workDir, 'cluster.json'), JSON.stringify(info, null, 2));
+    if (stopOnSignal) {
+      // The processes run in their own process groups, so Ctrl-C would not reach them.
+      for (const sig of ['SIGINT', 'SIGTERM']) {
+        process.once(sig, () => {
+          stop();
+          process.exit(130);
+        });
+      }
+    }
     return { ...info, stop };
   } catch (e) {
     stop();

@@ -1,7 +1,9 @@
 // A kubelet stand-in: registers Ready nodes, renews their leases, marks scheduled pods
-// Running/Ready (or failing, for images tagged `fail...`) and finishes pod deletions.
-// It runs no containers; logs requests get a canned answer is NOT provided (no kubelet port).
+// Running/Ready (or failing, for images tagged `fail...`) and finishes pod deletions. It runs
+// no containers; its kubelet port answers log requests with generated lines, so
+// `kubectl logs` and `debug-pod --logs` work (exec and attach do not).
 import fs from 'node:fs';
+import https from 'node:https';
 import { Agent, fetch } from 'undici';
 
 const server = process.env.MLOPS_SERVER;
@@ -23,6 +25,24 @@ async function api(method, path, body, contentType = 'application/json') {
 
 const nodeNames = Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 1}`);
 
+// The kubelet API the API server proxies logs to. It serves with the API server's own
+// certificate: the API server does not verify kubelets unless told to.
+const kubeletPort = await new Promise((resolve) => {
+  const srv = https.createServer({ cert: fs.readFileSync(process.env.MLOPS_TLS_CERT), key: fs.readFileSync(process.env.MLOPS_TLS_KEY) }, (req, res) => {
+    const url = new URL(req.url, 'https://localhost');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m) {
+      res.writeHead(404).end('not found: the fake kubelet serves container logs only\n');
+      return;
+    }
+    const total = 20;
+    const tail = Math.min(Number(url.searchParams.get('tailLines') ?? total), total);
+    const lines = Array.from({ length: tail }, (_, i) => `fake-kubelet: ${m[2]}/${m[3]} log line ${total - tail + i + 1} of ${total}`);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(lines.join('\n') + '\n');
+  });
+  srv.listen(0, '127.0.0.1', () => resolve(srv.address().port));
+});
+
 function nodeObject(name, i) {
   // The first node has GPUs so GPU-aware commands have something real to find.
   const capacity = { cpu: '64', memory: '256Gi', pods: '5000', 'ephemeral-storage': '1Ti' };
@@ -35,7 +55,8 @@ function nodeObject(name, i) {
     status: {
       capacity,
       allocatable: capacity,
-      addresses: [{ type: 'InternalIP', address: `10.1.0.${i + 1}` }, { type: 'Hostname', address: name }],
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+      daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
       nodeInfo: { kubeletVersion: 'v1.35.4-fake', osImage: 'fake', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'fake://1', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
     },
   };
@@ -115,7 +136,7 @@ async function reconcilePod(pod) {
     });
     const status = {
       phase: bad.length === 0 ? 'Running' : 'Pending',
-      hostIP: '10.1.0.1',
+      hostIP: '127.0.0.1',
       podIP,
       podIPs: [{ ip: podIP }],
       startTime: now,

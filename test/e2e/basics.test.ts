@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
-import { adminKube, freshNamespace, mlops, run, writeTemp } from './helpers.js';
+import { adminKube, freshNamespace, mlops, run, until, writeTemp } from './helpers.js';
 import { closedPort } from '../helpers.js';
 
 describe('version and doctor against the real API server', () => {
@@ -51,6 +51,14 @@ describe('version and doctor against the real API server', () => {
     expect(r.out).toMatch(/\ndebug-pod done +no +delete pods\n/);
     expect(r.out).toMatch(/\nsecret +no +get secrets, patch secrets\n/);
     expect(r.out).toMatch(/\nstorage +no +list persistentvolumeclaims, list persistentvolumes, list storageclasses\.storage\.k8s\.io\n/);
+  });
+
+  it('the control plane deletes namespaces (with their pods)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'nsdel');
+    await kube.create(`/api/v1/namespaces/${ns}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } });
+    await kube.delete(`/api/v1/namespaces/${ns}`);
+    await until(async () => !(await kube.getOptional(`/api/v1/namespaces/${ns}`)), 90_000, `namespace ${ns} gone`);
   });
 
   it('a stopped API server gives the unreachable error and exit 3', async () => {

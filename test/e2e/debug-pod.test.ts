@@ -22,10 +22,12 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect(dry.out).toContain(`pod/${victim} would be detached from replicaset/`);
     expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(rvBefore);
 
-    const r = await mlops(['debug-pod', victim, '-n', ns, '--ttl', '1h']);
+    const r = await mlops(['debug-pod', victim, '-n', ns, '--ttl', '1h', '--logs', '3']);
     expect(r.err).toContain('still receives traffic from service/web (selector tier=web)');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^pod/${victim} detached from replicaset/my-app-[a-z0-9]+\\n$`));
+    // The fake kubelet answers log requests through the API server's proxy.
+    expect(r.out).toMatch(new RegExp(`^pod/${victim} detached from replicaset/my-app-[a-z0-9]+\\n` + [18, 19, 20].map((n) => `fake-kubelet: ${victim}/app log line ${n} of 20\\n`).join('') + '$'));
+    expect(r.err).toContain(`--- last 3 log lines of pod/${victim} ---`);
     expect(r.err).toContain('ownerReference released: yes');
     expect(r.err).toContain(`kubectl exec -it ${victim} -n ${ns} -- sh`);
 

@@ -157,4 +157,32 @@ describe('debug-pod over HTTP (nock)', () => {
         'pod/web-1-abc is detached and still running; remove it with `kubectl mlops debug-pod done web-1-abc -n ml`\n',
     );
   });
+
+  it('debug-pod list marks pods past their --ttl as EXPIRED', async () => {
+    const detached = (name: string, at: string, ttl?: string) => ({
+      metadata: {
+        name,
+        namespace: 'ml',
+        labels: { 'mlops.kubectl.io/debug': 'true' },
+        annotations: { 'mlops.kubectl.io/detached-from': 'ReplicaSet/web-1', 'mlops.kubectl.io/detached-from-owner': 'Deployment/web', 'mlops.kubectl.io/detached-at': at, ...(ttl ? { 'mlops.kubectl.io/ttl': ttl } : {}) },
+      },
+      spec: { nodeName: 'n1', containers: [{ name: 'app', resources: { limits: { 'nvidia.com/gpu': '2' } } }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', restartCount: 3, state: { running: {} } }] },
+    });
+    nock(TEST_SERVER)
+      .get('/api/v1/namespaces/ml/pods')
+      .query({ labelSelector: 'mlops.kubectl.io/debug=true', limit: '500' })
+      .reply(200, { items: [detached('old', '2026-11-26T08:00:00Z', '2h'), detached('fresh', '2026-11-26T11:30:00Z', '2h'), detached('forever', '2026-11-26T11:00:00Z')], metadata: { resourceVersion: '9' } });
+    const r = await runCli(['debug-pod', 'list', '--kubeconfig', kubeconfig], { now: new Date('2026-11-26T12:00:00Z') });
+    expect(r.err).toBe('');
+    expect(r.out).toBe(
+      [
+        'NAME      DETACHED-FROM    AGE   NODE   STATUS    RESTARTS   GPUS   TTL',
+        'forever   deployment/web   60m   n1     Running   3          2      <none>',
+        'fresh     deployment/web   30m   n1     Running   3          2      90m left',
+        'old       deployment/web   4h    n1     Running   3          2      EXPIRED',
+        '',
+      ].join('\n'),
+    );
+  });
 });
