@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { afterEach, beforeEach } from 'vitest';
+import nock from 'nock';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,4 +96,21 @@ export async function closedPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * For nock tests: no real network, a fresh kubeconfig (namespace ml) pointing at TEST_SERVER
+ * before each test, and no interceptor left over after it. Returns a getter for the kubeconfig.
+ */
+export function useNockCluster(): () => string {
+  let kubeconfig = '';
+  beforeEach(() => {
+    nock.disableNetConnect();
+    kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml' });
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+  return () => kubeconfig;
 }

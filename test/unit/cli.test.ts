@@ -1,21 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
-import { runCli, TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
+import { runCli, TEST_SERVER, tempDir, useNockCluster, writeKubeconfig } from '../helpers.js';
 
-let kubeconfig: string;
-beforeEach(() => {
-  nock.disableNetConnect();
-  kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml' });
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+const cluster = useNockCluster();
 
 describe('version', () => {
   it('prints client, node and server versions', async () => {
     nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
-    const r = await runCli(['version', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['version', '--kubeconfig', cluster()]);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out).toBe(`Client Version: v0.1.0-test\nNode Version: ${process.version}\nServer Version: v1.35.4\n`);
   });
@@ -28,13 +20,13 @@ describe('version', () => {
 
   it('-o json is data only', async () => {
     nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
-    const r = await runCli(['version', '-o', 'json', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['version', '-o', 'json', '--kubeconfig', cluster()]);
     expect(JSON.parse(r.out)).toEqual({ clientVersion: 'v0.1.0-test', nodeVersion: process.version, serverVersion: 'v1.35.4' });
   });
 
   it('prints the client part and then why the server is unreachable', async () => {
     nock(TEST_SERVER).get('/version').reply(503, { kind: 'Status', reason: 'ServiceUnavailable', message: 'apiserver is shutting down', code: 503 }).persist();
-    const r = await runCli(['version', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['version', '--kubeconfig', cluster()]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('Client Version: v0.1.0-test');
     expect(r.err).toBe('Error from server (ServiceUnavailable): apiserver is shutting down\n');
@@ -55,20 +47,20 @@ describe('errors and flags', () => {
   });
 
   it('a bad --request-timeout names the flag', async () => {
-    const r = await runCli(['version', '--kubeconfig', kubeconfig, '--request-timeout', 'soon']);
+    const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', 'soon']);
     expect(r.code).toBe(2);
     expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h\n');
   });
 
   it('an unknown context lists the known ones (exit 3)', async () => {
-    const r = await runCli(['doctor', '--kubeconfig', kubeconfig, '--context', 'prod']);
+    const r = await runCli(['doctor', '--kubeconfig', cluster(), '--context', 'prod']);
     expect(r).toMatchObject({ code: 3, out: '' });
     expect(r.err).toBe('error: context "prod" (--context) does not exist; known contexts: test\n');
   });
 
   it('-v logs each request on stderr and keeps stdout for data', async () => {
     nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
-    const r = await runCli(['version', '-v', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['version', '-v', '--kubeconfig', cluster()]);
     expect(r.err).toMatch(/^GET \/version 200 \d+ms\n$/);
     expect(r.out).not.toContain('GET');
   });
@@ -93,7 +85,7 @@ describe('doctor', () => {
         expect(a.namespace === 'ml' || a.resource === 'persistentvolumes' || a.resource === 'storageclasses').toBe(true);
         return { status: { allowed: !denied } };
       });
-    const r = await runCli(['doctor', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['doctor', '--kubeconfig', cluster()]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('Context:     test\n');

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { planDetach, refusal, detachPatch, type Controller } from '../../src/workloads/detach.js';
 import type { Pod, Service } from '../../src/kube/types.js';
-import { runCli, TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
+import { runCli, TEST_SERVER, tempDir, useNockCluster, writeKubeconfig } from '../helpers.js';
 
 const pod = (labels: Record<string, string>, owner: { kind: string; name: string } | null = { kind: 'ReplicaSet', name: 'web-1' }, extra: Partial<Pod['metadata']> = {}): Pod => ({
   metadata: {
@@ -90,15 +90,7 @@ describe('planDetach', () => {
 });
 
 describe('debug-pod over HTTP (nock)', () => {
-  let kubeconfig: string;
-  beforeEach(() => {
-    nock.disableNetConnect();
-    kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml' });
-  });
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
-  });
+  const cluster = useNockCluster();
 
   const rsObj = { metadata: { name: 'web-1', namespace: 'ml', uid: 'rs-uid' }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } } } };
   const ready = { conditions: [{ type: 'Ready', status: 'True' }], phase: 'Running' };
@@ -126,7 +118,7 @@ describe('debug-pod over HTTP (nock)', () => {
       .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web')
       .reply(200, { items: [owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
       .get('/api/v1/namespaces/ml/pods/web-1-abc').reply(200, pod({ app: 'web-debug', 'mlops.kubectl.io/debug': 'true' }, null));
-    const r = await runCli(['debug-pod', 'web-1-abc', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['debug-pod', 'web-1-abc', '--kubeconfig', cluster()]);
     expect(r.err).toContain('replacement: pod/web-1-new Ready; replicaset/web-1 has 2/2 Ready');
     expect(r.code).toBe(0);
     expect(r.out).toBe('pod/web-1-abc detached from replicaset/web-1\n');
@@ -149,7 +141,7 @@ describe('debug-pod over HTTP (nock)', () => {
       // The watch stays open with nothing to say until the timeout.
       .get('/api/v1/namespaces/ml/pods').query((q) => q.watch === '1').delay(5000).reply(200, '')
       .persist();
-    const r = await runCli(['debug-pod', 'web-1-abc', '--timeout', '1s', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['debug-pod', 'web-1-abc', '--timeout', '1s', '--kubeconfig', cluster()]);
     expect(r.code).toBe(4);
     expect(r.out).toBe('');
     expect(r.err).toBe(
@@ -173,7 +165,7 @@ describe('debug-pod over HTTP (nock)', () => {
       .get('/api/v1/namespaces/ml/pods')
       .query({ labelSelector: 'mlops.kubectl.io/debug=true', limit: '500' })
       .reply(200, { items: [detached('old', '2026-11-26T08:00:00Z', '2h'), detached('fresh', '2026-11-26T11:30:00Z', '2h'), detached('forever', '2026-11-26T11:00:00Z')], metadata: { resourceVersion: '9' } });
-    const r = await runCli(['debug-pod', 'list', '--kubeconfig', kubeconfig], { now: new Date('2026-11-26T12:00:00Z') });
+    const r = await runCli(['debug-pod', 'list', '--kubeconfig', cluster()], { now: new Date('2026-11-26T12:00:00Z') });
     expect(r.err).toBe('');
     expect(r.out).toBe(
       [

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { buildClaimViews, workloadOf } from '../../src/storage/model.js';
 import type { PersistentVolumeClaim, Pod, StorageClass } from '../../src/kube/types.js';
-import { runCli, TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
+import { runCli, TEST_SERVER, tempDir, useNockCluster, writeKubeconfig } from '../helpers.js';
 
 const pvc = (name: string, sc: string | undefined | null, phase = 'Pending'): PersistentVolumeClaim => ({
   metadata: { name, namespace: 'ml', creationTimestamp: '2026-11-26T10:00:00Z' },
@@ -57,15 +57,7 @@ describe('workloadOf', () => {
 });
 
 describe('storage over HTTP: a constant number of list calls', () => {
-  let kubeconfig: string;
-  beforeEach(() => {
-    nock.disableNetConnect();
-    kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml' });
-  });
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
-  });
+  const cluster = useNockCluster();
 
   it('pages through claims and pods, and never asks per claim', async () => {
     const claims = Array.from({ length: 6 }, (_, i) => ({ ...pvc(`c${i}`, 'std', 'Bound'), spec: { ...pvc(`c${i}`, 'std').spec, volumeName: `pv${i}` } }));
@@ -76,7 +68,7 @@ describe('storage over HTTP: a constant number of list calls', () => {
       .get('/api/v1/persistentvolumes').query(true).reply(200, list(claims.map((_, i) => ({ metadata: { name: `pv${i}` }, spec: { capacity: { storage: '5Gi' } }, status: { phase: 'Bound' } }))))
       .get('/apis/storage.k8s.io/v1/storageclasses').query(true).reply(200, list([sc('std')]))
       .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'status.phase!=Succeeded,status.phase!=Failed').reply(200, list([pod('p0', 'c0', 'n1')]));
-    const r = await runCli(['storage', '--kubeconfig', kubeconfig, '-o', 'json', '-v']);
+    const r = await runCli(['storage', '--kubeconfig', cluster(), '-o', 'json', '-v']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).claims).toHaveLength(6);
     expect(r.err.trim().split('\n')).toHaveLength(5);
