@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { planDetach, refusal, detachPatch, type Controller } from '../../src/workloads/detach.js';
 import type { Pod, Service } from '../../src/kube/types.js';

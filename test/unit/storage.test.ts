@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { buildClaimViews, workloadOf } from '../../src/storage/model.js';
 import type { PersistentVolumeClaim, Pod, StorageClass } from '../../src/kube/types.js';
