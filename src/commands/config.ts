@@ -8,7 +8,7 @@ import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, ou
 import { renderData, renderTable, withKind } from '../output/printer.js';
 import { startProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
-import { R, pathOf } from '../kube/resources.js';
+import { R, nameOf, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
 import { wire, type SourceKind, type WireOptions } from '../config/wire.js';
@@ -53,7 +53,7 @@ export function register(program: Command, deps: Deps): void {
   const config = addSourceOptions(program.command('config').description('create or update a ConfigMap from literals, files, folders and .env files (server-side apply)').argument('<name>', 'the ConfigMap'));
   addOutputOption(config, ['table', 'json', 'yaml', 'name']);
   addMutationOptions(config);
-  config.action(async (name: string) => bootstrap(config, deps, 'configmap', name));
+  config.action(async (name: string) => bootstrap(config, deps, 'configmap', nameOf(name, R.configmaps, 'NAME')));
 
   const secret = addSourceOptions(program.command('secret').description('create or update a Secret (Opaque, or TLS with ca.crt); values are never printed').argument('<name>', 'the Secret'))
     .option('--tls', 'a kubernetes.io/tls Secret from --cert and --key (and --ca)')
@@ -62,11 +62,11 @@ export function register(program: Command, deps: Deps): void {
     .option('--ca <file>', 'with --tls: the CA bundle, stored as ca.crt');
   addOutputOption(secret, ['table', 'name']);
   addMutationOptions(secret);
-  secret.action(async (name: string) => bootstrap(secret, deps, 'secret', name));
+  secret.action(async (name: string) => bootstrap(secret, deps, 'secret', nameOf(name, R.secrets, 'NAME')));
 
   const view = secret.command('view').description('show a Secret\'s keys, sizes and types; values only with --reveal').argument('<name>').argument('[key]').option('--reveal', 'print values; with KEY, print the raw value alone (for pipes)');
   addOutputOption(view, ['table', 'json', 'yaml']);
-  view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, name, key));
+  view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, nameOf(name, R.secrets, 'NAME'), key));
 }
 
 function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Data {

@@ -6,7 +6,7 @@ import { renderData, renderTable, withKind } from '../output/printer.js';
 import { startProgress } from '../output/progress.js';
 import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
-import { R, pathOf } from '../kube/resources.js';
+import { R, nameOf, pathOf } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
 import { ANN, DEBUG_LABEL, detachPod, isDetached, verifyDetached, type DetachResult } from '../workloads/detach.js';
 import { extendedResources, formatResources, freeOnNodes, podStatus, restarts } from '../workloads/pods.js';
@@ -16,7 +16,7 @@ export function register(program: Command, deps: Deps): void {
   const cmd = program
     .command('debug-pod')
     .description('detach a misbehaving pod from its ReplicaSet for debugging while a replacement keeps users served')
-    .argument('<pod>', 'the pod to detach')
+    .argument('<pod>', 'the pod to detach (NAME or pod/NAME)')
     .option('--label <key=value>', 'the selector label to change (default: the first selector key, value suffixed with -debug)')
     .option('--isolate', 'also take the pod out of every Service that still selects it')
     .option('--timeout <duration>', 'how long to wait for the replacement to be Ready', '2m')
@@ -24,7 +24,7 @@ export function register(program: Command, deps: Deps): void {
     .option('--logs <lines>', 'print the last N lines of the detached pod\'s logs');
   addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
   addMutationOptions(cmd);
-  cmd.action(async (podName: string) => detach(cmd, deps, podName));
+  cmd.action(async (podName: string) => detach(cmd, deps, nameOf(podName, R.pods, 'POD')));
 
   const list = cmd.command('list').description('list pods detached for debugging');
   allNamespacesOption(list);
@@ -33,7 +33,7 @@ export function register(program: Command, deps: Deps): void {
 
   const done = cmd.command('done').description('delete a detached debug pod').argument('<pod>', 'the detached pod');
   addMutationOptions(done);
-  done.action(async (podName: string) => finish(done, deps, podName));
+  done.action(async (podName: string) => finish(done, deps, nameOf(podName, R.pods, 'POD')));
 }
 
 async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> {

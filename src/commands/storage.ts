@@ -5,7 +5,7 @@ import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass
 import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable } from '../output/printer.js';
 import { age } from '../util/duration.js';
-import { R, pathOf } from '../kube/resources.js';
+import { R, nameOf, pathOf } from '../kube/resources.js';
 import { CliError } from '../errors.js';
 import { buildClaimViews, shortModes, type ClaimView } from '../storage/model.js';
 
@@ -20,7 +20,7 @@ export function register(program: Command, deps: Deps): void {
     const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
     const all = Boolean(cmd.opts().allNamespaces);
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (claim) return showClaim(kube, deps, namespace, claim.replace(/^(pvc|persistentvolumeclaim)\//, ''), format);
+    if (claim) return showClaim(kube, deps, namespace, nameOf(claim, R.pvcs, 'CLAIM'), format);
     const views = await claimViews(kube, all ? undefined : namespace);
     if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ claims: views }, format));
     if (!views.length) return void deps.err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);

@@ -73,3 +73,13 @@ export function parseTarget(text: string, allowed: Resource[], what = 'TARGET'):
   }
   return { res, name };
 }
+
+/**
+ * NAME or KIND/NAME for one kind (kubectl accepts both); the KIND/ form also lets a user name
+ * an object that is called like a subcommand (`debug-pod pod/list`).
+ */
+export function nameOf(text: string, res: Resource, what: string): string {
+  const slash = text.indexOf('/');
+  if (slash < 0) return text;
+  return parseTarget(text, [res], what).name;
+}

@@ -112,6 +112,9 @@ describe('completion through kubectl', () => {
     expect(file.out).toBe(':0\n');
     const script = await run(path.join(repo, 'bin/kubectl-mlops'), ['completion', 'bash'], { env });
     expect(script.out).toContain('complete -F _kubectl_mlops kubectl-mlops');
+    const bash = await run('bash', ['-c', 'source <(kubectl-mlops completion bash); COMP_WORDS=(kubectl-mlops rollback --to); COMP_CWORD=2; _kubectl_mlops; echo "${COMPREPLY[*]}"'], { env });
+    expect(bash.out).toBe('--to-revision\n');
+    // zsh, fish and PowerShell are not installed here: their scripts are only generated.
     for (const sh of ['zsh', 'fish', 'powershell']) expect((await run(path.join(repo, 'bin/kubectl-mlops'), ['completion', sh], { env })).code).toBe(0);
     // Unreachable cluster: nothing, quickly, and no error text.
     const none = await run('kubectl', ['__complete', 'mlops', 'history', ''], { env: { ...env, KUBECONFIG: path.join(repo, 'test/fixtures/unreachable-kubeconfig.yaml') } });

@@ -130,4 +130,21 @@ describe('scale-to-zero and restore', () => {
     expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
     await until(async () => (await readyPods(kube, ns, 'app=serve')).length === 2, 30_000, 'serve ready');
   });
+
+  it('a StatefulSet goes to zero and back through its scale subresource', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stzsts');
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
+      spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } } },
+    });
+    await waitReady(kube, ns, 'app=db', 2);
+    const r = await mlops(['scale-to-zero', 'sts/db', '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('statefulset.apps/db scaled to zero (2 recorded)');
+    expect(await podCount(kube, ns, 'app=db')).toBe(0);
+    const back = await mlops(['restore', 'statefulset/db', '-n', ns]);
+    expect(back.out).toBe('statefulset.apps/db restored to 2 replicas\n');
+    expect(await readyPods(kube, ns, 'app=db')).toHaveLength(2);
+  });
 });

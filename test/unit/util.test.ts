@@ -96,3 +96,13 @@ describe('parseTarget', () => {
     expect(() => parseTarget('cronjob/x', allowed)).toThrow('unsupported kind "cronjob" in TARGET "cronjob/x"');
   });
 });
+
+describe('nameOf', () => {
+  it('takes NAME or KIND/NAME of the one kind', async () => {
+    const { nameOf } = await import('../../src/kube/resources.js');
+    expect(nameOf('list', R.pods, 'POD')).toBe('list');
+    expect(nameOf('pod/list', R.pods, 'POD')).toBe('list');
+    expect(nameOf('po/x', R.pods, 'POD')).toBe('x');
+    expect(() => nameOf('deploy/x', R.pods, 'POD')).toThrow('unsupported kind "deploy" in POD "deploy/x"');
+  });
+});
