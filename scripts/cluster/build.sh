@@ -16,7 +16,7 @@ build_k8s() {
     log "kubernetes $K8S_VERSION cached in $k8s_dir"; return
   fi
   local work; work="$(mktemp -d)"
-  log "building kubernetes $K8S_VERSION in $work (cold build: 15-30 minutes on 2 cores)"
+  log "building kubernetes $K8S_VERSION in $work (cold build: about 10 minutes on 2 cores)"
   # k8s.io/kubernetes replaces its staging modules with ./staging, which only the main
   # module may do; we replace them with their published versions instead.
   local mod; mod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"

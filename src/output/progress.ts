@@ -7,8 +7,10 @@ export interface Progress {
   stop(final?: string): void;
 }
 
-export async function startProgress(text: string, opts: { stream: Writable & { isTTY?: boolean }; enabled: boolean }): Promise<Progress> {
-  if (!opts.enabled || !opts.stream.isTTY) {
+export async function startProgress(text: string, opts: { stream: Writable & { isTTY?: boolean; columns?: number }; enabled: boolean }): Promise<Progress> {
+  // A terminal that reports 0 columns (a pty nobody sized, as under `script`) sends ora into
+  // an endless cursor-up loop; treat it like a pipe.
+  if (!opts.enabled || !opts.stream.isTTY || !(opts.stream.columns && opts.stream.columns > 0)) {
     return { update() {}, stop(final) { if (final) opts.stream.write(final + '\n'); } };
   }
   const { default: ora } = await import('ora');
