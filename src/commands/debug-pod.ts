@@ -31,9 +31,21 @@ export function register(program: Command, deps: Deps): void {
   addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name']);
   list.action(async () => listDetached(list, deps));
 
-  const done = cmd.command('done').description('delete a detached debug pod').argument('<pod>', 'the detached pod');
+  const done = cmd
+    .command('done')
+    .description('delete a detached debug pod, or with --expired every one past its --ttl')
+    .argument('[pod]', 'the detached pod')
+    .option('--expired', 'delete the detached pods whose --ttl has passed');
+  allNamespacesOption(done);
   addMutationOptions(done);
-  done.action(async (podName: string) => finish(done, deps, nameOf(podName, R.pods, 'POD')));
+  done.action(async (podName: string | undefined) => {
+    const o = done.opts() as { expired?: boolean; allNamespaces?: boolean };
+    if (o.expired && podName) throw new UsageError('give a POD or --expired, not both');
+    if (!o.expired && !podName) throw new UsageError('give the POD to delete, or --expired');
+    if (o.allNamespaces && !o.expired) throw new UsageError('-A/--all-namespaces is used with --expired');
+    if (o.expired) return finishExpired(done, deps, Boolean(o.allNamespaces));
+    return finish(done, deps, nameOf(podName!, R.pods, 'POD'));
+  });
 }
 
 async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> {
@@ -158,10 +170,8 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     return;
   }
   const ttlState = (p: Pod) => {
-    const ttl = p.metadata?.annotations?.[ANN.ttl];
-    const at = p.metadata?.annotations?.[ANN.detachedAt];
-    if (!ttl || !at) return '<none>';
-    const left = Date.parse(at) + parseDuration(ttl, 'ttl') - now.getTime();
+    const left = ttlLeft(p, now);
+    if (left === undefined) return '<none>';
     return left <= 0 ? 'EXPIRED' : `${humanDuration(left)} left`;
   };
   const rows = items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
@@ -178,6 +188,40 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     { header: 'REPLICASET', value: (p: Pod) => p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>', wide: true },
   ];
   deps.out.write(renderTable(cols, rows, { wide: format === 'wide' }));
+}
+
+/** Milliseconds until a detached pod's --ttl runs out (negative when past), or undefined without a ttl. */
+function ttlLeft(p: Pod, now: Date): number | undefined {
+  const ttl = p.metadata?.annotations?.[ANN.ttl];
+  const at = p.metadata?.annotations?.[ANN.detachedAt];
+  if (!ttl || !at) return undefined;
+  try {
+    return Date.parse(at) + parseDuration(ttl, 'ttl') - now.getTime();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cleans up what nobody cleans up (kubernetes#55559): detached pods past their --ttl. */
+async function finishExpired(cmd: Command, deps: Deps, all: boolean): Promise<void> {
+  const dryRun = dryRunOf(cmd);
+  const { kube, namespace } = await connectFrom(cmd, deps);
+  const { items } = await kube.list<Pod>(pathOf(R.pods, { namespace: all ? undefined : namespace }), { labelSelector: `${DEBUG_LABEL}=true` });
+  const now = deps.now();
+  const expired = items.filter((p) => (ttlLeft(p, now) ?? 1) <= 0 && !p.metadata?.deletionTimestamp);
+  if (expired.length === 0) {
+    deps.err.write(`No expired debug pods${all ? '' : ` in ${namespace} namespace`}.\n`);
+    return;
+  }
+  const names = expired.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+  if (dryRun === 'none') await confirmOrAbort(deps, cmd.opts().yes, `Delete ${expired.length} expired debug pod(s): ${names.join(', ')}?`, 'deleting the expired debug pods');
+  const gpus: Record<string, number> = {};
+  for (const p of expired) {
+    if (dryRun !== 'client') await kube.delete(pathOf(R.pods, { namespace: p.metadata?.namespace, name: p.metadata?.name }), { uid: p.metadata?.uid, dryRun });
+    for (const [k, v] of Object.entries(extendedResources(p))) gpus[k] = (gpus[k] ?? 0) + v;
+    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`);
+  }
+  if (Object.keys(gpus).length && dryRun === 'none') deps.err.write(`freed ${formatResources(gpus)}\n`);
 }
 
 async function finish(cmd: Command, deps: Deps, podName: string): Promise<void> {

@@ -14,7 +14,7 @@ const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}
 export const COMMAND_NEEDS: Record<string, Need[]> = {
   'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
   'debug-pod list': [n('list', 'pods')],
-  'debug-pod done': [n('get', 'pods'), n('delete', 'pods')],
+  'debug-pod done': [n('get', 'pods'), n('list', 'pods'), n('delete', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   rollback: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps'), n('list', 'pods')],
   ship: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps')],

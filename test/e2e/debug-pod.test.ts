@@ -116,4 +116,21 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     const list = await mlops(['debug-pod', 'list', '-A']);
     expect(list.out).toMatch(new RegExp(`\\n${ns} +${pods[0]!.metadata!.name} +deployment/trainer .* 1 +<none>\\n`));
   });
+
+  it('done --expired cleans up detached pods past their --ttl and leaves the others', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'expire');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
+    const [a, b] = await waitReady(kube, ns, 'app=web', 2);
+    expect((await mlops(['debug-pod', a!.metadata!.name!, '-n', ns, '--ttl', '1s'])).code).toBe(0);
+    expect((await mlops(['debug-pod', `pod/${b!.metadata!.name!}`, '-n', ns, '--ttl', '1h'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const list = await mlops(['debug-pod', 'list', '-n', ns]);
+    expect(list.out).toMatch(new RegExp(`\\n${a!.metadata!.name} .* EXPIRED\\n`));
+    const r = await mlops(['debug-pod', 'done', '--expired', '--yes', '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`pod "${a!.metadata!.name}" deleted\n`);
+    const left = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'name']);
+    expect(left.out).toBe(`pod/${b!.metadata!.name}\n`);
+  });
 });

@@ -177,4 +177,28 @@ describe('debug-pod over HTTP (nock)', () => {
       ].join('\n'),
     );
   });
+
+  it('debug-pod done --expired deletes only the pods past their --ttl, with uid preconditions', async () => {
+    const detached = (name: string, at: string, ttl?: string) => ({
+      metadata: { name, namespace: 'ml', uid: `uid-${name}`, labels: { 'mlops.kubectl.io/debug': 'true' }, annotations: { 'mlops.kubectl.io/detached-at': at, ...(ttl ? { 'mlops.kubectl.io/ttl': ttl } : {}) } },
+      spec: { containers: [{ name: 'app', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    });
+    const deleted: unknown[] = [];
+    const scope = nock(TEST_SERVER)
+      .get('/api/v1/namespaces/ml/pods')
+      .query(true)
+      .reply(200, { items: [detached('old', '2026-11-26T08:00:00Z', '2h'), detached('fresh', '2026-11-26T11:30:00Z', '2h'), detached('forever', '2026-11-26T01:00:00Z')], metadata: { resourceVersion: '9' } })
+      .delete('/api/v1/namespaces/ml/pods/old', (b) => {
+        deleted.push(b);
+        return true;
+      })
+      .reply(200, {});
+    const r = await runCli(['debug-pod', 'done', '--expired', '--yes', '--kubeconfig', cluster()], { now: new Date('2026-11-26T12:00:00Z') });
+    expect(r.out).toBe('pod "old" deleted\n');
+    expect(r.err).toBe('freed nvidia.com/gpu: 1\n');
+    expect(deleted).toEqual([{ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'uid-old' } }]);
+    expect(scope.isDone()).toBe(true);
+    const both = await runCli(['debug-pod', 'done', 'x', '--expired', '--kubeconfig', cluster()]);
+    expect(both).toMatchObject({ code: 2, err: 'error: give a POD or --expired, not both\n' });
+  });
 });
