@@ -138,9 +138,14 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
   const ext = extendedResources(pod);
   if (Object.keys(ext).length === 0) return;
   const [nodes, pods] = await Promise.all([
-    kube.list<Node>(pathOf(R.nodes)),
-    kube.list<Pod>(pathOf(R.pods), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    kube.listIfAllowed<Node>(pathOf(R.nodes)),
+    kube.listIfAllowed<Pod>(pathOf(R.pods), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
   ]);
+  if (!nodes || !pods) {
+    // Namespaced users may not see nodes; the warning matters more than the free count.
+    warn(`pod/${pod.metadata?.name} holds ${formatResources(ext)} and keeps it while detached; the replacement needs the same again (you may not list ${!nodes ? 'nodes' : 'pods in all namespaces'}, so where it is free is unknown)`);
+    return;
+  }
   for (const [res, amount] of Object.entries(ext)) {
     const free = freeOnNodes(res, nodes.items, pods.items);
     const fits = free.filter((f) => f.free >= amount);

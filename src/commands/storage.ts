@@ -21,7 +21,7 @@ export function register(program: Command, deps: Deps): void {
     const all = Boolean(cmd.opts().allNamespaces);
     const { kube, namespace } = await connectFrom(cmd, deps);
     if (claim) return showClaim(kube, deps, namespace, nameOf(claim, R.pvcs, 'CLAIM'), format);
-    const views = await claimViews(kube, all ? undefined : namespace);
+    const views = await claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`));
     if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ claims: views }, format));
     if (!views.length) return void deps.err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
     const now = deps.now();
@@ -74,14 +74,22 @@ export function usedBy(v: ClaimView): string {
 }
 
 /** Five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
-export async function claimViews(kube: Kube, namespace: string | undefined): Promise<ClaimView[]> {
+export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
     kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace })),
-    kube.list<PersistentVolume>(pathOf(R.pvs)),
-    kube.list<StorageClass>(pathOf(R.storageclasses)),
+    kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
+    kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
   ]);
-  const inv = { claims: claims.items, volumes: volumes.items, classes: classes.items, pods: pods.items, events: [] as KEvent[] };
+  warnHidden(warn, !volumes, !classes);
+  const inv = {
+    claims: claims.items,
+    volumes: volumes?.items ?? [],
+    classes: classes?.items ?? [],
+    pods: pods.items,
+    events: [] as KEvent[],
+    hidden: { volumes: !volumes, classes: !classes },
+  };
   if (claims.items.some((c) => c.status?.phase !== 'Bound')) {
     inv.events = (await kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' })).items;
   }
@@ -91,12 +99,20 @@ export async function claimViews(kube: Kube, namespace: string | undefined): Pro
 async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, format: string): Promise<void> {
   const pvc = await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace, name }));
   const [volumes, classes, pods, events] = await Promise.all([
-    pvc.spec?.volumeName ? kube.getOptional<PersistentVolume>(pathOf(R.pvs, { name: pvc.spec.volumeName })).then((v) => (v ? [v] : [])) : kube.list<PersistentVolume>(pathOf(R.pvs)).then((l) => l.items),
-    kube.list<StorageClass>(pathOf(R.storageclasses)),
+    kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs), pvc.spec?.volumeName ? { fieldSelector: `metadata.name=${pvc.spec.volumeName}` } : {}),
+    kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
     kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
   ]);
-  const view = buildClaimViews({ claims: [pvc], volumes, classes: classes.items, pods: pods.items, events: events.items })[0]!;
+  warnHidden((w) => deps.err.write(`Warning: ${w}\n`), !volumes, !classes);
+  const view = buildClaimViews({
+    claims: [pvc],
+    volumes: volumes?.items ?? [],
+    classes: classes?.items ?? [],
+    pods: pods.items,
+    events: events.items,
+    hidden: { volumes: !volumes, classes: !classes },
+  })[0]!;
   const recent = events.items.sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
   if (format === 'json' || format === 'yaml') {
     return void deps.out.write(await renderData({ ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) }, format));
@@ -105,7 +121,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
   const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(view.accessModes)})`];
   const sc = view.storageClass;
   const scLine = sc.name
-    ? `class: ${sc.name}${sc.exists ? ` (${sc.provisioner}, ${sc.volumeBindingMode ?? 'Immediate'}, reclaim ${sc.reclaimPolicy ?? 'Delete'}${sc.isDefault ? ', default' : ''})` : ' (does not exist)'}`
+    ? `class: ${sc.name}${sc.exists ? ` (${sc.provisioner}, ${sc.volumeBindingMode ?? 'Immediate'}, reclaim ${sc.reclaimPolicy ?? 'Delete'}${sc.isDefault ? ', default' : ''})` : sc.exists === null ? ' (details hidden from you)' : ' (does not exist)'}`
     : 'class: <none>';
   if (view.volume) {
     lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.phase ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
@@ -121,6 +137,12 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
   lines.push(`└─ events:${recent.length ? '' : ' <none>'}`);
   for (const e of recent) lines.push(`   ${age(evTime(e), now)}  ${e.type}  ${e.reason}  ${e.message?.trim()}`);
   deps.out.write(lines.join('\n') + '\n');
+}
+
+/** Namespaced users often may not list cluster-scoped objects; show what they can see and say so. */
+function warnHidden(warn: (s: string) => void, volumes: boolean, classes: boolean): void {
+  if (volumes) warn('you may not list persistentvolumes (forbidden): volume details come from the claims only');
+  if (classes) warn('you may not list storageclasses (forbidden): class details and Pending reasons are incomplete');
 }
 
 function evTime(e: KEvent): string {

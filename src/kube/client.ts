@@ -240,6 +240,16 @@ export class Kube {
     return { items, resourceVersion, pages };
   }
 
+  /** A list the user may not be allowed to see (cluster-scoped objects for a namespaced user): undefined on 403. */
+  async listIfAllowed<T>(path: string, lo: ListOptions = {}): Promise<ObjectList<T> | undefined> {
+    try {
+      return await this.list<T>(path, lo);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) return undefined;
+      throw e;
+    }
+  }
+
   create<T>(path: string, body: unknown, mo: MutateOptions = {}): Promise<T> {
     return this.request<T>('POST', path, { body, query: mutateQuery(mo) });
   }

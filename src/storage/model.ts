@@ -20,7 +20,8 @@ export interface ClaimView {
   accessModes: string[];
   storageClass: {
     name: string | null;
-    exists: boolean;
+    /** null when the user may not list StorageClasses. */
+    exists: boolean | null;
     provisioner: string | null;
     reclaimPolicy: string | null;
     volumeBindingMode: string | null;
@@ -58,6 +59,8 @@ export interface Inventory {
   classes: StorageClass[];
   pods: Pod[];
   events: KEvent[];
+  /** What RBAC hid from the user; reasons then say what cannot be told. */
+  hidden?: { volumes?: boolean; classes?: boolean };
 }
 
 export function buildClaimViews(inv: Inventory): ClaimView[] {
@@ -98,7 +101,7 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
       accessModes: modes,
       storageClass: {
         name: effectiveClass,
-        exists: Boolean(sc),
+        exists: inv.hidden?.classes ? null : Boolean(sc),
         provisioner: sc?.provisioner ?? null,
         reclaimPolicy: sc?.reclaimPolicy ?? null,
         volumeBindingMode: sc?.volumeBindingMode ?? null,
@@ -124,8 +127,13 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
     };
     const ev = warnings.get(`${ns}/${name}`);
     if (ev) view.lastWarning = `${ev.reason}: ${ev.message}`;
-    if (view.status === 'Pending') view.reason = pendingReason(pvc, scName, sc, defaultClass, podsUsing, inv.volumes, view.lastWarning);
-    if (pvc.spec?.volumeName && !pv) view.warnings.push(`volume ${pvc.spec.volumeName} does not exist`);
+    if (view.status === 'Pending') {
+      view.reason =
+        inv.hidden?.classes || inv.hidden?.volumes
+          ? `Pending; the reason needs ${[inv.hidden.classes && 'StorageClasses', inv.hidden.volumes && 'PersistentVolumes'].filter(Boolean).join(' and ')}, which you may not list${view.lastWarning ? `; last warning: ${view.lastWarning}` : ''}`
+          : pendingReason(pvc, scName, sc, defaultClass, podsUsing, inv.volumes, view.lastWarning);
+    }
+    if (pvc.spec?.volumeName && !pv && !inv.hidden?.volumes) view.warnings.push(`volume ${pvc.spec.volumeName} does not exist`);
     if ((modes.includes('ReadWriteOnce') || modes.includes('ReadWriteOncePod')) && nodes.length > 1) {
       view.warnings.push(`ReadWriteOnce but used by pods on ${nodes.length} nodes (${nodes.join(', ')}): only one node can mount it`);
     }

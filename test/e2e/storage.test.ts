@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { adminKube, freshNamespace, mlops, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../src/kube/types.js';
@@ -80,5 +80,31 @@ describe('storage', () => {
     const again = await mlops(['storage', 'reclaim', pvName, '--yes']);
     expect(again.err).toBe(`persistentvolume/${pvName} is already Available; nothing to do\n`);
     await kube.delete(pathOf(R.pvs, { name: pvName }));
+  });
+
+  it('a user who may not list volumes and classes still sees the claims, with a warning', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stor-rbac');
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('notes', 'standard'));
+    await until(async () => (await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ns, name: 'notes' }))).status?.phase === 'Bound', 30_000, 'bound');
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'claims' },
+      rules: [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'pods', 'events'], verbs: ['get', 'list'] }],
+    });
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'claims' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'claims' },
+      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+    const r = await mlops(['storage', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(
+      'Warning: you may not list persistentvolumes (forbidden): volume details come from the claims only\n' +
+        'Warning: you may not list storageclasses (forbidden): class details and Pending reasons are incomplete\n',
+    );
+    expect(r.out).toMatch(/\nnotes +Bound +pvc-[0-9a-f-]+ +1Gi +RWO +standard +<none> +<none> +\d+s\n$/);
+    const denied = await mlops(['storage', '-A'], { kubeconfig: inject('cluster').restrictedKubeconfig });
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/^Error from server \(Forbidden\): persistentvolumeclaims is forbidden: User "restricted" cannot list resource "persistentvolumeclaims" in API group "" at the cluster scope\n$/);
   });
 });
