@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
-import { adminKube, freshNamespace, mlops, run, until, writeTemp } from './helpers.js';
+import { adminKube, freshNamespace, mlops, run, until, writeTemp, grantRestricted } from './helpers.js';
 import { closedPort } from '../helpers.js';
 
 describe('version and doctor against the real API server', () => {
@@ -26,22 +26,10 @@ describe('version and doctor against the real API server', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'doctor');
     // The restricted user may read pods and manage configmaps here, nothing else.
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'limited' },
-      rules: [
+    await grantRestricted(kube, ns, 'limited', [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
-      ],
-    });
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'limited' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
-      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
-    });
+      ]);
     const r = await mlops(['doctor', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);

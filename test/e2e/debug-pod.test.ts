@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady, grantRestricted } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
@@ -117,18 +117,10 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect(list.out).toMatch(new RegExp(`\\n${ns} +${pods[0]!.metadata!.name} +deployment/trainer .* 1 +<none>\\n`));
 
     // A namespaced user may not list nodes: still warned, and the detach goes ahead.
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'debugger' },
-      rules: [
+    await grantRestricted(kube, ns, 'debugger', [
         { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch', 'patch'] },
         { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
-      ],
-    });
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'debugger' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'debugger' },
-      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
-    });
+      ]);
     const replacement = (await waitReady(kube, ns, 'app=trainer', 1))[0]!.metadata!.name!;
     const limited = await mlops(['debug-pod', replacement, '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(limited.code).toBe(0);

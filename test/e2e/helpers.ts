@@ -124,3 +124,15 @@ export function writeTemp(name: string, content: string | Buffer): string {
   fs.writeFileSync(file, content);
   return file;
 }
+
+/** Binds the restricted user to a Role with these rules in one namespace. */
+export async function grantRestricted(kube: Kube, namespace: string, name: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]): Promise<void> {
+  await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules });
+  await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { adminKube, freshNamespace, mlops, until, waitReady, grantRestricted } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../src/kube/types.js';
 
@@ -87,15 +87,7 @@ describe('storage', () => {
     const ns = await freshNamespace(kube, 'stor-rbac');
     await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('notes', 'standard'));
     await until(async () => (await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ns, name: 'notes' }))).status?.phase === 'Bound', 30_000, 'bound');
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'claims' },
-      rules: [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'pods', 'events'], verbs: ['get', 'list'] }],
-    });
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'claims' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'claims' },
-      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
-    });
+    await grantRestricted(kube, ns, 'claims', [{ apiGroups: [''], resources: ['persistentvolumeclaims', 'pods', 'events'], verbs: ['get', 'list'] }]);
     const r = await mlops(['storage', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(0);
     expect(r.err).toBe(
