@@ -27,9 +27,9 @@ describe('version and doctor against the real API server', () => {
     const ns = await freshNamespace(kube, 'doctor');
     // The restricted user may read pods and manage configmaps here, nothing else.
     await grantRestricted(kube, ns, 'limited', [
-        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
-      ]);
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+    ]);
     const r = await mlops(['doctor', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);

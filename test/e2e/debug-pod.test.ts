@@ -118,9 +118,9 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
 
     // A namespaced user may not list nodes: still warned, and the detach goes ahead.
     await grantRestricted(kube, ns, 'debugger', [
-        { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch', 'patch'] },
-        { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
-      ]);
+      { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
+    ]);
     const replacement = (await waitReady(kube, ns, 'app=trainer', 1))[0]!.metadata!.name!;
     const limited = await mlops(['debug-pod', replacement, '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(limited.code).toBe(0);
