@@ -156,6 +156,10 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     // postject warns about ELF note sections it does not need; everything else is shown.
     const noise = /^warning: Can't find string offset for section name/;
     const msgs = (inject.stderr ?? '').split('\n').filter((l) => l && !noise.test(l));
+    if (p.os === 'windows' && msgs.some((l) => /signature seems corrupted/.test(l))) {
+      log(`${name}: node.exe's Authenticode signature no longer matches; sign the executable with signtool in the release job`);
+      msgs.splice(0, msgs.length, ...msgs.filter((l) => !/signature seems corrupted/.test(l)));
+    }
     if (msgs.length) process.stderr.write(msgs.join('\n') + '\n');
     if (inject.status !== 0) throw new Error(`postject failed for ${name}`);
     if (onMac) execFileSync('codesign', ['--sign', '-', '--force', exe]);
