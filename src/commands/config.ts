@@ -6,10 +6,10 @@ import type { Kube, DryRun } from '../kube/client.js';
 import type { ConfigMap, Secret } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable, withKind } from '../output/printer.js';
-import { startProgress } from '../output/progress.js';
+import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
-import { ApiError, CliError, UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
 import { wire, type SourceKind, type WireOptions } from '../config/wire.js';
 import { waitForRollout } from '../workloads/rollout.js';
@@ -176,12 +176,9 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: strin
     if (format === 'table') deps.out.write(`${w.display}: ${w.changes.join('; ')}${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`);
     if (dryRun !== 'none') return;
     if (w.res === R.deployments && w.changes.some((c) => c.startsWith('checksum') || c.startsWith('envFrom') || c.startsWith('volume') || c.startsWith('mount'))) {
-      const progress = await startProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' });
-      try {
-        await waitForRollout(kube, namespace, w.name, { timeoutMs, progress: (t) => progress.update(t), signal: deps.signal });
-      } finally {
-        progress.stop();
-      }
+      await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+        waitForRollout(kube, namespace, w.name, { timeoutMs, progress: update, signal: deps.signal }),
+      );
       if (format === 'table') deps.out.write(`${w.display} rolled out\n`);
     }
   }
@@ -219,23 +216,19 @@ async function applyData(
   let result = await kube.apply<ConfigMap & Secret>(path, body, { force: true, dryRun: a.dryRun });
   if (!a.merge) {
     // Keys owned by other field managers survive an apply; the result must hold exactly our keys.
-    const extra = [
-      ...Object.keys(result.data ?? {}).filter((k) => !(k in data)).map((k) => `/data/${escapePointer(k)}`),
-      ...Object.keys(result.binaryData ?? {}).filter((k) => !(k in binaryData)).map((k) => `/binaryData/${escapePointer(k)}`),
-    ];
-    if (extra.length) {
-      try {
-        result = await kube.patch<ConfigMap & Secret>(
-          path,
-          [{ op: 'test', path: '/metadata/resourceVersion', value: result.metadata?.resourceVersion }, ...extra.map((p) => ({ op: 'remove', path: p }))],
-          'json',
-          { dryRun: a.dryRun },
-        );
-      } catch (e) {
-        if (e instanceof ApiError) throw new CliError(`${a.kind}/${a.name} changed while removing keys not in the sources (${e.message}); run the command again`);
-        throw e;
-      }
-    }
+    const r = await kube.patchGuarded<ConfigMap & Secret>(
+      path,
+      'json',
+      (cur) => {
+        const extra = [
+          ...Object.keys(cur.data ?? {}).filter((k) => !(k in data)).map((k) => `/data/${escapePointer(k)}`),
+          ...Object.keys(cur.binaryData ?? {}).filter((k) => !(k in binaryData)).map((k) => `/binaryData/${escapePointer(k)}`),
+        ];
+        return extra.length ? extra.map((p) => ({ op: 'remove', path: p })) : undefined;
+      },
+      { dryRun: a.dryRun, known: result },
+    );
+    result = r.object;
   }
   return result;
 }

@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import type { Pod, Node } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable, withKind } from '../output/printer.js';
-import { startProgress } from '../output/progress.js';
+import { withProgress } from '../output/progress.js';
 import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
@@ -91,14 +91,9 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
   }
   for (const svc of plan.isolated) deps.err.write(`pod/${podName} taken out of service/${svc.metadata?.name}\n`);
 
-  const progress = await startProgress(`detached pod/${podName}; waiting for ${from} to release it`, { stream: deps.err, enabled: format === 'table' || format === 'name' });
-  let v;
-  try {
-    v = await verifyDetached(kube, namespace, podName, result.controller, { timeoutMs, since: started, progress: (t) => progress.update(t), signal: deps.signal });
-  } finally {
-    progress.stop();
-  }
-  const after = (await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod;
+  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+    verifyDetached(kube, namespace, podName, result.controller, { timeoutMs, since: started, progress: update, signal: deps.signal }),
+  );
   if (format === 'table') {
     deps.out.write(`pod/${podName} detached from ${from}\n`);
     deps.err.write(
@@ -113,7 +108,11 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
         '',
       ].join('\n'),
     );
-  } else await printPod(deps, format, after, `pod/${podName}`);
+  } else {
+    // Only json/yaml need the pod as it is now (ownerReference released).
+    const after = format === 'name' ? result.pod : ((await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod);
+    await printPod(deps, format, after, `pod/${podName}`);
+  }
   if (logLines) await printLogs(kube, deps, namespace, podName, logLines);
 }
 

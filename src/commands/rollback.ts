@@ -4,11 +4,11 @@ import type { Deployment, Pod, ReplicaSet, Service } from '../kube/types.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, withKind } from '../output/printer.js';
-import { startProgress } from '../output/progress.js';
+import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { selectorToString, type LabelSelector } from '../util/labels.js';
 import { R, pathOf, parseTarget } from '../kube/resources.js';
-import { ApiError, CliError, UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import {
   CHANGE_CAUSE,
   REVISION,
@@ -77,78 +77,74 @@ async function rollbackDeployment(
   a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string },
 ): Promise<void> {
   const path = pathOf(R.deployments, { namespace: a.namespace, name: a.name });
-  for (let attempt = 0; ; attempt++) {
-    const d = await kube.get<Deployment>(path);
-    if (d.spec?.paused) {
-      throw new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
-    }
-    const revisions = await revisionsOf(kube, d);
-    const currentRev = Number(d.metadata?.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
-    let target: Revision | undefined;
-    if (a.toRevision === 0) {
-      target = [...revisions].reverse().find((r) => r.revision < currentRev);
-      if (!target) throw new CliError(`deployment/${a.name} has no previous revision to roll back to; revisions: ${revisions.map((r) => r.revision).join(', ') || '(none)'}`);
-    } else {
-      target = revisions.find((r) => r.revision === a.toRevision);
-      if (!target) throw missingRevision(a.toRevision, a.name, revisions);
-    }
-    if (templatesEqual(d.spec?.template, target.rs.spec?.template)) {
-      deps.err.write(`deployment.apps/${a.name} is already at revision ${target.revision} (its template matches); nothing changed\n`);
-      if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
-      return;
-    }
-    const cause = `rollback to revision ${target.revision}${target.changeCause ? ` ("${target.changeCause}")` : ''}${a.reason ? `: ${a.reason}` : ''}`;
-    const diff = diffTemplates(d.spec?.template, target.rs.spec?.template);
-    const current = revisions.find((r) => r.revision === currentRev);
-    const keepPods = a.keep !== undefined ? await podsToKeep(kube, a.namespace, current, a.keep === 'default' ? 1 : a.keep, `deployment/${a.name}`) : [];
-    if (a.format === 'table') {
-      deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${target.revision} (change-cause "${cause}")${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n${renderDiff(diff)}`);
-      if (keepPods.length) deps.out.write(`  pods of revision ${currentRev} kept for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ')}\n`);
-    }
-    if (a.dryRun === 'client') return;
+  const paused = () => new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
+  const d = await kube.get<Deployment>(path);
+  if (d.spec?.paused) throw paused();
+  const revisions = await revisionsOf(kube, d);
+  const currentRev = Number(d.metadata?.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
+  let target: Revision | undefined;
+  if (a.toRevision === 0) {
+    target = [...revisions].reverse().find((r) => r.revision < currentRev);
+    if (!target) throw new CliError(`deployment/${a.name} has no previous revision to roll back to; revisions: ${revisions.map((r) => r.revision).join(', ') || '(none)'}`);
+  } else {
+    target = revisions.find((r) => r.revision === a.toRevision);
+    if (!target) throw missingRevision(a.toRevision, a.name, revisions);
+  }
+  const alreadyThere = () => {
+    deps.err.write(`deployment.apps/${a.name} is already at revision ${target.revision} (its template matches); nothing changed\n`);
+    if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
+  };
+  if (templatesEqual(d.spec?.template, target.rs.spec?.template)) return alreadyThere();
+  const cause = `rollback to revision ${target.revision}${target.changeCause ? ` ("${target.changeCause}")` : ''}${a.reason ? `: ${a.reason}` : ''}`;
+  const current = revisions.find((r) => r.revision === currentRev);
+  const keepPods = a.keep !== undefined ? await podsToKeep(kube, a.namespace, current, a.keep === 'default' ? 1 : a.keep, `deployment/${a.name}`) : [];
+  if (a.format === 'table') {
+    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${target.revision} (change-cause "${cause}")${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n${renderDiff(diffTemplates(d.spec?.template, target.rs.spec?.template))}`);
+    if (keepPods.length) deps.out.write(`  pods of revision ${currentRev} kept for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ')}\n`);
+  }
+  if (a.dryRun === 'client') return;
 
-    // Detach first, so the kept pods are outside the ReplicaSet before the rollout scales it down.
-    const services = keepPods.length ? (await kube.list<Service>(pathOf(R.services, { namespace: a.namespace }))).items : [];
-    const kept: Pod[] = [];
-    for (const p of keepPods) {
-      const r = await detachPod(kube, a.namespace, p.metadata!.name!, { dryRun: a.dryRun, now: deps.now(), services });
-      kept.push(r.pod);
-    }
+  // Detach first, so the kept pods are outside the ReplicaSet before the rollout scales it down.
+  const services = keepPods.length ? (await kube.list<Service>(pathOf(R.services, { namespace: a.namespace }))).items : [];
+  const kept: Pod[] = [];
+  for (const p of keepPods) kept.push((await detachPod(kube, a.namespace, p.metadata!.name!, { dryRun: a.dryRun, now: deps.now(), services })).pod);
 
-    const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(target.rs.metadata?.annotations ?? {})) if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-    for (const [k, v] of Object.entries(d.metadata?.annotations ?? {})) if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-    annotations[CHANGE_CAUSE] = cause;
-    const patch = [
-      { op: 'test', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion },
-      { op: 'replace', path: '/spec/template', value: cleanTemplate(target.rs.spec?.template) },
-      { op: 'replace', path: '/metadata/annotations', value: annotations },
-    ];
-    let patched: Deployment;
-    try {
-      patched = await kube.patch<Deployment>(path, patch, 'json', { dryRun: a.dryRun });
-    } catch (e) {
-      // The JSON-patch test on resourceVersion fails with 422 when the Deployment changed meanwhile.
-      if (e instanceof ApiError && (e.status === 409 || (e.status === 422 && /test operation/i.test(e.message))) && attempt < 3 && kept.length === 0) continue;
-      if (kept.length) deps.err.write(`Warning: pods ${kept.map((p) => p.metadata?.name).join(', ')} were already detached for debugging; remove them with \`kubectl mlops debug-pod done POD\`\n`);
-      throw e;
-    }
-    if (a.dryRun === 'server') {
-      if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(patched, 'Deployment', 'apps/v1'), a.format));
-      return;
-    }
-    const progress = await startProgress(`waiting for deployment/${a.name} to roll back`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' });
-    try {
-      await waitForRollout(kube, a.namespace, a.name, { timeoutMs: a.timeoutMs, progress: (t) => progress.update(t), signal: deps.signal });
-    } finally {
-      progress.stop();
-    }
-    if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), a.format));
-    else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
-    else deps.out.write(`deployment.apps/${a.name} rolled back to revision ${target.revision}\n`);
-    reportKept(deps, a.namespace, kept);
+  let r;
+  try {
+    // kubectl's rollback: the target's template, and its annotations except the Deployment's own.
+    r = await kube.patchGuarded<Deployment>(
+      path,
+      'json',
+      (fresh) => {
+        if (fresh.spec?.paused) throw paused();
+        if (templatesEqual(fresh.spec?.template, target.rs.spec?.template)) return undefined;
+        const annotations: Record<string, string> = {};
+        for (const [k, v] of Object.entries(target.rs.metadata?.annotations ?? {})) if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
+        for (const [k, v] of Object.entries(fresh.metadata?.annotations ?? {})) if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
+        annotations[CHANGE_CAUSE] = cause;
+        return [
+          { op: 'replace', path: '/spec/template', value: cleanTemplate(target.rs.spec?.template) },
+          { op: 'replace', path: '/metadata/annotations', value: annotations },
+        ];
+      },
+      { dryRun: a.dryRun, known: d },
+    );
+  } catch (e) {
+    if (kept.length) deps.err.write(`Warning: pods ${kept.map((p) => p.metadata?.name).join(', ')} were already detached for debugging; remove them with \`kubectl mlops debug-pod done POD\`\n`);
+    throw e;
+  }
+  if (!r.changed) return alreadyThere();
+  if (a.dryRun === 'server') {
+    if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(r.object, 'Deployment', 'apps/v1'), a.format));
     return;
   }
+  await withProgress(`waiting for deployment/${a.name} to roll back`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
+    waitForRollout(kube, a.namespace, a.name, { timeoutMs: a.timeoutMs, progress: update, signal: deps.signal }),
+  );
+  if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), a.format));
+  else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
+  else deps.out.write(`deployment.apps/${a.name} rolled back to revision ${target.revision}\n`);
+  reportKept(deps, a.namespace, kept);
 }
 
 /** The first N running pods of a revision's ReplicaSet (Ready first), refusing N larger than what runs. */
@@ -225,7 +221,7 @@ async function rollbackReplicaSet(
     await confirmOrAbort(deps, a.yes, `Delete ${deletePods.length} pod(s) of replicaset/${a.name} on the old template?`, 'deleting the old pods');
   }
   if (diff.length) {
-    await kube.patch(path, { metadata: { resourceVersion: rs.metadata?.resourceVersion }, spec: imagePatch(rs.spec?.template, a.images) }, 'strategic', { dryRun: a.dryRun });
+    await kube.patchGuarded<ReplicaSet>(path, 'strategic', (cur) => ({ spec: imagePatch(cur.spec?.template, a.images) }), { dryRun: a.dryRun, known: rs });
   }
   const services = (await kube.list<Service>(pathOf(R.services, { namespace: a.namespace }))).items;
   const kept: Pod[] = [];
@@ -244,21 +240,18 @@ async function rollbackReplicaSet(
   }
   if (a.dryRun === 'server') return;
   const desired = rs.spec?.replicas ?? 1;
-  const progress = await startProgress(`waiting for replicaset/${a.name}`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' });
-  try {
-    await kube.waitFor<Pod, true>(
+  await withProgress(`waiting for replicaset/${a.name}`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
+    kube.waitFor<Pod, true>(
       podsPath,
       { labelSelector: selector },
       (pods) => {
         const good = pods.filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && onNew(p) && isReady(p));
-        progress.update(`replicaset/${a.name}: ${good.length}/${desired} Ready on the new template`);
+        update(`replicaset/${a.name}: ${good.length}/${desired} Ready on the new template`);
         return good.length >= desired ? true : undefined;
       },
       { timeoutMs: a.timeoutMs, signal: deps.signal, onTimeout: (pods) => `timed out waiting for replicaset/${a.name} to have ${desired} Ready pods on the new template (${pods.filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && onNew(p) && isReady(p)).length} Ready); the kept pods stay detached` },
-    );
-  } finally {
-    progress.stop();
-  }
+    ),
+  );
   if (a.format === 'name') deps.out.write(`replicaset.apps/${a.name}\n`);
   else if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<ReplicaSet>(path), 'ReplicaSet', 'apps/v1'), a.format));
   else {

@@ -5,7 +5,7 @@ import type { Kube, DryRun } from '../kube/client.js';
 import type { HPA, Pod } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable } from '../output/printer.js';
-import { startProgress } from '../output/progress.js';
+import { withProgress } from '../output/progress.js';
 import { age, parseDuration } from '../util/duration.js';
 import { R, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
@@ -129,36 +129,30 @@ async function scaleOne(kube: Kube, deps: Deps, t: Target, a: { hpa?: HPA; dryRu
   }
   const podsBefore = await podsOf(kube, t);
   let recorded = 0;
-  for (let attempt = 0; ; attempt++) {
-    const current = obj.spec?.replicas ?? 1;
-    const prior = obj.metadata?.annotations?.[SZ.replicas];
-    // A second run never replaces a recorded count with 0.
-    recorded = current > 0 ? current : prior !== undefined ? Number(prior) : 0;
-    const annotations: Record<string, string> = { [SZ.replicas]: String(recorded) };
-    if (current > 0 || !obj.metadata?.annotations?.[SZ.at]) annotations[SZ.at] = deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    if (a.hpa) annotations[SZ.hpa] = JSON.stringify(hpaRecord(a.hpa));
-    if (a.dryRun === 'client') break;
-    try {
-      obj = await kube.patch<Workload>(path, { metadata: { resourceVersion: obj.metadata?.resourceVersion, labels: { [SCALED_LABEL]: 'true' }, annotations } }, 'merge', { dryRun: a.dryRun });
-      break;
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 409 && attempt < 4) {
-        obj = await kube.get<Workload>(path);
-        continue;
-      }
-      throw e;
-    }
-  }
+  await kube.patchGuarded<Workload>(
+    path,
+    'merge',
+    (obj) => {
+      const current = obj.spec?.replicas ?? 1;
+      const prior = obj.metadata?.annotations?.[SZ.replicas];
+      // A second run never replaces a recorded count with 0.
+      recorded = current > 0 ? current : prior !== undefined ? Number(prior) : 0;
+      const annotations: Record<string, string> = { [SZ.replicas]: String(recorded) };
+      if (current > 0 || !obj.metadata?.annotations?.[SZ.at]) annotations[SZ.at] = deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (a.hpa) annotations[SZ.hpa] = JSON.stringify(hpaRecord(a.hpa));
+      return { metadata: { labels: { [SCALED_LABEL]: 'true' }, annotations } };
+    },
+    { dryRun: a.dryRun, known: t.obj },
+  );
   if (a.hpa && a.dryRun !== 'client') await kube.delete(pathOf(R.hpas, { namespace: ns, name: a.hpa.metadata!.name! }), { dryRun: a.dryRun });
   if (a.dryRun === 'none') {
     await kube.patch(pathOf(t.res, { namespace: ns, name, subresource: 'scale' }), { spec: { replicas: 0 } }, 'merge');
-    const progress = await startProgress(`waiting for the pods of ${target} to be gone`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' });
-    try {
-      await kube.waitFor<Pod, true>(
+    await withProgress(`waiting for the pods of ${target} to be gone`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
+      kube.waitFor<Pod, true>(
         pathOf(R.pods, { namespace: ns }),
         { labelSelector: selectorOf(t) },
         (pods) => {
-          progress.update(`${target}: ${pods.length} pod(s) left`);
+          update(`${target}: ${pods.length} pod(s) left`);
           return pods.length === 0 ? true : undefined;
         },
         {
@@ -167,10 +161,8 @@ async function scaleOne(kube: Kube, deps: Deps, t: Target, a: { hpa?: HPA; dryRu
           onTimeout: (pods) =>
             `timed out waiting for the pods of ${target} to be gone; still there: ${pods.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ')}. ${target} is at 0 replicas with ${recorded} recorded`,
         },
-      );
-    } finally {
-      progress.stop();
-    }
+      ),
+    );
   }
   return { target, namespace: ns, recorded, hpa: a.hpa?.metadata?.name, freed: freedBy(podsBefore.filter((p) => !p.metadata?.deletionTimestamp)) };
 }
@@ -198,21 +190,18 @@ async function restoreOne(kube: Kube, deps: Deps, t: Target, a: { dryRun: DryRun
     }
   }
   if (a.dryRun === 'server') return { target, replicas, hpa: hpa?.metadata.name };
-  const progress = await startProgress(`waiting for ${target} to be Ready`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' });
-  try {
-    await kube.waitFor<Pod, true>(
+  await withProgress(`waiting for ${target} to be Ready`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
+    kube.waitFor<Pod, true>(
       pathOf(R.pods, { namespace: ns }),
       { labelSelector: selectorOf(t) },
       (pods) => {
         const ready = pods.filter(isReady).length;
-        progress.update(`${target}: ${ready}/${replicas} Ready`);
+        update(`${target}: ${ready}/${replicas} Ready`);
         return ready >= replicas ? true : undefined;
       },
       { timeoutMs: a.timeoutMs, signal: deps.signal, onTimeout: (pods) => `timed out waiting for ${target} to have ${replicas} Ready pods (${pods.filter(isReady).length} Ready); it is scaled to ${replicas}, the record is kept` },
-    );
-  } finally {
-    progress.stop();
-  }
+    ),
+  );
   // Only now is the record dropped: a failed wait leaves it for a second try.
   await kube.patch(pathOf(t.res, { namespace: ns, name }), { metadata: { labels: { [SCALED_LABEL]: null }, annotations: { [SZ.replicas]: null, [SZ.at]: null, [SZ.hpa]: null } } }, 'merge');
   return { target, replicas, hpa: hpa?.metadata.name };

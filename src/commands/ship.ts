@@ -3,11 +3,11 @@ import type { Deps } from '../deps.js';
 import type { Deployment, PodTemplateSpec } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, withKind } from '../output/printer.js';
-import { startProgress } from '../output/progress.js';
+import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { R, pathOf } from '../kube/resources.js';
-import { ApiError, UsageError } from '../errors.js';
-import { CHANGE_CAUSE, diffTemplates, isValidImage, renderDiff, waitForRollout } from '../workloads/rollout.js';
+import { UsageError } from '../errors.js';
+import { CHANGE_CAUSE, diffTemplates, isValidImage, renderDiff, waitForRollout, type DiffLine } from '../workloads/rollout.js';
 import { deploymentName } from './history.js';
 
 /** Parses `CONTAINER=IMAGE` arguments, rejecting bad image references before anything is sent. */
@@ -71,40 +71,34 @@ export function register(program: Command, deps: Deps): void {
     const path = pathOf(R.deployments, { namespace, name });
     const cause = o.cause ?? `image ${[...images].map(([c, i]) => `${c}=${i}`).join(', ')}`;
 
-    let result: Deployment | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const d = await kube.get<Deployment>(path);
-      checkContainers(images, d.spec?.template, `deployment/${name}`);
-      const next = withImages(d.spec?.template, images);
-      const diff = diffTemplates(d.spec?.template, next);
-      if (diff.length === 0) {
-        deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}; nothing changed\n`);
-        if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
-        else if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(d, 'Deployment', 'apps/v1'), format));
-        return;
-      }
-      if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
-      if (dryRun === 'client') return;
-      const body = { metadata: { resourceVersion: d.metadata?.resourceVersion, annotations: { [CHANGE_CAUSE]: cause } }, spec: imagePatch(d.spec?.template, images) };
-      try {
-        result = await kube.patch<Deployment>(path, body, 'strategic', { dryRun });
-        break;
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 409 && attempt < 3) continue;
-        throw e;
-      }
+    let diff: DiffLine[] = [];
+    const r = await kube.patchGuarded<Deployment>(
+      path,
+      'strategic',
+      (d) => {
+        checkContainers(images, d.spec?.template, `deployment/${name}`);
+        diff = diffTemplates(d.spec?.template, withImages(d.spec?.template, images));
+        return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause } }, spec: imagePatch(d.spec?.template, images) } : undefined;
+      },
+      { dryRun },
+    );
+    if (!r.changed) {
+      deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}; nothing changed\n`);
+      if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
+      else if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(r.object, 'Deployment', 'apps/v1'), format));
+      return;
     }
+    if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
+    if (dryRun === 'client') return;
+    const result = r.object;
     if (dryRun === 'server') {
       if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(result, 'Deployment', 'apps/v1'), format));
       return;
     }
     if (o.wait) {
-      const progress = await startProgress(`waiting for deployment/${name} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' });
-      try {
-        await waitForRollout(kube, namespace, name, { timeoutMs, progress: (t) => progress.update(t), signal: deps.signal });
-      } finally {
-        progress.stop();
-      }
+      await withProgress(`waiting for deployment/${name} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+        waitForRollout(kube, namespace, name, { timeoutMs, progress: update, signal: deps.signal }),
+      );
     }
     if (format === 'json' || format === 'yaml') {
       deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), format));

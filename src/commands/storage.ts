@@ -224,7 +224,15 @@ async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<vo
   if (dryRun === 'none') {
     await confirmOrAbort(deps, cmd.opts().yes, `Make persistentvolume/${name} Available? The data of ${ref.namespace}/${ref.name} stays on it and the next claim will see it.`, `reclaiming persistentvolume/${name}`);
   }
-  await kube.patch(path, [{ op: 'test', path: '/metadata/resourceVersion', value: pv.metadata?.resourceVersion }, { op: 'remove', path: '/spec/claimRef' }], 'json', { dryRun });
+  await kube.patchGuarded<PersistentVolume>(
+    path,
+    'json',
+    (cur) => {
+      if (cur.status?.phase === 'Bound') throw new CliError(`persistentvolume/${name} became Bound meanwhile; nothing changed`);
+      return cur.spec?.claimRef ? [{ op: 'remove', path: '/spec/claimRef' }] : undefined;
+    },
+    { dryRun, known: pv },
+  );
   if (dryRun === 'server') {
     deps.out.write(`persistentvolume/${name} would be made Available (server dry run)\n`);
     return;

@@ -106,15 +106,22 @@ export function planWire(w: Workload, kind: SourceKind, name: string, sum: strin
   const cause = `kubectl mlops: ${kind}/${name} ${changes.some((c) => c.startsWith('checksum')) ? `data sha256:${sum.slice(0, 12)}` : 'wired'}`;
   return {
     changes,
-    patch: { metadata: { resourceVersion: w.metadata?.resourceVersion, annotations: { [CHANGE_CAUSE]: cause } }, spec: { template } },
+    patch: { metadata: { annotations: { [CHANGE_CAUSE]: cause } }, spec: { template } },
   };
 }
 
 export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, values: Record<string, string>, o: WireOptions, dryRun: DryRun) {
   const { res, name: wname } = parseWireTarget(o.target);
   const path = pathOf(res, { namespace, name: wname });
-  const w = await kube.get<Workload>(path);
-  const plan = planWire(w, kind, name, checksum(values), o);
-  if (plan.patch && dryRun !== 'client') await kube.patch(path, plan.patch, 'strategic', { dryRun });
+  let plan: WirePlan = { changes: [] };
+  await kube.patchGuarded<Workload>(
+    path,
+    'strategic',
+    (w) => {
+      plan = planWire(w, kind, name, checksum(values), o);
+      return plan.patch;
+    },
+    { dryRun },
+  );
   return { res, name: wname, display: displayName(res, wname), ...plan };
 }

@@ -15,6 +15,8 @@ const https = load('node:https') as typeof httpsTypes;
 
 export const FIELD_MANAGER = 'kubectl-mlops';
 
+type Versioned = { metadata?: { resourceVersion?: string } };
+
 export type DryRun = 'none' | 'client' | 'server';
 
 export interface KubeOptions {
@@ -289,18 +291,46 @@ export class Kube {
    * Read-modify-write: `mutate` gets a fresh object and returns the object to PUT (or
    * undefined for "nothing to do"). A 409 Conflict re-reads and tries again, a bounded number of times.
    */
-  async update<T extends { metadata?: { resourceVersion?: string } }>(
-    path: string,
-    mutate: (current: T) => T | undefined,
-    mo: MutateOptions & { attempts?: number } = {},
-  ): Promise<{ object: T; changed: boolean }> {
-    const attempts = mo.attempts ?? 5;
-    for (let i = 0; ; i++) {
-      const current = await this.get<T>(path);
+  async update<T extends Versioned>(path: string, mutate: (current: T) => T | undefined, mo: MutateOptions & { attempts?: number } = {}): Promise<{ object: T; changed: boolean }> {
+    return this.onFreshObject<T>(path, mo.attempts, undefined, async (current) => {
       const next = mutate(structuredClone(current));
       if (!next) return { object: current, changed: false };
+      if (mo.dryRun === 'client') return { object: next, changed: true };
+      return { object: await this.replace<T>(path, next, mo), changed: true };
+    });
+  }
+
+  /**
+   * The same loop for patches: `plan` gets a fresh object and returns the patch (or undefined
+   * for "nothing to do"); the patch is guarded by that object's resourceVersion, so a
+   * concurrent change is a 409 and `plan` runs again on the newer object. With dry run
+   * "client" nothing is sent: the plan is returned for the caller to show.
+   */
+  async patchGuarded<T extends Versioned>(
+    path: string,
+    type: 'merge' | 'strategic' | 'json',
+    plan: (current: T) => unknown | undefined | Promise<unknown | undefined>,
+    mo: MutateOptions & { attempts?: number; known?: T } = {},
+  ): Promise<{ object: T; changed: boolean; current: T; body?: unknown }> {
+    return this.onFreshObject(path, mo.attempts, mo.known, async (current: T) => {
+      const body = await plan(structuredClone(current));
+      if (body === undefined) return { object: current, changed: false, current };
+      if (mo.dryRun === 'client') return { object: current, changed: true, current, body };
+      const rv = current.metadata?.resourceVersion;
+      const guarded =
+        type === 'json'
+          ? [{ op: 'replace', path: '/metadata/resourceVersion', value: rv }, ...(body as unknown[])]
+          : { ...(body as object), metadata: { ...((body as { metadata?: object }).metadata ?? {}), resourceVersion: rv } };
+      return { object: await this.patch<T>(path, guarded, type, mo), changed: true, current, body };
+    });
+  }
+
+  /** `known`: an object the caller just read, used for the first attempt instead of a GET. */
+  private async onFreshObject<T extends Versioned, R = { object: T; changed: boolean }>(path: string, attempts = 5, known: T | undefined, step: (current: T) => Promise<R>): Promise<R> {
+    for (let i = 0; ; i++) {
+      const current = i === 0 && known ? known : await this.get<T>(path);
       try {
-        return { object: await this.replace<T>(path, next, mo), changed: true };
+        return await step(current);
       } catch (e) {
         if (e instanceof ApiError && e.status === 409 && i + 1 < attempts) continue;
         throw e;

@@ -25,3 +25,17 @@ export async function startProgress(text: string, opts: { stream: Writable & { i
     },
   };
 }
+
+/** Runs a wait with a spinner that is always stopped, whatever the wait ends with. */
+export async function withProgress<T>(
+  text: string,
+  opts: { stream: Writable & { isTTY?: boolean; columns?: number }; enabled: boolean },
+  wait: (update: (text: string) => void) => Promise<T>,
+): Promise<T> {
+  const progress = await startProgress(text, opts);
+  try {
+    return await wait((t) => progress.update(t));
+  } finally {
+    progress.stop();
+  }
+}

@@ -3,7 +3,7 @@
 import type { Kube, DryRun } from '../kube/client.js';
 import type { Pod, ReplicaSet, Deployment, Service } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
-import { ApiError, CliError } from '../errors.js';
+import { CliError } from '../errors.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
 import { controllerOf, isReady, podStatus } from './pods.js';
 
@@ -153,7 +153,7 @@ export function planDetach(pod: Pod, controller: Controller, services: Service[]
   return { labels, changes, stillServing, isolated };
 }
 
-/** The one patch: labels, ledger annotations, guarded by the pod's resourceVersion. */
+/** The one patch: labels and ledger annotations (Kube.patchGuarded adds the resourceVersion guard). */
 export function detachPatch(pod: Pod, controller: Controller, plan: DetachPlan, now: Date, ttl?: string): object {
   const labels: Record<string, string | null> = {};
   for (const c of plan.changes) labels[c.key] = c.to ?? null;
@@ -165,7 +165,7 @@ export function detachPatch(pod: Pod, controller: Controller, plan: DetachPlan, 
   if (controller.owner) annotations[ANN.owner] = `${controller.owner.kind}/${controller.owner.name}`;
   if (ttl) annotations[ANN.ttl] = ttl;
   if (plan.isolated.length) annotations[ANN.isolatedFrom] = plan.isolated.map((s) => s.metadata?.name).join(',');
-  return { metadata: { resourceVersion: pod.metadata?.resourceVersion, labels, annotations } };
+  return { metadata: { labels, annotations } };
 }
 
 export interface DetachResult {
@@ -186,30 +186,27 @@ export async function detachPod(
   opts: { label?: [string, string]; isolate?: boolean; ttl?: string; dryRun: DryRun; now: Date; services?: Service[]; beforePatch?: (r: DetachResult) => Promise<void> },
 ): Promise<DetachResult> {
   const podPath = pathOf(R.pods, { namespace, name });
-  for (let attempt = 0; ; attempt++) {
-    const pod = await kube.get<Pod>(podPath);
-    if (isDetached(pod)) {
-      return { pod, controller: ledgerController(pod), alreadyDetached: true };
-    }
-    const why = refusal(pod);
-    if (why) throw new CliError(why);
-    const controller = await resolveController(kube, pod);
-    const services = opts.services ?? (await kube.list<Service>(pathOf(R.services, { namespace }))).items;
-    const plan = planDetach(pod, controller, services, opts);
-    const result: DetachResult = { pod, controller, plan, alreadyDetached: false };
-    await opts.beforePatch?.(result);
-    const body = detachPatch(pod, controller, plan, opts.now, opts.ttl);
-    if (opts.dryRun === 'client') {
-      return { ...result, pod: simulate(pod, body) };
-    }
-    try {
-      const after = await kube.patch<Pod>(podPath, body, 'merge', { dryRun: opts.dryRun });
-      return { ...result, pod: after };
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 409 && attempt < 2) continue;
-      throw e;
-    }
-  }
+  let result: DetachResult | undefined;
+  // On a 409 (the pod changed under us) the plan is made again from the fresh pod.
+  const r = await kube.patchGuarded<Pod>(
+    podPath,
+    'merge',
+    async (pod) => {
+      result = undefined;
+      if (isDetached(pod)) return undefined;
+      const why = refusal(pod);
+      if (why) throw new CliError(why);
+      const controller = await resolveController(kube, pod);
+      const services = opts.services ?? (await kube.list<Service>(pathOf(R.services, { namespace }))).items;
+      const plan = planDetach(pod, controller, services, opts);
+      result = { pod, controller, plan, alreadyDetached: false };
+      await opts.beforePatch?.(result);
+      return detachPatch(pod, controller, plan, opts.now, opts.ttl);
+    },
+    { dryRun: opts.dryRun, attempts: 3 },
+  );
+  if (!result) return { pod: r.current, controller: ledgerController(r.current), alreadyDetached: true };
+  return { ...result, pod: opts.dryRun === 'client' ? simulate(r.current, r.body as object) : r.object };
 }
 
 function simulate(pod: Pod, body: object): Pod {

@@ -61,3 +61,28 @@ describe('version and doctor against the real API server', () => {
     expect(d.out).toContain(`Reachable:   no: cannot reach the API server at https://127.0.0.1:${port}: connection refused`);
   });
 });
+
+describe('optimistic concurrency against the real API server', () => {
+  it.each([
+    ['merge', (n: number) => ({ metadata: { labels: { seen: String(n) } } })],
+    ['json', (n: number) => [{ op: 'add', path: '/metadata/labels', value: { seen: String(n) } }]],
+  ] as const)('a %s patch planned on a stale object is refused (409) and planned again on the fresh one', async (type, body) => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, `occ-${type}`);
+    const path = `/api/v1/namespaces/${ns}/configmaps/c`;
+    const stale = await kube.create<{ metadata: { resourceVersion: string } }>(`/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { v: '1' } });
+    await kube.patch(path, { data: { v: '2' } }, 'merge');
+    const seen: string[] = [];
+    const r = await kube.patchGuarded<{ metadata: { resourceVersion: string; labels?: Record<string, string> }; data: Record<string, string> }>(
+      path,
+      type,
+      (cur) => {
+        seen.push(cur.data.v!);
+        return body(seen.length);
+      },
+      { known: stale as never },
+    );
+    expect(seen).toEqual(['1', '2']);
+    expect(r.object.metadata.labels).toEqual({ seen: '2' });
+  });
+});

@@ -165,6 +165,22 @@ describe('secret', () => {
     expect(await kube.getOptional(pathOf(R.secrets, { namespace: ns, name: 'bad-tls' }))).toBeUndefined();
   });
 
+  it('--wire --as volume mounts a Secret into a Deployment and rolls it out', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'wirevol');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('api', { replicas: 1 }));
+    await waitReady(kube, ns, 'app=api', 1);
+    const r = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('deployment.apps/api: volume secret-api-keys from secret/api-keys; mount secret-api-keys at /etc/api in container app; checksum');
+    expect(r.out).toContain('deployment.apps/api rolled out');
+    const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'api' }));
+    expect(d.spec!.template!.spec!.volumes).toEqual([{ name: 'secret-api-keys', secret: { secretName: 'api-keys', defaultMode: 420 } }]);
+    expect(d.spec!.template!.spec!.containers[0]!.volumeMounts).toEqual([{ name: 'secret-api-keys', mountPath: '/etc/api', readOnly: true }]);
+    const again = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
+    expect(again.err).toBe('deployment.apps/api already uses secret/api-keys and has its current checksum; nothing to roll out\n');
+  });
+
   it('view KEY --reveal prints the raw value alone, for pipes', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'reveal');

@@ -133,7 +133,9 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
     const [a, b] = await waitReady(kube, ns, 'app=web', 2);
     expect((await mlops(['debug-pod', a!.metadata!.name!, '-n', ns, '--ttl', '1s'])).code).toBe(0);
-    expect((await mlops(['debug-pod', `pod/${b!.metadata!.name!}`, '-n', ns, '--ttl', '1h'])).code).toBe(0);
+    // The tutorial's own relabel: app=to-be-fixed.
+    expect((await mlops(['debug-pod', `pod/${b!.metadata!.name!}`, '-n', ns, '--ttl', '1h', '--label', 'app=to-be-fixed'])).code).toBe(0);
+    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: b!.metadata!.name! }))).metadata!.labels).toMatchObject({ app: 'to-be-fixed', 'mlops.kubectl.io/debug': 'true' });
     await new Promise((r) => setTimeout(r, 1500));
     const list = await mlops(['debug-pod', 'list', '-n', ns]);
     expect(list.out).toMatch(new RegExp(`\\n${a!.metadata!.name} .* EXPIRED\\n`));

@@ -147,4 +147,19 @@ describe('scale-to-zero and restore', () => {
     expect(back.out).toBe('statefulset.apps/db restored to 2 replicas\n');
     expect(await readyPods(kube, ns, 'app=db')).toHaveLength(2);
   });
+
+  it('--timeout exits 4 and names the pods still terminating (a finalizer holds one)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stzstuck');
+    const d = deployment('held', { replicas: 1 });
+    (d.spec.template.metadata as Record<string, unknown>).finalizers = ['mlops.test/hold'];
+    await kube.create(pathOf(R.deployments, { namespace: ns }), d);
+    const [pod] = await waitReady(kube, ns, 'app=held', 1);
+    const name = pod!.metadata!.name!;
+    const r = await mlops(['scale-to-zero', 'deploy/held', '--timeout', '3s', '-n', ns]);
+    expect(r.code).toBe(4);
+    expect(r.err).toBe(`error: timed out waiting for the pods of deployment.apps/held to be gone; still there: ${name} (Terminating). deployment.apps/held is at 0 replicas with 1 recorded\n`);
+    // Let it go, so the namespace can be deleted.
+    await kube.patch(pathOf(R.pods, { namespace: ns, name }), { metadata: { finalizers: null } }, 'merge');
+  });
 });

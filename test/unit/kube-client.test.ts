@@ -206,3 +206,50 @@ describe('verbose logging', () => {
     expect(log.join('')).not.toContain('test-token');
   });
 });
+
+describe('Kube.patchGuarded', () => {
+  const path = '/apis/apps/v1/namespaces/ml/deployments/web';
+  it('adds the resourceVersion guard and plans again on a fresh object after 409', async () => {
+    const bodies: unknown[] = [];
+    const scope = nock(TEST_SERVER)
+      .get(path).reply(200, { metadata: { name: 'web', resourceVersion: '1' }, spec: { replicas: 1 } })
+      .patch(path, (b) => { bodies.push(b); return true; }).query(true)
+      .reply(409, { kind: 'Status', reason: 'Conflict', message: 'the object has been modified', code: 409 })
+      .get(path).reply(200, { metadata: { name: 'web', resourceVersion: '2' }, spec: { replicas: 5 } })
+      .patch(path, (b) => { bodies.push(b); return true; }).query(true)
+      .reply(200, { metadata: { name: 'web', resourceVersion: '3' } });
+    const { kube } = kubeFor();
+    const seen: number[] = [];
+    const r = await kube.patchGuarded<{ metadata: { resourceVersion: string }; spec: { replicas: number } }>(path, 'merge', (cur) => {
+      seen.push(cur.spec.replicas);
+      return { metadata: { labels: { a: 'b' } }, spec: { replicas: cur.spec.replicas + 1 } };
+    });
+    expect(seen).toEqual([1, 5]);
+    expect(bodies).toEqual([
+      { metadata: { labels: { a: 'b' }, resourceVersion: '1' }, spec: { replicas: 2 } },
+      { metadata: { labels: { a: 'b' }, resourceVersion: '2' }, spec: { replicas: 6 } },
+    ]);
+    expect(r).toMatchObject({ changed: true, object: { metadata: { resourceVersion: '3' } } });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('guards a JSON patch with a resourceVersion replace, and sends nothing when there is nothing to do', async () => {
+    let body: unknown;
+    nock(TEST_SERVER)
+      .patch(path, (b) => { body = b; return true; }).query(true)
+      .reply(200, { metadata: { resourceVersion: '8' } });
+    const { kube } = kubeFor();
+    const known = { metadata: { resourceVersion: '7' } };
+    await kube.patchGuarded(path, 'json', () => [{ op: 'remove', path: '/spec/x' }], { known });
+    expect(body).toEqual([{ op: 'replace', path: '/metadata/resourceVersion', value: '7' }, { op: 'remove', path: '/spec/x' }]);
+    const none = await kube.patchGuarded(path, 'json', () => undefined, { known });
+    expect(none).toEqual({ object: known, changed: false, current: known });
+  });
+
+  it('dry run "client" plans without sending', async () => {
+    const { kube } = kubeFor();
+    const known = { metadata: { resourceVersion: '7' } };
+    const r = await kube.patchGuarded(path, 'merge', () => ({ spec: { replicas: 0 } }), { known, dryRun: 'client' });
+    expect(r).toEqual({ object: known, changed: true, current: known, body: { spec: { replicas: 0 } } });
+  });
+});

@@ -8,11 +8,11 @@ const deploy = (containers: Record<string, unknown>[], extra: { annotations?: Re
 const opts = { target: 'deploy/web', as: 'env' as const };
 
 describe('planWire', () => {
-  it('adds envFrom and the checksum in one patch guarded by resourceVersion', () => {
+  it('adds envFrom and the checksum in one patch', () => {
     const sum = checksum({ A: '1' });
     const plan = planWire(deploy([{ name: 'app', envFrom: [{ secretRef: { name: 'other' } }] }]), 'configmap', 'cfg', sum, opts);
     expect(plan.patch).toEqual({
-      metadata: { resourceVersion: '7', annotations: { 'kubernetes.io/change-cause': `kubectl mlops: configmap/cfg data sha256:${sum.slice(0, 12)}` } },
+      metadata: { annotations: { 'kubernetes.io/change-cause': `kubectl mlops: configmap/cfg data sha256:${sum.slice(0, 12)}` } },
       spec: {
         template: {
           metadata: { annotations: { 'mlops.kubectl.io/checksum-cm-cfg': sum } },
