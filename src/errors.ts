@@ -77,9 +77,6 @@ export class ApiError extends CliError {
   }
 }
 
-export function isNotFound(e: unknown): boolean {
-  return e instanceof ApiError && e.status === 404;
-}
 
 export interface FormattedError {
   text: string;

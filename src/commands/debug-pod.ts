@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Pod, Node } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable, withKind } from '../output/printer.js';
+import { renderData, renderTable, toKubectlShape, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
@@ -162,7 +162,7 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   const { items } = await kube.list<Pod>(pathOf(R.pods, { namespace: all ? undefined : namespace }), { labelSelector: `${DEBUG_LABEL}=true` });
   const now = deps.now();
   if (format === 'json' || format === 'yaml') {
-    deps.out.write(await renderData({ apiVersion: 'v1', kind: 'List', items: items.map((p) => withKind(p, 'Pod', 'v1')), metadata: { resourceVersion: '' } }, format));
+    deps.out.write(await renderData(toKubectlShape(items.map((p) => withKind(p, 'Pod', 'v1')), false), format));
     return;
   }
   if (format === 'name') {

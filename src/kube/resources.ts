@@ -36,18 +36,8 @@ export const R = {
 
 export type ResourceKey = keyof typeof R;
 
-export function apiVersionOf(res: Resource): string {
-  return res.group ? `${res.group}/${res.version}` : res.version;
-}
 
-/** `deployments.apps`, as the API server names resources in its messages. */
-export function qualifiedName(res: Resource): string {
-  return res.group ? `${res.plural}.${res.group}` : res.plural;
-}
 
-export function byKind(kind: string): Resource | undefined {
-  return Object.values(R).find((x) => x.kind === kind);
-}
 
 export function pathOf(res: Resource, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
   const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;

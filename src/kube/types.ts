@@ -27,7 +27,6 @@ export type Container = Wire<k.V1Container>;
 export type KEvent = Wire<k.CoreV1Event>;
 export type HPA = Wire<k.V2HorizontalPodAutoscaler>;
 export type ObjectMeta = Wire<k.V1ObjectMeta>;
-export type Scale = Wire<k.V1Scale>;
 
 export interface KubeObject {
   apiVersion?: string;
