@@ -1,13 +1,15 @@
 // Shared pieces of the hostile-case matrix (issue 14): a snapshot of every object in a
 // namespace to prove "nothing changed", users that lack exactly one declared permission, and
 // the audit log of the local API server to check the declarations against real requests.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, inject } from 'vitest';
 import * as yaml from 'js-yaml';
 import type { Kube } from '../../src/kube/client.js';
 import { COMMAND_NEEDS, needLabel, type Need } from '../../src/commands/permissions.js';
-import { mlops, type Run } from './helpers.js';
+import { BIN, mlops, testPath, type Run } from './helpers.js';
 
 const NAMESPACED = [
   '/apis/apps/v1/namespaces/NS/deployments',
@@ -132,4 +134,46 @@ export async function expectDeclaredCovers(kube: Kube, namespace: string, comman
     .map((e) => `${e.verb} ${e.objectRef!.resource}${e.objectRef!.subresource ? '/' + e.objectRef!.subresource : ''}${e.objectRef!.apiGroup ? '.' + e.objectRef!.apiGroup : ''}`);
   expect([...new Set(undeclared)], `requests made by \`${command}\` but not declared in permissions.ts`).toEqual([]);
   return r;
+}
+
+export interface Running {
+  /** Resolves with the stderr so far once it matches. */
+  waitForErr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  interrupt(): void;
+  done: Promise<Run>;
+}
+
+/**
+ * Starts the plugin in the background, for interrupt and race cases: wait until it is inside
+ * its wait (e.g. `-v` shows the watch request: /watch=1/), then act (SIGINT, a concurrent
+ * change) and await `done`.
+ */
+export function startMlops(args: string[], opts: { kubeconfig?: string; env?: Record<string, string> } = {}): Running {
+  const kubeconfig = opts.kubeconfig ?? inject('cluster').kubeconfig;
+  const child = spawn(BIN, args, { env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: kubeconfig, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: { re: RegExp; resolve: (s: string) => void }[] = [];
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => {
+    err += d;
+    for (const w of waiters.splice(0)) (w.re.test(err) ? w.resolve(err) : waiters.push(w));
+  });
+  child.stdin.end();
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, sig) => resolve({ code: code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : -1), out, err }));
+  });
+  return {
+    waitForErr(re, timeoutMs = 60_000) {
+      if (re.test(err)) return Promise.resolve(err);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in stderr:\n${err}`)), timeoutMs);
+        waiters.push({ re, resolve: (s) => (clearTimeout(timer), resolve(s)) });
+        void done.then(() => reject(new Error(`the command ended before ${re} appeared; stderr:\n${err}`)));
+      });
+    },
+    interrupt: () => child.kill('SIGINT'),
+    done,
+  };
 }
