@@ -385,13 +385,24 @@ export class Kube {
             rv = ev.object?.metadata?.resourceVersion ?? rv;
             events++;
             if (ev.type === 'BOOKMARK') continue;
-            if (await onEvent(ev)) {
+            let stop: boolean;
+            try {
+              stop = await onEvent(ev);
+            } catch (e) {
+              // The caller's verdict (a terminal state), not a dropped stream: never resumed.
+              throw new CallbackError(e);
+            }
+            if (stop) {
               await body.cancel().catch(() => undefined);
               return;
             }
           }
         }
       } catch (e) {
+        if (e instanceof CallbackError) {
+          await body.cancel().catch(() => undefined);
+          throw e.error;
+        }
         if (signal?.aborted) return;
         if (e instanceof ApiError) throw e;
         // A dropped stream is resumed from the last version seen.
@@ -454,6 +465,11 @@ export class Kube {
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Carries an error thrown by a watch callback past the resume-on-drop handling. */
+class CallbackError {
+  constructor(readonly error: unknown) {}
 }
 
 function mutateQuery(mo: MutateOptions) {
