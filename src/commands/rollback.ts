@@ -102,12 +102,12 @@ async function rollbackDeployment(
       if (!target) throw new CliError(`deployment/${a.name} has no previous revision to roll back to; revisions: ${revisions.map((r) => r.revision).join(', ') || '(none)'}`);
     }
   } else {
-    target = revisions.find((r) => r.revision === a.toRevision);
-    if (!target && current?.formerly.includes(a.toRevision)) {
-      target = current;
-      already = `deployment.apps/${a.name} is already at revision ${current.revision} (was ${a.toRevision})`;
-    }
+    // A revision a rollback brought back has a new number; its old one still names it (kubectl: not found).
+    target = revisions.find((r) => r.revision === a.toRevision) ?? revisions.find((r) => r.formerly.includes(a.toRevision));
     if (!target) throw missingRevision(a.toRevision, a.name, revisions);
+    if (target.revision !== a.toRevision && templatesEqual(d.spec?.template, target.rs.spec?.template)) {
+      already = `deployment.apps/${a.name} is already at revision ${target.revision} (was ${a.toRevision})`;
+    }
   }
   const to = target;
   const { cause, origin } = rollbackCause(to, a.reason);

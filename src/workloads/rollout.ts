@@ -193,7 +193,7 @@ export function rolloutStatus(d: Deployment): { done: boolean; text: string } {
   if ((d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, text: `waiting for deployment/${name} to observe the change` };
   const cond = st.conditions?.find((c) => c.type === 'Progressing');
   if (cond?.reason === 'ProgressDeadlineExceeded') {
-    throw new RolloutFailed(`deployment/${name} exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s)${cond.message ? `: ${cond.message}` : ''}`);
+    throw new RolloutFailed(`deployment/${name} exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s)${cond.message ? `: ${cond.message.replace(/\.$/, '')}` : ''}`);
   }
   const desired = d.spec?.replicas ?? 1;
   const updated = st.updatedReplicas ?? 0;

@@ -67,7 +67,8 @@ describe('ship, history and rollback on a real Deployment', () => {
 
     const again = await mlops(['rollback', 'my-app', '--to-revision', '4', '-n', ns]);
     expect(again.code).toBe(0);
-    expect(again.err).toBe('deployment.apps/my-app is already at revision 4 (its template matches); nothing changed\n');
+    expect(again.err).toBe('deployment.apps/my-app is already at revision 4 (its template matches); nothing to change, verifying its rollout\n');
+    expect(again.out).toBe('deployment.apps/my-app rolled back to revision 4\n');
   });
 
   it('refuses unknown containers, bad images and a paused Deployment', async () => {
@@ -95,7 +96,7 @@ describe('ship, history and rollback on a real Deployment', () => {
     // The fake kubelet fails images tagged `fail...` with ImagePullBackOff.
     const r = await mlops(['ship', 'web', 'app=registry.local/web:fail-2.0', '--timeout', '8s', '-n', ns]);
     expect(r.code).toBe(4);
-    expect(r.err).toMatch(/^error: timed out after 8s waiting for deployment\/web to roll out; pods not Ready: web-[a-z0-9]+-[a-z0-9]+ \(ImagePullBackOff: Back-off pulling image "registry\.local\/web:fail-2\.0"\)/);
+    expect(r.err).toMatch(/^error: timed out after 8s waiting for deployment\/web to roll out \(1 of 2 new replicas updated\); pods not Ready: web-[a-z0-9]+-[a-z0-9]+ \(ImagePullBackOff: Back-off pulling image "registry\.local\/web:fail-2\.0"\)/);
     // Users stay served by the old pods meanwhile.
     expect((await readyPods(kube, ns, 'app=web')).length).toBeGreaterThanOrEqual(1);
   });

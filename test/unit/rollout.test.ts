@@ -86,7 +86,7 @@ describe('rolloutStatus: kubectl rollout status rules (DeploymentStatusViewer)',
   it('fails at once on ProgressDeadlineExceeded once the generation is observed', () => {
     expect(() => rolloutStatus(dep({ updated: 1, total: 4, available: 3, reason: 'ProgressDeadlineExceeded' }))).toThrow(RolloutFailed);
     expect(() => rolloutStatus(dep({ updated: 1, total: 4, available: 3, reason: 'ProgressDeadlineExceeded' }))).toThrow(
-      'deployment/web exceeded its progress deadline (600s): ReplicaSet "web-1" has timed out progressing.',
+      'deployment/web exceeded its progress deadline (600s): ReplicaSet "web-1" has timed out progressing',
     );
   });
 
