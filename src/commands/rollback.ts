@@ -176,7 +176,7 @@ async function rollbackDeployment(
       verify: (now) =>
         templatesEqual(now.spec?.template, to.rs.spec?.template)
           ? undefined
-          : `deployment/${a.name} was changed by someone else during the rollback: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not revision ${to.revision}'s template; the rollback did not take effect (see \`kubectl mlops history ${a.name}${ns}\`)`,
+          : `deployment/${a.name} was changed by someone else during the rollback: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not revision ${to.revision}'s template; the rollback did not take effect (see \`kubectl mlops history ${a.name}${ns}\`)`,
     }),
   );
   deps.journal.confirm('rollout');

@@ -97,7 +97,7 @@ export function register(program: Command, deps: Deps): void {
           verify: (now) =>
             hasImages(now.spec?.template, images)
               ? undefined
-              : `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``,
+              : `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``,
         }),
       );
       deps.journal.confirm(key);
