@@ -123,6 +123,11 @@ describe.concurrent('refusals against the local control plane: one line, right e
     await rolledOut(kube, ns, 'lonely');
     await settled(kube, ns, 'app in (lonely,held)', 2);
     await kube.patch(pathOf(R.deployments, { namespace: ns, name: 'held' }), { spec: { paused: true } }, 'merge');
+    // Snapshots compare resourceVersions: let the controller finish writing the paused status first.
+    await until(async () => {
+      const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'held' }));
+      return d.status?.observedGeneration === d.metadata?.generation && d.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'DeploymentPaused');
+    }, 30_000, 'held paused');
     ownedRs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: 'app=web' })).items[0]!.metadata!.name!;
   });
 
