@@ -20,7 +20,7 @@ export function register(program: Command, deps: Deps): void {
   addOutputOption(cmd, ['table', 'wide', 'json', 'yaml']);
   cmd.action(async (target: string) => {
     // 1. Options, no I/O.
-    const o = cmd.opts() as { revision?: string; diff?: string[] };
+    const o = cmd.opts<{ revision?: string; diff?: string[] }>();
     const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
     const name = deploymentName(target);
     const revision = o.revision === undefined ? undefined : parseRevision(o.revision, '--revision');
@@ -35,7 +35,7 @@ export function register(program: Command, deps: Deps): void {
     const find = (n: number) => revisions.find((r) => r.revision === n) ?? (() => { throw missingRevision(n, name, revisions); })();
 
     if (diff) {
-      const [a, b] = [find(diff[0]!), find(diff[1]!)];
+      const [a, b] = [find(diff[0]), find(diff[1])];
       const lines = diffTemplates(a.rs.spec?.template, b.rs.spec?.template);
       if (format === 'json' || format === 'yaml') deps.out.write(await renderData({ from: a.revision, to: b.revision, changes: lines }, format));
       else deps.out.write(`deployment.apps/${name}: revision ${a.revision} -> ${b.revision}\n${renderDiff(lines)}`);

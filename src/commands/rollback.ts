@@ -6,7 +6,7 @@ import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRu
 import { parseTimeout, preflight } from './flow.js';
 import { renderData, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
-import { selectorToString, type LabelSelector } from '../util/labels.js';
+import { selectorToString } from '../util/labels.js';
 import { R, pathOf, parseTarget } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
 import {
@@ -51,7 +51,7 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(cmd);
   cmd.action(async (target: string, assignments: string[]) => {
     // 1. Options, no I/O.
-    const o = cmd.opts() as Options & { yes?: boolean };
+    const o = cmd.opts<Options & { yes?: boolean }>();
     const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseTimeout(o.timeout);
@@ -191,7 +191,7 @@ async function rollbackDeployment(
 async function podsToKeep(kube: Kube, namespace: string, rev: Revision | undefined, n: number, what: string): Promise<Pod[]> {
   if (!rev) throw new CliError(`${what} has no current ReplicaSet to keep pods from`);
   const rs = rev.rs;
-  const pods = (await kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(rs.spec!.selector as LabelSelector) })).items
+  const pods = (await kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(rs.spec!.selector) })).items
     .filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && !p.metadata?.deletionTimestamp && !isDetached(p))
     .sort((x, y) => Number(isReady(y)) - Number(isReady(x)) || (x.metadata!.name! < y.metadata!.name! ? -1 : 1));
   if (n > pods.length) throw new UsageError(`--keep-for-debug ${n} is more than the ${pods.length} pod(s) ${what} runs on its current revision`);
@@ -208,8 +208,8 @@ function reportKept(deps: Deps, namespace: string, kept: Pod[]): void {
       ...(Object.keys(gpus).length ? [`Warning: the kept pods still hold ${formatResources(gpus)} until \`debug-pod done\``] : []),
       'Next steps:',
       `  kubectl mlops debug-pod list -n ${namespace}`,
-      `  kubectl logs ${kept[0]!.metadata?.name} -n ${namespace}`,
-      `  kubectl mlops debug-pod done ${kept[0]!.metadata?.name} -n ${namespace}   # when finished`,
+      `  kubectl logs ${kept[0].metadata?.name} -n ${namespace}`,
+      `  kubectl mlops debug-pod done ${kept[0].metadata?.name} -n ${namespace}   # when finished`,
       '',
     ].join('\n'),
   );
@@ -233,7 +233,7 @@ async function rollbackReplicaSet(
   checkContainers(a.images, rs.spec?.template, `replicaset/${a.name}`);
   const next = withImages(rs.spec?.template, a.images);
   const diff = diffTemplates(rs.spec?.template, next);
-  const selector = selectorToString(rs.spec!.selector as LabelSelector);
+  const selector = selectorToString(rs.spec!.selector);
   const podsPath = pathOf(R.pods, { namespace: a.namespace });
   const all = (await kube.list<Pod>(podsPath, { labelSelector: selector })).items.filter(
     (p) => controllerOf(p)?.uid === rs.metadata?.uid && !p.metadata?.deletionTimestamp,

@@ -24,7 +24,7 @@ export function register(program: Command, deps: Deps): void {
   addDryRunOption(cmd);
   cmd.action(async (target: string, assignments: string[]) => {
     // 1. Options, no I/O.
-    const o = cmd.opts() as { cause?: string; timeout: string; wait: boolean };
+    const o = cmd.opts<{ cause?: string; timeout: string; wait: boolean }>();
     const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseTimeout(o.timeout);

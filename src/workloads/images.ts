@@ -13,7 +13,8 @@ export function parseImages(args: string[]): Map<string, string> {
     if (eq <= 0 || eq === a.length - 1) throw new UsageError(`invalid argument "${a}": want CONTAINER=IMAGE`);
     const [c, img] = [a.slice(0, eq), a.slice(eq + 1)];
     // Container names are DNS-1123 labels; anything else cannot match a container.
-    if (c.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c)) throw new UsageError(`invalid container name "${c.length > 80 ? c.slice(0, 80) + '…' : c}" in "${a.length > 80 ? a.slice(0, 80) + '…' : a}"`);
+    if (c.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c))
+      throw new UsageError(`invalid container name "${c.length > 80 ? c.slice(0, 80) + '…' : c}" in "${a.length > 80 ? a.slice(0, 80) + '…' : a}"`);
     if (!isValidImage(img)) throw new UsageError(`invalid image reference "${img}" for container ${c}`);
     if (m.has(c)) throw new UsageError(`container ${c} is given twice`);
     m.set(c, img);
@@ -30,7 +31,7 @@ export function checkContainers(images: Map<string, string>, template: PodTempla
 }
 
 export function withImages(template: PodTemplateSpec | undefined, images: Map<string, string>): PodTemplateSpec {
-  const t = structuredClone(template ?? {}) as PodTemplateSpec;
+  const t = structuredClone<PodTemplateSpec>(template ?? {});
   for (const c of [...(t.spec?.containers ?? []), ...(t.spec?.initContainers ?? [])]) if (images.has(c.name)) c.image = images.get(c.name);
   return t;
 }

@@ -3,7 +3,7 @@ import type { Kube } from '../kube/client.js';
 import type { Deployment, Pod, PodTemplateSpec, ReplicaSet } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
 import { CliError, TimeoutError } from '../errors.js';
-import { selectorToString, type LabelSelector } from '../util/labels.js';
+import { selectorToString } from '../util/labels.js';
 import { controllerOf, isReady, podStatus } from './pods.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -35,7 +35,7 @@ export interface Revision {
 /** One paginated list of the Deployment's ReplicaSets; the count of requests does not grow with revisions. */
 export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]> {
   const ns = d.metadata!.namespace!;
-  const l = await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: selectorToString(d.spec!.selector as LabelSelector) });
+  const l = await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: selectorToString(d.spec!.selector) });
   return l.items
     .filter((rs) => controllerOf(rs)?.uid === d.metadata!.uid)
     .map((rs) => ({
@@ -43,7 +43,10 @@ export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]
       rs,
       changeCause: rs.metadata?.annotations?.[CHANGE_CAUSE] ?? '',
       origin: originOf(rs.metadata?.annotations),
-      formerly: (rs.metadata?.annotations?.[REVISION_HISTORY] ?? '').split(',').filter((x) => /^\d+$/.test(x)).map(Number),
+      formerly: (rs.metadata?.annotations?.[REVISION_HISTORY] ?? '')
+        .split(',')
+        .filter((x) => /^\d+$/.test(x))
+        .map(Number),
       images: (rs.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''),
       created: rs.metadata?.creationTimestamp ?? '',
       ready: rs.status?.readyReplicas ?? 0,
@@ -95,7 +98,7 @@ export function missingRevision(n: number, name: string, revisions: Revision[]):
 
 /** The pod template without the label the controller adds, for comparing revisions. */
 export function cleanTemplate(t: PodTemplateSpec | undefined): PodTemplateSpec {
-  const c = structuredClone(t ?? {}) as PodTemplateSpec;
+  const c = structuredClone<PodTemplateSpec>(t ?? {});
   if (c.metadata?.labels) {
     delete c.metadata.labels['pod-template-hash'];
   }
@@ -131,7 +134,8 @@ export function flatten(v: unknown, prefix = '', out: Map<string, string> = new 
       flatten(val, prefix ? `${prefix}.${k}` : k, out);
     }
   } else if (v !== undefined) {
-    out.set(prefix, String(v));
+    // Only scalars are left here (objects and arrays were walked above).
+    out.set(prefix, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return out;
 }
@@ -193,7 +197,9 @@ export function rolloutStatus(d: Deployment): { done: boolean; text: string } {
   if ((d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, text: `waiting for deployment/${name} to observe the change` };
   const cond = st.conditions?.find((c) => c.type === 'Progressing');
   if (cond?.reason === 'ProgressDeadlineExceeded') {
-    throw new RolloutFailed(`deployment/${name} exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s)${cond.message ? `: ${cond.message.replace(/\.$/, '')}` : ''}`);
+    throw new RolloutFailed(
+      `deployment/${name} exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s)${cond.message ? `: ${cond.message.replace(/\.$/, '')}` : ''}`,
+    );
   }
   const desired = d.spec?.replicas ?? 1;
   const updated = st.updatedReplicas ?? 0;
@@ -209,7 +215,9 @@ export function rolloutStatus(d: Deployment): { done: boolean; text: string } {
           : `deployment/${name} successfully rolled out`;
   const done = updated >= desired && total <= updated && available >= updated;
   if (!done && d.spec?.paused) {
-    throw new RolloutFailed(`deployment/${name} is paused, so its rollout cannot progress (${text.replace(`deployment/${name}: `, '')}); resume it: kubectl rollout resume deployment/${name} -n ${d.metadata?.namespace}`);
+    throw new RolloutFailed(
+      `deployment/${name} is paused, so its rollout cannot progress (${text.replace(`deployment/${name}: `, '')}); resume it: kubectl rollout resume deployment/${name} -n ${d.metadata?.namespace}`,
+    );
   }
   return { done, text };
 }
@@ -273,7 +281,7 @@ function formatMs(ms: number): string {
 /** The pods of the Deployment that are not Ready, with the reason the kubelet gives. */
 async function failingPods(kube: Kube, d: Deployment): Promise<string> {
   try {
-    const pods = await kube.list<Pod>(pathOf(R.pods, { namespace: d.metadata!.namespace! }), { labelSelector: selectorToString(d.spec!.selector as LabelSelector) });
+    const pods = await kube.list<Pod>(pathOf(R.pods, { namespace: d.metadata!.namespace! }), { labelSelector: selectorToString(d.spec!.selector) });
     return pods.items
       .filter((p) => !isReady(p) && !p.metadata?.deletionTimestamp)
       .map((p) => {

@@ -10,7 +10,8 @@ export function deploymentName(text: string): string {
 
 /** A revision number as kubectl's --to-revision takes it (an int64; 0 means "the previous one" where allowed). */
 export function parseRevision(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`invalid value "${text.length > 80 ? text.slice(0, 80) + '…' : text}" for ${flag}: want a revision number`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new UsageError(`invalid value "${text.length > 80 ? text.slice(0, 80) + '…' : text}" for ${flag}: want a revision number`);
   return Number(text);
 }
 

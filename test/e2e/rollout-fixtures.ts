@@ -36,7 +36,9 @@ export async function rolledOut(kube: Kube, ns: string, name: string): Promise<D
       const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name }));
       const s = d.status ?? {};
       const want = d.spec?.replicas ?? 1;
-      return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (s.updatedReplicas ?? 0) === want && (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) === want ? d : undefined;
+      return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (s.updatedReplicas ?? 0) === want && (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) === want
+        ? d
+        : undefined;
     },
     60_000,
     `deployment/${name} rolled out`,

@@ -104,7 +104,11 @@ async function bareReplicaSet(kube: Kube, ns: string): Promise<void> {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name: 'bare' },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'bare' } }, template: { metadata: { labels: { app: 'bare' } }, spec: { containers: [{ name: 'app', image: IMG('1.0') }] } } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'bare' } },
+      template: { metadata: { labels: { app: 'bare' } }, spec: { containers: [{ name: 'app', image: IMG('1.0') }] } },
+    },
   });
   await waitReady(kube, ns, 'app=bare', 2);
 }
@@ -124,10 +128,14 @@ describe.concurrent('refusals against the local control plane: one line, right e
     await settled(kube, ns, 'app in (lonely,held)', 2);
     await kube.patch(pathOf(R.deployments, { namespace: ns, name: 'held' }), { spec: { paused: true } }, 'merge');
     // Snapshots compare resourceVersions: let the controller finish writing the paused status first.
-    await until(async () => {
-      const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'held' }));
-      return d.status?.observedGeneration === d.metadata?.generation && d.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'DeploymentPaused');
-    }, 30_000, 'held paused');
+    await until(
+      async () => {
+        const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'held' }));
+        return d.status?.observedGeneration === d.metadata?.generation && d.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'DeploymentPaused');
+      },
+      30_000,
+      'held paused',
+    );
     ownedRs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: 'app=web' })).items[0]!.metadata!.name!;
   });
 
@@ -140,7 +148,11 @@ describe.concurrent('refusals against the local control plane: one line, right e
     [['ship', 'bare', 'app=x:1'], 1, /^Error from server \(NotFound\): deployments\.apps "bare" not found$/],
     [['history', 'deploy/bare'], 1, /deployments\.apps "bare" not found/],
     [['ship', 'web', 'nope=x:1'], 2, /^error: container "nope" not found in deployment\/web; containers: app$/],
-    [['ship', 'held', `app=${IMG('2.0')}`], 1, /^error: deployment\/held is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment\/held -n /],
+    [
+      ['ship', 'held', `app=${IMG('2.0')}`],
+      1,
+      /^error: deployment\/held is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment\/held -n /,
+    ],
     [['rollback', 'held'], 1, /^error: deployment\/held is paused, and a paused Deployment does not roll back/],
     [['rollback', 'web', '--to-revision', '9'], 1, /^error: revision 9 not found for deployment\/web; revisions: 1, 2$/],
     [['rollback', 'lonely'], 1, /^error: deployment\/lonely has no previous revision to roll back to; revisions: 1$/],
@@ -158,9 +170,15 @@ describe.concurrent('refusals against the local control plane: one line, right e
   });
 
   it.each([
-    [['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=client'], /^deployment\.apps\/web: ship \(change-cause "image app=registry\.local\/my-app:3\.0"\) \(dry run: client\)\n  ~ containers\[app\]\.image: registry\.local\/my-app:2\.0 -> registry\.local\/my-app:3\.0\n$/],
+    [
+      ['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=client'],
+      /^deployment\.apps\/web: ship \(change-cause "image app=registry\.local\/my-app:3\.0"\) \(dry run: client\)\n  ~ containers\[app\]\.image: registry\.local\/my-app:2\.0 -> registry\.local\/my-app:3\.0\n$/,
+    ],
     [['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=server'], /\(dry run: server\)\n  ~ containers\[app\]\.image/],
-    [['rollback', 'web', '--dry-run=client'], /^deployment\.apps\/web: rollback from revision 2 to 1 \(change-cause "rollback to revision 1 \("initial image 1\.0"\)"\) \(dry run: client\)\n/],
+    [
+      ['rollback', 'web', '--dry-run=client'],
+      /^deployment\.apps\/web: rollback from revision 2 to 1 \(change-cause "rollback to revision 1 \("initial image 1\.0"\)"\) \(dry run: client\)\n/,
+    ],
     [['rollback', 'web', '--dry-run=server'], /rollback from revision 2 to 1 .*\(dry run: server\)/],
     [['rollback', 'rs/bare', `app=${IMG('0.9')}`, '--dry-run=server'], /pods to delete \(replaced by the ReplicaSet\): bare-/],
   ] as [string[], RegExp][])('dry run %j: exit 0, the plan on stdout, nothing changed', async (args, out) => {
@@ -194,11 +212,22 @@ describe.concurrent('each declared verb denied alone: refused before the first w
     ...needsOf('rollback', (w) => w === 'deployment' || w === 'keep-for-debug')
       .filter((n) => n.when === 'keep-for-debug')
       .map((n) => ({ command: 'rollback', active: ['deployment', 'keep-for-debug'], args: ['rollback', 'web', '--keep-for-debug'], deny: n })),
-    ...needsOf('rollback', (w) => w === 'replicaset').map((n) => ({ command: 'rollback', active: ['replicaset'], args: ['rollback', 'rs/bare', `app=${IMG('0.9')}`, '--keep-for-debug', '1', '--yes'], deny: n })),
+    ...needsOf('rollback', (w) => w === 'replicaset').map((n) => ({
+      command: 'rollback',
+      active: ['replicaset'],
+      args: ['rollback', 'rs/bare', `app=${IMG('0.9')}`, '--keep-for-debug', '1', '--yes'],
+      deny: n,
+    })),
   ];
   it.each(cases.map((c, i) => ({ ...c, i, label: `${c.args.slice(0, 3).join(' ')} without ${needLabel(c.deny)}` })))('$label', async ({ command, active, args, deny, i }) => {
     const user = `deny-${command}-${i}`;
-    await grantAllBut(kube, ns, user, needsOf(command, (w) => active.includes(w)), deny);
+    await grantAllBut(
+      kube,
+      ns,
+      user,
+      needsOf(command, (w) => active.includes(w)),
+      deny,
+    );
     const before = await snapshot(kube, ns);
     const r = await mlops([...args, '-n', ns], { kubeconfig: kubeconfigAs(user) });
     expectOneLineError(r, 1, new RegExp(`^error: not allowed to ${needLabel(deny).replace(/\./g, '\\.')} in namespace ${ns}: nothing was changed`));
@@ -265,7 +294,13 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     await run.waitForErr(/watch=1/);
     expect((await kubectl(['set', 'image', 'deployment/web', `app=${IMG('3.0')}`, '-n', ns])).code).toBe(0);
     const r = await run.done;
-    expectOneLineError(r, 1, new RegExp(`^error: deployment/web was changed by someone else during the rollout: it now runs app=${IMG('3.0').replace(/\./g, '\\.')}, not app=registry\\.local/my-app:fail-2\\.0`));
+    expectOneLineError(
+      r,
+      1,
+      new RegExp(
+        `^error: deployment/web was changed by someone else during the rollout: it now runs app=${IMG('3.0').replace(/\./g, '\\.')}, not app=registry\\.local/my-app:fail-2\\.0`,
+      ),
+    );
     expect(r.err).toContain(`  written:      deployment.apps/web images set to app=${IMG('fail-2.0')}`);
     expect(r.out).not.toContain('rolled out');
   });
@@ -277,7 +312,11 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     await run.waitForErr(/watch=1/);
     expect((await kubectl(['set', 'image', 'deployment/web', `app=${IMG('3.0')}`, '-n', ns])).code).toBe(0);
     const r = await run.done;
-    expectOneLineError(r, 1, /^error: deployment\/web was changed by someone else during the rollback: it now runs app=registry\.local\/my-app:3\.0, not revision 1's template; the rollback did not take effect/);
+    expectOneLineError(
+      r,
+      1,
+      /^error: deployment\/web was changed by someone else during the rollback: it now runs app=registry\.local\/my-app:3\.0, not revision 1's template; the rollback did not take effect/,
+    );
     expect(r.out).not.toContain('rolled back to');
     expect(r.err).toContain(`  written:      deployment.apps/web template set to revision 1's (change-cause "rollback to revision 1 ("broken 1.0")")`);
   });
@@ -337,7 +376,9 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     // The controller keeps writing status; a spec write would bump the generation.
     const gen = (await get(kube, ns)).metadata!.generation;
     const again = await mlops(['rollback', 'web', '--to-revision', '1', '--timeout', '2s', '-n', ns]);
-    expect(again.err).toMatch(/^deployment\.apps\/web is already at revision 3 \(was 1\); nothing to change, verifying its rollout\nerror: timed out after 2s waiting for deployment\/web to roll out/);
+    expect(again.err).toMatch(
+      /^deployment\.apps\/web is already at revision 3 \(was 1\); nothing to change, verifying its rollout\nerror: timed out after 2s waiting for deployment\/web to roll out/,
+    );
     expectOneLineError(again, 4, /ImagePullBackOff/);
     expect((await get(kube, ns)).metadata!.generation).toBe(gen);
     // The undo the journal named brings revision 2 back, and history shows causes without nesting.
@@ -363,7 +404,14 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     expect(r.err).toContain(`  written:      replicaset.apps/bare template set to app=${IMG('fail-0.9')}`);
     for (const p of before) expect(r.err).toContain(`  written:      pod/${p} deleted (old template; the ReplicaSet replaces it)`);
     expect(r.err).toContain(`  to resume:    kubectl mlops rollback rs/bare app=${IMG('fail-0.9')} -n ${ns}`);
-    await until(async () => (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=bare' })).items.filter((p) => !p.metadata?.deletionTimestamp).every((p) => p.spec!.containers[0]!.image === IMG('fail-0.9')), 30_000, 'old pods gone');
+    await until(
+      async () =>
+        (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=bare' })).items
+          .filter((p) => !p.metadata?.deletionTimestamp)
+          .every((p) => p.spec!.containers[0]!.image === IMG('fail-0.9')),
+      30_000,
+      'old pods gone',
+    );
     const again = await mlops(['rollback', 'rs/bare', `app=${IMG('fail-0.9')}`, '--timeout', '2s', '-n', ns]);
     expect(again.err).toMatch(/^replicaset\.apps\/bare already runs registry\.local\/my-app:fail-0\.9 on every pod; nothing to change, verifying its pods\n/);
     expectOneLineError(again, 4, /^error: timed out waiting for replicaset\/bare to have 2 Ready pods on the new template \(0 Ready\)/);

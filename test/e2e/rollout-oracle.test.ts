@@ -17,9 +17,15 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     for (const n of [K, M]) await createDeployment(kube, ns, n, { cause: 'initial image 1.0' });
     await Promise.all([rolledOut(kube, ns, K), rolledOut(kube, ns, M)]);
 
-    const [set, annotate] = [await kubectl(['set', 'image', `deployment/${K}`, `app=${IMG('2.0')}`, '-n', ns]), await kubectl(['annotate', `deployment/${K}`, 'kubernetes.io/change-cause=release 2.0', '--overwrite', '-n', ns])];
+    const [set, annotate] = [
+      await kubectl(['set', 'image', `deployment/${K}`, `app=${IMG('2.0')}`, '-n', ns]),
+      await kubectl(['annotate', `deployment/${K}`, 'kubernetes.io/change-cause=release 2.0', '--overwrite', '-n', ns]),
+    ];
     expect([set.code, annotate.code], set.err + annotate.err).toEqual([0, 0]);
-    const [status, ship] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]), mlops(['ship', `deployment.apps/${M}`, `app=${IMG('2.0')}`, '--cause', 'release 2.0', '-n', ns])]);
+    const [status, ship] = await Promise.all([
+      kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]),
+      mlops(['ship', `deployment.apps/${M}`, `app=${IMG('2.0')}`, '--cause', 'release 2.0', '-n', ns]),
+    ]);
     expect(ship.err).not.toMatch(/^error/m);
     expect([ship.code, status.code]).toEqual([status.code, 0]);
     expect(ship.out).toBe(`deployment.apps/${M}: ship (change-cause "release 2.0")\n  ~ containers[app].image: ${IMG('1.0')} -> ${IMG('2.0')}\ndeployment.apps/${M} rolled out\n`);
@@ -36,7 +42,10 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     expect(ours.currentRevision).toBe(Number(k.revision));
 
     // Same command twice: kubectl set image says "unchanged"-ish and exits 0; ship verifies the rollout again and exits 0.
-    const [set2, ship2] = await Promise.all([kubectl(['set', 'image', `deployment/${K}`, `app=${IMG('2.0')}`, '-n', ns]), mlops(['ship', M, `app=${IMG('2.0')}`, '--cause', 'release 2.0', '-n', ns])]);
+    const [set2, ship2] = await Promise.all([
+      kubectl(['set', 'image', `deployment/${K}`, `app=${IMG('2.0')}`, '-n', ns]),
+      mlops(['ship', M, `app=${IMG('2.0')}`, '--cause', 'release 2.0', '-n', ns]),
+    ]);
     expect([ship2.code, set2.code]).toEqual([0, 0]);
     expect(ship2.err).toBe(`deployment.apps/${M} already runs ${IMG('2.0')} (revision 2); nothing to change, verifying its rollout\n`);
     expect(ship2.out).toBe(`deployment.apps/${M} rolled out\n`);
@@ -65,14 +74,21 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     expect(rb.out).toContain(`deployment.apps/${M} rolled back to revision 2\n`);
     let [k, m] = await twinStates(kube, ns, K, M);
     expect(m).toEqual({ ...k, causes: m.causes });
-    expect(m.revisions.map((r) => [r.revision, r.formerly])).toEqual([[1, ''], [3, ''], [4, '2']]);
+    expect(m.revisions.map((r) => [r.revision, r.formerly])).toEqual([
+      [1, ''],
+      [3, ''],
+      [4, '2'],
+    ]);
     // Deliberate: kubectl copies revision 2's cause as is; the plugin says it is a rollback, and why.
     expect(k.causes[4]).toBe('release 2.0');
     expect(m.causes[4]).toBe('rollback to revision 2 ("release 2.0")');
 
     // --to-revision 1.
     const undo1 = await kubectl(['rollout', 'undo', `deployment/${K}`, '--to-revision=1', '-n', ns]);
-    const [status1, rb1] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]), mlops(['rollback', `deploy/${M}`, '--to-revision', '1', '--reason', '2.0 leaks memory', '-n', ns])]);
+    const [status1, rb1] = await Promise.all([
+      kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]),
+      mlops(['rollback', `deploy/${M}`, '--to-revision', '1', '--reason', '2.0 leaks memory', '-n', ns]),
+    ]);
     expect([undo1.code, status1.code, rb1.code]).toEqual([0, 0, 0]);
     [k, m] = await twinStates(kube, ns, K, M);
     expect(m).toEqual({ ...k, causes: m.causes });
@@ -81,7 +97,10 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
 
     // Back to revision 4, itself a rollback: kubectl's cause is revision 4's; ours names 4 and the original cause, not a cause of a cause.
     const undo4 = await kubectl(['rollout', 'undo', `deployment/${K}`, '--to-revision=4', '-n', ns]);
-    const [status4, rb4] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]), mlops(['rollback', M, '--to-revision', '4', '-n', ns])]);
+    const [status4, rb4] = await Promise.all([
+      kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]),
+      mlops(['rollback', M, '--to-revision', '4', '-n', ns]),
+    ]);
     expect([undo4.code, status4.code, rb4.code]).toEqual([0, 0, 0]);
     [k, m] = await twinStates(kube, ns, K, M);
     expect(m).toEqual({ ...k, causes: m.causes });
@@ -89,7 +108,10 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     expect(m.causes[6]).toBe('rollback to revision 4 ("release 2.0")');
 
     // The same command again: kubectl no longer finds revision 4 (it became 6) and fails; the plugin converges.
-    const [again4k, again4m] = await Promise.all([kubectl(['rollout', 'undo', `deployment/${K}`, '--to-revision=4', '-n', ns]), mlops(['rollback', M, '--to-revision', '4', '-n', ns])]);
+    const [again4k, again4m] = await Promise.all([
+      kubectl(['rollout', 'undo', `deployment/${K}`, '--to-revision=4', '-n', ns]),
+      mlops(['rollback', M, '--to-revision', '4', '-n', ns]),
+    ]);
     expect(again4k.code).toBe(1);
     // Deliberate: a re-run converges ("already at revision 6 (was 4)") and verifies the rollout instead of failing.
     expect(again4m.code).toBe(0);
@@ -97,7 +119,9 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     // Deliberate: a bare rollback right after a rollback does not toggle back to the bad revision (kubectl undo does).
     const bare = await mlops(['rollback', M, '-n', ns]);
     expect(bare.code).toBe(0);
-    expect(bare.err).toBe(`deployment.apps/${M} is already at revision 6 (was 4), the result of a rollback; to go further back give --to-revision; nothing to change, verifying its rollout\n`);
+    expect(bare.err).toBe(
+      `deployment.apps/${M} is already at revision 6 (was 4), the result of a rollback; to go further back give --to-revision; nothing to change, verifying its rollout\n`,
+    );
     const [k6, m6] = await twinStates(kube, ns, K, M);
     expect(m6).toEqual({ ...k6, causes: m6.causes });
 
@@ -105,7 +129,11 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     const [kh, mh] = await Promise.all([kubectl(['rollout', 'history', `deployment/${K}`, '-n', ns]), mlops(['history', M, '-o', 'json', '-n', ns])]);
     const ours = JSON.parse(mh.out) as { revisions: { revision: number; changeCause: string | null }[] };
     expect(ours.revisions.map((r) => r.revision)).toEqual(Object.keys(parseKubectlHistory(kh.out)).map(Number));
-    expect(ours.revisions.map((r) => r.changeCause)).toEqual(['release 3.0', 'rollback to revision 1 ("initial image 1.0"): 2.0 leaks memory', 'rollback to revision 4 ("release 2.0")']);
+    expect(ours.revisions.map((r) => r.changeCause)).toEqual([
+      'release 3.0',
+      'rollback to revision 1 ("initial image 1.0"): 2.0 leaks memory',
+      'rollback to revision 4 ("release 2.0")',
+    ]);
 
     // A paused Deployment: both refuse, exit 1, nothing changed.
     for (const n of [K, M]) await kube.patch(pathOf(R.deployments, { namespace: ns, name: n }), { spec: { paused: true } }, 'merge');
@@ -135,7 +163,9 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     // Same exit code (1, not our timeout's 4): the wait ended at the deadline, before --timeout.
     expect(ship.code).toBe(status.code);
     expect(ship.err).toMatch(
-      new RegExp(`^error: deployment/${M} exceeded its progress deadline \\(3s\\): ReplicaSet "${M}-\\w+" has timed out progressing; pods not Ready: ${M}-\\w+-\\w+ \\(ImagePullBackOff: Back-off pulling image "registry\\.local/my-app:fail-2\\.0"\\)`),
+      new RegExp(
+        `^error: deployment/${M} exceeded its progress deadline \\(3s\\): ReplicaSet "${M}-\\w+" has timed out progressing; pods not Ready: ${M}-\\w+-\\w+ \\(ImagePullBackOff: Back-off pulling image "registry\\.local/my-app:fail-2\\.0"\\)`,
+      ),
     );
     expect(ship.err).toContain(`  written:      deployment.apps/${M} images set to app=${IMG('fail-2.0')} (change-cause "image app=${IMG('fail-2.0')}")`);
     expect(ship.err).toContain(`  not verified: rollout of deployment.apps/${M} on app=${IMG('fail-2.0')}`);
@@ -147,9 +177,14 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     expect([k.causes[2], m.causes[2]]).toEqual(['', `image app=${IMG('fail-2.0')}`]);
 
     // The same again: both still fail at once (never "nothing changed", exit 0).
-    const [status2, ship2] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=150s', '-n', ns]), mlops(['ship', M, `app=${IMG('fail-2.0')}`, '--timeout', '150s', '-n', ns])]);
+    const [status2, ship2] = await Promise.all([
+      kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=150s', '-n', ns]),
+      mlops(['ship', M, `app=${IMG('fail-2.0')}`, '--timeout', '150s', '-n', ns]),
+    ]);
     expect([ship2.code, status2.code]).toEqual([1, 1]);
-    expect(ship2.err).toMatch(/^deployment\.apps\/twin-mlops already runs registry\.local\/my-app:fail-2\.0 \(revision 2\); nothing to change, verifying its rollout\nerror: deployment\/twin-mlops exceeded its progress deadline/);
+    expect(ship2.err).toMatch(
+      /^deployment\.apps\/twin-mlops already runs registry\.local\/my-app:fail-2\.0 \(revision 2\); nothing to change, verifying its rollout\nerror: deployment\/twin-mlops exceeded its progress deadline/,
+    );
 
     // And back: rollback = rollout undo.
     const undo = await kubectl(['rollout', 'undo', `deployment/${K}`, '-n', ns]);

@@ -25,7 +25,14 @@ describe('templates', () => {
 
   it('diffs images, env, resources and probes by container name', () => {
     const a = tpl('x:1');
-    const b = tpl('x:2', { env: [{ name: 'MODE', value: 'debug' }, { name: 'NEW', value: '1' }], resources: { limits: { 'nvidia.com/gpu': '1' } }, readinessProbe: { httpGet: { path: '/ready', port: 8080 } } });
+    const b = tpl('x:2', {
+      env: [
+        { name: 'MODE', value: 'debug' },
+        { name: 'NEW', value: '1' },
+      ],
+      resources: { limits: { 'nvidia.com/gpu': '1' } },
+      readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+    });
     expect(renderDiff(diffTemplates(a, b))).toBe(
       [
         '  ~ containers[app].env[MODE].value: prod -> debug',
@@ -42,18 +49,35 @@ describe('templates', () => {
 });
 
 describe('image references', () => {
-  it.each(['nginx', 'nginx:1.25', 'registry.local/my-app:2.0', 'localhost:5000/a/b:c', 'ghcr.io/org/img@sha256:' + 'a'.repeat(64)])('accepts %s', (i) => expect(isValidImage(i)).toBe(true));
+  it.each(['nginx', 'nginx:1.25', 'registry.local/my-app:2.0', 'localhost:5000/a/b:c', 'ghcr.io/org/img@sha256:' + 'a'.repeat(64)])('accepts %s', (i) =>
+    expect(isValidImage(i)).toBe(true),
+  );
   it.each(['Registry Local/x:1', 'repo/UPPER', 'x:', 'a//b', ':tag', 'x:-bad'])('rejects %s', (i) => expect(isValidImage(i)).toBe(false));
 
   it('parseImages names the bad argument', () => {
-    expect([...parseImages(['app=x:1', 'side=y:2'])]).toEqual([['app', 'x:1'], ['side', 'y:2']]);
+    expect([...parseImages(['app=x:1', 'side=y:2'])]).toEqual([
+      ['app', 'x:1'],
+      ['side', 'y:2'],
+    ]);
     expect(() => parseImages([])).toThrow('at least one CONTAINER=IMAGE is required');
     expect(() => parseImages(['app'])).toThrow('invalid argument "app": want CONTAINER=IMAGE');
     expect(() => parseImages(['app=x:1', 'app=x:2'])).toThrow('container app is given twice');
   });
 
   it('builds a strategic merge patch by container name', () => {
-    expect(imagePatch({ spec: { containers: [{ name: 'app', image: 'a' }, { name: 'side', image: 's' }] } }, new Map([['side', 's:2']]))).toEqual({
+    expect(
+      imagePatch(
+        {
+          spec: {
+            containers: [
+              { name: 'app', image: 'a' },
+              { name: 'side', image: 's' },
+            ],
+          },
+        },
+        new Map([['side', 's:2']]),
+      ),
+    ).toEqual({
       template: { spec: { containers: [{ name: 'side', image: 's:2' }] } },
     });
   });
@@ -67,13 +91,20 @@ const dep = (o: { gen?: number; observed?: number; replicas?: number; updated?: 
     updatedReplicas: o.updated,
     replicas: o.total,
     availableReplicas: o.available,
-    conditions: o.reason ? [{ type: 'Progressing', status: o.reason === 'ProgressDeadlineExceeded' ? 'False' : 'True', reason: o.reason, message: 'ReplicaSet "web-1" has timed out progressing.' }] : [],
+    conditions: o.reason
+      ? [{ type: 'Progressing', status: o.reason === 'ProgressDeadlineExceeded' ? 'False' : 'True', reason: o.reason, message: 'ReplicaSet "web-1" has timed out progressing.' }]
+      : [],
   },
 });
 
 describe('rolloutStatus: kubectl rollout status rules (DeploymentStatusViewer)', () => {
   it.each([
-    ['not observed yet (even with an old deadline condition)', dep({ gen: 3, observed: 2, reason: 'ProgressDeadlineExceeded' }), false, 'waiting for deployment/web to observe the change'],
+    [
+      'not observed yet (even with an old deadline condition)',
+      dep({ gen: 3, observed: 2, reason: 'ProgressDeadlineExceeded' }),
+      false,
+      'waiting for deployment/web to observe the change',
+    ],
     ['updated < desired', dep({ updated: 1, total: 4, available: 3 }), false, 'deployment/web: 1 of 3 new replicas updated'],
     ['old replicas pending termination', dep({ updated: 3, total: 4, available: 3 }), false, 'deployment/web: 1 old replicas pending termination'],
     ['updated but not available', dep({ updated: 3, total: 3, available: 2 }), false, 'deployment/web: 2 of 3 updated replicas available'],
@@ -134,7 +165,9 @@ describe('change-cause of a rollback never nests (issue 16 item 3)', () => {
 
   it('a revision a rollback renumbered is named by its new number', () => {
     const r4 = { ...rev(4, {}), formerly: [1] };
-    expect(missingRevision(1, 'web', [rev(2, {}), rev(3, {}), r4]).message).toBe('revision 1 of deployment/web is now revision 4 (a rollback brought it back): use --to-revision 4');
+    expect(missingRevision(1, 'web', [rev(2, {}), rev(3, {}), r4]).message).toBe(
+      'revision 1 of deployment/web is now revision 4 (a rollback brought it back): use --to-revision 4',
+    );
     expect(missingRevision(9, 'web', [rev(2, {})]).message).toBe('revision 9 not found for deployment/web; revisions: 2');
   });
 });
