@@ -8,6 +8,12 @@ import type { Deployment } from '../../src/kube/types.js';
 import { IMG, createDeployment, kubectl, parseKubectlHistory, rolledOut, twinStates } from './rollout-fixtures.js';
 
 const K = 'twin-kubectl';
+/** One `error:` line, matching. */
+const expectOneLine = (err: string, re: RegExp) => {
+  const lines = err.split('\n').filter((l) => l.startsWith('error:'));
+  expect(lines, err).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+};
 const M = 'twin-mlops';
 
 describe.concurrent('rollout commands against kubectl on twin Deployments', () => {
@@ -193,5 +199,24 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     const [k3, m3] = await twinStates(kube, ns, K, M);
     expect(m3).toEqual({ ...k3, causes: m3.causes });
     expect(m3.conditions).toContainEqual({ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' });
+  });
+  it('a rollback to a revision that cannot become Ready: rollback fails like `kubectl rollout undo` + `rollout status`, at the deadline', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'oracle-undo-deadline');
+    for (const n of [K, M]) await createDeployment(kube, ns, n, { image: IMG('fail-1.0'), cause: 'broken 1.0', progressDeadlineSeconds: 3 });
+    for (const n of [K, M]) expect((await mlops(['ship', n, `app=${IMG('2.0')}`, '--cause', 'release 2.0', '-n', ns])).code).toBe(0);
+    const undo = await kubectl(['rollout', 'undo', `deployment/${K}`, '-n', ns]);
+    const [status, rb] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=150s', '-n', ns]), mlops(['rollback', M, '--timeout', '150s', '-n', ns])]);
+    expect(undo.code).toBe(0);
+    expect(status.code).toBe(1);
+    expect(status.err).toContain(`deployment "${K}" exceeded its progress deadline`);
+    // Same exit code; ended at the deadline, not at --timeout (that would be 4).
+    expect(rb.code).toBe(status.code);
+    expectOneLine(rb.err, new RegExp(`^error: deployment/${M} exceeded its progress deadline \\(3s\\).*; pods not Ready: ${M}-\\w+-\\w+ \\(ImagePullBackOff`));
+    expect(rb.out).not.toContain('rolled back to');
+    expect(rb.err).toContain(`  to undo:      kubectl mlops rollback ${M} --to-revision 2 -n ${ns}`);
+    const [k, m] = await twinStates(kube, ns, K, M);
+    expect(m).toEqual({ ...k, causes: m.causes });
+    expect(m.conditions).toContainEqual({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
 });
