@@ -63,12 +63,14 @@ export function register(program: Command, deps: Deps): void {
       if (o.reason !== undefined) throw new UsageError('--reason applies to Deployments (it is recorded in the change-cause of the new revision); a ReplicaSet has no change-cause');
       const images = parseImages(assignments);
       const { kube, namespace } = await connectFrom(cmd, deps);
+      // 2. Access pre-flight, before any read of the plan.
       if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'replicaset');
       await rollbackReplicaSet(kube, deps, { namespace, name, images, keep, dryRun, timeoutMs, format, yes: o.yes });
       return;
     }
     if (assignments.length) throw new UsageError(`CONTAINER=IMAGE arguments apply to rs/NAME; for a Deployment use --to-revision (or \`kubectl mlops ship\`)`);
     const { kube, namespace } = await connectFrom(cmd, deps);
+    // 2. Access pre-flight, before any read of the plan.
     if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'deployment' || (when === 'keep-for-debug' && keep !== undefined));
     await rollbackDeployment(kube, deps, { namespace, name, toRevision, explicit: o.toRevision !== '0', reason: o.reason, keep, dryRun, timeoutMs, format });
   });
@@ -83,7 +85,7 @@ async function rollbackDeployment(
   const ns = ` -n ${a.namespace}`;
   const paused = () => new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
 
-  // 2. Plan: reads only; refusals before anything is written.
+  // 3. Plan: reads only; refusals before anything is written.
   const d = await kube.get<Deployment>(path);
   if (d.spec?.paused) throw paused();
   const revisions = await revisionsOf(kube, d);
@@ -224,6 +226,7 @@ async function rollbackReplicaSet(
   deps: Deps,
   a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; yes?: boolean },
 ): Promise<void> {
+  // 3. Plan: reads only; refusals before anything is written.
   const path = pathOf(R.replicasets, { namespace: a.namespace, name: a.name });
   const rs = await kube.get<ReplicaSet>(path);
   const owner = controllerOf(rs);
@@ -260,6 +263,7 @@ async function rollbackReplicaSet(
   }
   const again = `kubectl mlops rollback rs/${a.name} ${[...a.images].map(([c, i]) => `${c}=${i}`).join(' ')}${a.keep === undefined ? '' : a.keep === 'default' ? ' --keep-for-debug' : ` --keep-for-debug ${a.keep}`} -n ${a.namespace}`;
   const real = a.dryRun === 'none';
+  // 4. Apply: the template first, then each old pod detached or deleted, each one journalled.
   if (diff.length) {
     await kube.patchGuarded<ReplicaSet>(path, 'strategic', (cur) => ({ spec: imagePatch(cur.spec?.template, a.images) }), { dryRun: a.dryRun, known: rs });
     if (real) {
@@ -283,6 +287,7 @@ async function rollbackReplicaSet(
   }
   if (a.dryRun === 'server') return;
   deps.journal.resume(again);
+  // 5. Verify, also when nothing changed: every desired pod Ready on the new template.
   deps.journal.expect('rollout', `${rs.spec?.replicas ?? 1} Ready pods of replicaset.apps/${a.name} on ${describeImages(a.images)}`);
   const desired = rs.spec?.replicas ?? 1;
   await withProgress(`waiting for replicaset/${a.name}`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>

@@ -38,10 +38,10 @@ export function register(program: Command, deps: Deps): void {
     const nsFlag = ` -n ${namespace}`;
     const paused = () => new CliError(`deployment/${name} is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment/${name} -n ${namespace}`);
 
-    // 3. Preflight (before the plan's reads too, so a denied verb reads the same whichever it is).
+    // 2. Access pre-flight, before the plan's reads too, so a denied verb reads the same whichever it is.
     if (dryRun !== 'client') await preflight(kube, 'ship', namespace, (when) => when === 'wait' && waits);
 
-    // 2. Plan: refuse what cannot roll out before anything is written.
+    // 3. Plan (reads only): refuse what cannot roll out before anything is written.
     const d = await kube.get<Deployment>(path);
     checkContainers(images, d.spec?.template, `deployment/${name}`);
     if (d.spec?.paused) throw paused();
@@ -72,8 +72,6 @@ export function register(program: Command, deps: Deps): void {
       // Re-running converges: the same images are verified again, never just "nothing changed".
       const running = revisionOfTemplate(revisions, r.object.spec?.template);
       deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}${running ? ` (revision ${running.revision})` : ''}; nothing to change${waits ? ', verifying its rollout' : ''}\n`);
-      const previous = running && [...revisions].reverse().find((x) => x.revision < running.revision);
-      if (previous) deps.journal.undo(`kubectl mlops rollback ${name} --to-revision ${previous.revision}${nsFlag}`);
     }
     if (r.changed && format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
     if (dryRun === 'client') return;
