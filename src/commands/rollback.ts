@@ -59,7 +59,7 @@ export function register(program: Command, deps: Deps): void {
     const keep = o.keepForDebug === undefined || o.keepForDebug === false ? undefined : o.keepForDebug === true ? 'default' : parseKeep(o.keepForDebug);
     const { res, name } = target.includes('/') ? parseTarget(target, [R.deployments, R.replicasets]) : { res: R.deployments, name: deploymentName(target) };
     if (res === R.replicasets) {
-      if (o.toRevision !== '0') throw new UsageError('--to-revision applies to Deployments; a ReplicaSet has no revisions: give CONTAINER=IMAGE');
+      if (toRevision !== 0) throw new UsageError('--to-revision applies to Deployments; a ReplicaSet has no revisions: give CONTAINER=IMAGE');
       if (o.reason !== undefined) throw new UsageError('--reason applies to Deployments (it is recorded in the change-cause of the new revision); a ReplicaSet has no change-cause');
       const images = parseImages(assignments);
       const { kube, namespace } = await connectFrom(cmd, deps);
@@ -72,7 +72,7 @@ export function register(program: Command, deps: Deps): void {
     const { kube, namespace } = await connectFrom(cmd, deps);
     // 2. Access pre-flight, before any read of the plan.
     if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'deployment' || (when === 'keep-for-debug' && keep !== undefined));
-    await rollbackDeployment(kube, deps, { namespace, name, toRevision, explicit: o.toRevision !== '0', reason: o.reason, keep, dryRun, timeoutMs, format });
+    await rollbackDeployment(kube, deps, { namespace, name, toRevision, explicit: toRevision !== 0, reason: o.reason, keep, dryRun, timeoutMs, format });
   });
 }
 

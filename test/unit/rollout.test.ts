@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { diffTemplates, isValidImage, renderDiff, templatesEqual } from '../../src/workloads/rollout.js';
-import { parseImages, imagePatch } from '../../src/workloads/images.js';
+import { describeImages, hasImages, parseImages, imagePatch } from '../../src/workloads/images.js';
 import nock from 'nock';
 import { resolveConfig } from '../../src/kube/config.js';
 import { Kube } from '../../src/kube/client.js';
@@ -220,5 +220,33 @@ describe('watch: an error thrown by the check ends the wait at once (not resumed
       ),
     ).rejects.toThrow('terminal');
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('images of a template', () => {
+  const t = { spec: { containers: [{ name: 'app', image: 'a:1' }], initContainers: [{ name: 'init', image: 'i:1' }] } };
+  it('hasImages checks every named container, init containers included', () => {
+    expect(
+      hasImages(
+        t,
+        new Map([
+          ['app', 'a:1'],
+          ['init', 'i:1'],
+        ]),
+      ),
+    ).toBe(true);
+    expect(hasImages(t, new Map([['app', 'a:2']]))).toBe(false);
+    expect(hasImages(t, new Map([['gone', 'a:1']]))).toBe(false);
+  });
+  it('describeImages reads an assignment or a template', () => {
+    expect(
+      describeImages(
+        new Map([
+          ['app', 'a:2'],
+          ['side', 's:1'],
+        ]),
+      ),
+    ).toBe('app=a:2, side=s:1');
+    expect(describeImages(t)).toBe('app=a:1');
   });
 });
