@@ -45,9 +45,9 @@ export async function rolledOut(kube: Kube, ns: string, name: string): Promise<D
   );
 }
 
-/** A template with the twin's own name replaced, so that twins compare equal. */
-function norm(v: unknown, name: string): unknown {
-  return JSON.parse(JSON.stringify(v ?? null).replaceAll(name, 'TWIN')) as unknown;
+/** A template with the twin's own name replaced, so that twins compare equal; nulls (Go's `creationTimestamp: null` in kubectl's output) dropped. */
+export function norm(v: unknown, name: string): unknown {
+  return JSON.parse(JSON.stringify(v ?? null, (_k, x: unknown) => (x === null ? undefined : x)).replaceAll(name, 'TWIN')) as unknown;
 }
 
 export interface EndState {

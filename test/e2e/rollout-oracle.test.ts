@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { adminKube, freshNamespace, mlops } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
-import type { Deployment } from '../../src/kube/types.js';
-import { IMG, createDeployment, kubectl, parseKubectlHistory, rolledOut, twinStates } from './rollout-fixtures.js';
+import type { Deployment, ReplicaSet } from '../../src/kube/types.js';
+import { cleanTemplate } from '../../src/workloads/rollout.js';
+import { IMG, createDeployment, kubectl, norm, parseKubectlHistory, rolledOut, twinStates } from './rollout-fixtures.js';
 
 const K = 'twin-kubectl';
 /** One `error:` line, matching. */
@@ -46,6 +47,16 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     const ours = JSON.parse(mh.out) as { currentRevision: number; revisions: { revision: number; changeCause: string | null }[] };
     expect(Object.fromEntries(ours.revisions.map((r) => [r.revision, r.changeCause ?? '']))).toEqual(parseKubectlHistory(kh.out));
     expect(ours.currentRevision).toBe(Number(k.revision));
+    // history --revision N = kubectl rollout history --revision=N (kubectl prints the ReplicaSet; we print its template without the hash).
+    const [kr, mr] = await Promise.all([
+      kubectl(['rollout', 'history', `deployment/${K}`, '--revision=1', '-o', 'json', '-n', ns]),
+      mlops(['history', M, '--revision', '1', '-o', 'json', '-n', ns]),
+    ]);
+    expect([kr.code, mr.code]).toEqual([0, 0]);
+    const theirs = JSON.parse(kr.out) as ReplicaSet;
+    const mine = JSON.parse(mr.out) as { revision: number; changeCause: string; template: unknown };
+    expect(norm(mine.template, M)).toEqual(norm(cleanTemplate(theirs.spec?.template), K));
+    expect(mine.changeCause).toBe(theirs.metadata?.annotations?.['kubernetes.io/change-cause']);
 
     // Same command twice: kubectl set image says "unchanged"-ish and exits 0; ship verifies the rollout again and exits 0.
     const [set2, ship2] = await Promise.all([
