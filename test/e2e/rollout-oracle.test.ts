@@ -230,4 +230,27 @@ describe.concurrent('rollout commands against kubectl on twin Deployments', () =
     expect(m).toEqual({ ...k, causes: m.causes });
     expect(m.conditions).toContainEqual({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
+  it('a paused Deployment: kubectl set image patches it and rollout status runs to its timeout; ship refuses before writing', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'oracle-paused');
+    for (const n of [K, M]) await createDeployment(kube, ns, n);
+    await Promise.all([rolledOut(kube, ns, K), rolledOut(kube, ns, M)]);
+    for (const n of [K, M]) expect((await kubectl(['rollout', 'pause', `deployment/${n}`, '-n', ns])).code).toBe(0);
+    const genBefore = (await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: M }))).metadata!.generation;
+    const set = await kubectl(['set', 'image', `deployment/${K}`, `app=${IMG('2.0')}`, '-n', ns]);
+    const [status, ship] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=2s', '-n', ns]), mlops(['ship', M, `app=${IMG('2.0')}`, '-n', ns])]);
+    expect([set.code, status.code]).toEqual([0, 1]);
+    expect(status.err).toContain('timed out waiting for the condition');
+    // Deliberate: ship refuses a paused Deployment before writing (exit 1 at once); kubectl patches it and rollout status waits out its timeout.
+    expect(ship.code).toBe(1);
+    expect(ship.err).toBe(`error: deployment/${M} is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment/${M} -n ${ns}\n`);
+    expect((await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: M }))).metadata!.generation).toBe(genBefore);
+
+    // Resumed, both reach the same state.
+    for (const n of [K, M]) expect((await kubectl(['rollout', 'resume', `deployment/${n}`, '-n', ns])).code).toBe(0);
+    const [status2, ship2] = await Promise.all([kubectl(['rollout', 'status', `deployment/${K}`, '--timeout=120s', '-n', ns]), mlops(['ship', M, `app=${IMG('2.0')}`, '-n', ns])]);
+    expect([status2.code, ship2.code]).toEqual([0, 0]);
+    const [k, m] = await twinStates(kube, ns, K, M);
+    expect(m).toEqual({ ...k, causes: m.causes });
+  });
 });
