@@ -11,9 +11,10 @@ export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 /** The revisions an old ReplicaSet had before a rollback brought it back (the deployment controller keeps them). */
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 /**
- * Where a rollback's change-cause came from: {"revision", "cause", "recorded"}. The controller
- * copies it to the ReplicaSet with the change-cause; it counts only while the ReplicaSet's
- * change-cause is still the one recorded with it (a later `kubectl annotate` makes it stale).
+ * Where a rollback's change-cause came from: {"revision", "cause", "recorded", "replicaSet"}. The
+ * controller copies it to the ReplicaSet with the change-cause; it counts only on the ReplicaSet
+ * the rollback brought back, and while its change-cause is still the one recorded with it (a
+ * later `kubectl set image` copies it to a new ReplicaSet, `kubectl annotate` makes it stale).
  * It lets a rollback to a rollback name the original cause instead of nesting causes.
  */
 export const ROLLBACK_ORIGIN = 'mlops.kubectl.io/rollback-origin';
@@ -42,7 +43,7 @@ export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]
       revision: Number(rs.metadata?.annotations?.[REVISION] ?? 0),
       rs,
       changeCause: rs.metadata?.annotations?.[CHANGE_CAUSE] ?? '',
-      origin: originOf(rs.metadata?.annotations),
+      origin: originOf(rs.metadata),
       formerly: (rs.metadata?.annotations?.[REVISION_HISTORY] ?? '')
         .split(',')
         .filter((x) => /^\d+$/.test(x))
@@ -55,12 +56,13 @@ export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]
     .sort((a, b) => a.revision - b.revision);
 }
 
-export function originOf(annotations: Record<string, string> | undefined): Revision['origin'] {
+export function originOf(meta: { name?: string; annotations?: Record<string, string> } | undefined): Revision['origin'] {
+  const annotations = meta?.annotations;
   const raw = annotations?.[ROLLBACK_ORIGIN];
   if (!raw) return undefined;
   try {
-    const o = JSON.parse(raw) as { revision?: unknown; cause?: unknown; recorded?: unknown };
-    if (typeof o.revision !== 'number' || typeof o.cause !== 'string' || o.recorded !== annotations?.[CHANGE_CAUSE]) return undefined;
+    const o = JSON.parse(raw) as { revision?: unknown; cause?: unknown; recorded?: unknown; replicaSet?: unknown };
+    if (typeof o.revision !== 'number' || typeof o.cause !== 'string' || o.recorded !== annotations?.[CHANGE_CAUSE] || o.replicaSet !== meta?.name) return undefined;
     return { revision: o.revision, cause: o.cause };
   } catch {
     return undefined;
@@ -79,7 +81,7 @@ export function originalCause(r: Revision): string {
 export function rollbackCause(target: Revision, reason?: string): { cause: string; origin: string } {
   const original = originalCause(target);
   const cause = `rollback to revision ${target.revision}${original ? ` ("${original}")` : ''}${reason ? `: ${reason}` : ''}`;
-  return { cause, origin: JSON.stringify({ revision: target.revision, cause: original, recorded: cause }) };
+  return { cause, origin: JSON.stringify({ revision: target.revision, cause: original, recorded: cause, replicaSet: target.rs.metadata?.name }) };
 }
 
 /** The revision whose ReplicaSet runs the template, if any. */

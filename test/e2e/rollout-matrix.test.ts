@@ -319,6 +319,10 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     );
     expect(r.out).not.toContain('rolled back to');
     expect(r.err).toContain(`  written:      deployment.apps/web template set to revision 1's (change-cause "rollback to revision 1 ("broken 1.0")")`);
+    // The revision the race produced is not a rollback, though it inherited the rollback's annotations: a bare rollback plans a real one.
+    const next = await mlops(['rollback', 'web', '--dry-run=client', '-n', ns]);
+    expect(next.code, next.err).toBe(0);
+    expect(next.out).toMatch(/^deployment\.apps\/web: rollback from revision 4 to 3 /);
   });
 
   it('ship: paused or deleted during the wait → exit 1 at once', async () => {

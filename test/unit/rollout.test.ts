@@ -128,11 +128,12 @@ describe('rolloutStatus: kubectl rollout status rules (DeploymentStatusViewer)',
 });
 
 describe('change-cause of a rollback never nests (issue 16 item 3)', () => {
-  const rev = (revision: number, annotations: Record<string, string>): Revision => ({
+  // A rollback brings the target's ReplicaSet back: the revisions of one chain share it.
+  const rev = (revision: number, annotations: Record<string, string>, rsName = 'web-a'): Revision => ({
     revision,
-    rs: { metadata: { annotations } },
+    rs: { metadata: { name: rsName, annotations } },
     changeCause: annotations[CHANGE_CAUSE] ?? '',
-    origin: originOf(annotations),
+    origin: originOf({ name: rsName, annotations }),
     formerly: [],
     images: [],
     created: '',
@@ -160,7 +161,14 @@ describe('change-cause of a rollback never nests (issue 16 item 3)', () => {
     const edited = rev(4, { [CHANGE_CAUSE]: 'hotfix by hand', [ROLLBACK_ORIGIN]: first.origin });
     expect(edited.origin).toBeUndefined();
     expect(rollbackCause(edited).cause).toBe('rollback to revision 4 ("hotfix by hand")');
-    expect(originOf({ [ROLLBACK_ORIGIN]: '{not json' })).toBeUndefined();
+    expect(originOf({ name: 'web-a', annotations: { [ROLLBACK_ORIGIN]: '{not json' } })).toBeUndefined();
+  });
+
+  it('an origin copied to a new ReplicaSet (`kubectl set image` after a rollback) is ignored', () => {
+    const first = rollbackCause(rev(1, { [CHANGE_CAUSE]: 'initial' }));
+    const other = rev(5, { [CHANGE_CAUSE]: first.cause, [ROLLBACK_ORIGIN]: first.origin }, 'web-b');
+    expect(other.origin).toBeUndefined();
+    expect(rev(4, { [CHANGE_CAUSE]: first.cause, [ROLLBACK_ORIGIN]: first.origin }).origin).toEqual({ revision: 1, cause: 'initial' });
   });
 
   it('a revision a rollback renumbered is named by its new number', () => {
