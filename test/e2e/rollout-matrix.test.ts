@@ -367,14 +367,19 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     expect(undo.code, undo.err).toBe(0);
   });
 
-  it('rollback: Ctrl-C in the wait → 130 with the journal; the resume command converges ("already at revision 3 (was 1)") and verifies', async () => {
+  it('rollback --keep-for-debug: Ctrl-C in the wait → 130 with the journal (pod detached, template written); the resume command converges ("already at revision 3 (was 1)") and verifies', async () => {
     const kube = adminKube();
     const ns = await badRevision1(kube, 'rollout-int-rb');
-    const run = startMlops(['rollback', 'web', '-v', '-n', ns]);
+    await settled(kube, ns, 'app=web', 2);
+    const run = startMlops(['rollback', 'web', '--keep-for-debug', '-v', '-n', ns]);
     await run.waitForErr(/watch=1/);
     run.interrupt();
     const r = await run.done;
     expectOneLineError(r, 130, /^error: interrupted while waiting for deployment\/web to roll back$/);
+    const kept = (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'mlops.kubectl.io/debug=true' })).items.map((p) => p.metadata!.name!);
+    expect(kept).toHaveLength(1);
+    expect(r.err).toContain(`  written:      pod/${kept[0]} detached from deployment/web for debugging (remove it: kubectl mlops debug-pod done ${kept[0]} -n ${ns})`);
+    expect(r.err).toContain(`  written:      deployment.apps/web template set to revision 1's`);
     expect(r.err).toContain(`  to resume:    kubectl mlops rollback web --to-revision 1 -n ${ns}`);
     expect(r.err).toContain(`  to undo:      kubectl mlops rollback web --to-revision 2 -n ${ns}`);
     // The controller keeps writing status; a spec write would bump the generation.
