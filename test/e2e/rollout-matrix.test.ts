@@ -249,13 +249,19 @@ describe.concurrent('the declarations cover every request the commands make (aud
     const ns = await freshNamespace(kube, 'rollout-audit-ship');
     await createDeployment(kube, ns, 'web', { progressDeadlineSeconds: 2 });
     await rolledOut(kube, ns, 'web');
+    // Without the wait (server dry run, --no-wait) the wait's verbs are neither asked for nor used.
+    const dry = await expectDeclaredCovers(kube, ns, 'ship', ['ship', 'web', `app=${IMG('2.0')}`, '--dry-run=server', '-n', ns]);
+    expect(dry.code, dry.err).toBe(0);
+    const noWait = await expectDeclaredCovers(kube, ns, 'ship', ['ship', 'web', `app=${IMG('1.5')}`, '--no-wait', '-n', ns]);
+    expect(noWait.code, noWait.err).toBe(0);
+    expect(noWait.out).toContain('deployment.apps/web updated\n');
     const ok = await expectDeclaredCovers(kube, ns, 'ship', ['ship', 'web', `app=${IMG('2.0')}`, '-n', ns], ['wait']);
     expect(ok.code, ok.err).toBe(0);
     const failing = await expectDeclaredCovers(kube, ns, 'ship', ['ship', 'web', `app=${IMG('fail-3.0')}`, '-n', ns], ['wait']);
     expectOneLineError(failing, 1, /exceeded its progress deadline \(2s\).*; pods not Ready: web-/);
     const h = await expectDeclaredCovers(kube, ns, 'history', ['history', 'web', '-n', ns]);
     expect(h.code, h.err).toBe(0);
-    expect(h.out).toMatch(/^3\* +image app=registry\.local\/my-app:fail-3\.0 /m);
+    expect(h.out).toMatch(/^4\* +image app=registry\.local\/my-app:fail-3\.0 /m);
   });
 
   it('rollback of a Deployment, with --keep-for-debug, and of a bare ReplicaSet', async () => {
