@@ -72,14 +72,14 @@ export function register(program: Command, deps: Deps): void {
     const { kube, namespace } = await connectFrom(cmd, deps);
     // 2. Access pre-flight, before any read of the plan.
     if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'deployment' || (when === 'keep-for-debug' && keep !== undefined));
-    await rollbackDeployment(kube, deps, { namespace, name, toRevision, explicit: toRevision !== 0, reason: o.reason, keep, dryRun, timeoutMs, format });
+    await rollbackDeployment(kube, deps, { namespace, name, toRevision, reason: o.reason, keep, dryRun, timeoutMs, format });
   });
 }
 
 async function rollbackDeployment(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; toRevision: number; explicit: boolean; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string },
+  a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string },
 ): Promise<void> {
   const path = pathOf(R.deployments, { namespace: a.namespace, name: a.name });
   const ns = ` -n ${a.namespace}`;
@@ -95,7 +95,7 @@ async function rollbackDeployment(
   // Re-running converges on the state a rollback produced: its revision got a new number, and
   // the revision it went back to keeps its old number only in the ReplicaSet's revision history.
   let already: string | undefined;
-  if (!a.explicit) {
+  if (a.toRevision === 0) {
     if (current?.origin && templatesEqual(d.spec?.template, current.rs.spec?.template)) {
       target = current;
       already = `deployment.apps/${a.name} is already at revision ${current.revision} (was ${current.origin.revision}), the result of a rollback; to go further back give --to-revision`;
