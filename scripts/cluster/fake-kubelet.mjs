@@ -23,7 +23,10 @@ async function api(method, path, body, contentType = 'application/json') {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-const nodeNames = Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 1}`);
+// mlops-node-1 has 8 whole GPUs; a MIG node (tainted, as GPU nodes usually are, so only pods
+// that tolerate it land there) offers slices of one GPU in GFD's mixed strategy.
+const MIG_NODE = 'mlops-node-mig';
+const nodeNames = [...Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 1}`), MIG_NODE];
 
 // The kubelet API the API server proxies logs to. It serves with the API server's own
 // certificate: the API server does not verify kubelets unless told to.
@@ -43,15 +46,25 @@ const kubeletPort = await new Promise((resolve) => {
   srv.listen(0, '127.0.0.1', () => resolve(srv.address().port));
 });
 
+// What GPU feature discovery (NVIDIA's gpu-feature-discovery) would label these nodes with.
+const GFD = {
+  'mlops-node-1': { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '8', 'nvidia.com/gpu.replicas': '1', 'nvidia.com/mig.strategy': 'none' },
+  [MIG_NODE]: {
+    'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.memory': '81559', 'nvidia.com/gpu.count': '1', 'nvidia.com/mig.strategy': 'mixed',
+    'nvidia.com/mig-1g.10gb.count': '4', 'nvidia.com/mig-1g.10gb.memory': '9856', 'nvidia.com/mig-3g.40gb.count': '1', 'nvidia.com/mig-3g.40gb.memory': '40192',
+  },
+};
+
 function nodeObject(name, i) {
   // The first node has GPUs so GPU-aware commands have something real to find.
   const capacity = { cpu: '64', memory: '256Gi', pods: '5000', 'ephemeral-storage': '1Ti' };
   if (i === 0) capacity['nvidia.com/gpu'] = '8';
+  if (name === MIG_NODE) Object.assign(capacity, { 'nvidia.com/mig-1g.10gb': '4', 'nvidia.com/mig-3g.40gb': '1' });
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'fake-kubelet' } },
-    spec: {},
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'fake-kubelet', ...(GFD[name] ?? {}) } },
+    spec: name === MIG_NODE ? { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] } : {},
     status: {
       capacity,
       allocatable: capacity,
