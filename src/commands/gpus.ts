@@ -5,7 +5,7 @@ import { renderData, renderTable } from '../output/printer.js';
 import { age, parseDuration } from '../util/duration.js';
 import { CliError, UsageError } from '../errors.js';
 import { collect, type Collected } from '../gpus/inventory.js';
-import { buildReport, fit, type Fit, type FitRow, type Holder, type NodeResource, type NodeView, type Report, type Waiting } from '../gpus/model.js';
+import { buildReport, fit, wasteText, type Fit, type FitRow, type Holder, type NodeResource, type NodeView, type Report, type Waiting } from '../gpus/model.js';
 
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -145,7 +145,7 @@ function reportText(report: Report, ns: string | undefined, now: Date, wide: boo
           { header: 'NODE', value: (h) => h.node ?? '<none>' },
           { header: 'AGE', value: (h) => age(h.created ?? undefined, now) },
           { header: 'STATE', value: (h) => h.status },
-          { header: 'WASTED', value: (h) => h.wasted?.message ?? '' },
+          { header: 'WASTED', value: (h) => (h.wasted ? wasteText(h.wasted, now) : '') },
           { header: 'CLAIMS', value: (h) => h.claims.join(',') || '<none>', wide: true },
         ],
         report.holders,

@@ -77,6 +77,16 @@ export interface NodeView {
 
 export type WasteReason = 'detached' | 'ttl-expired' | 'crash-loop' | 'not-ready' | 'unused-claim';
 
+export interface Waste {
+  reason: WasteReason;
+  /** When it started: detached-at, or the Ready condition's last transition. */
+  since: string | null;
+  /** debug-pod's --ttl, as given. */
+  ttl: string | null;
+  /** Without relative times (stable -o json). */
+  message: string;
+}
+
 export interface Holder {
   namespace: string;
   /** The pod, or for an allocated claim no pod reserves, null. */
@@ -89,7 +99,7 @@ export interface Holder {
   created: string | null;
   status: string;
   ready: boolean;
-  wasted: { reason: WasteReason; message: string } | null;
+  wasted: Waste | null;
 }
 
 export interface Waiting {
@@ -279,34 +289,55 @@ function podReadySince(p: Pod): { ready: boolean; since: string | undefined } {
   return { ready: c?.status === 'True' && !p.metadata?.deletionTimestamp, since: c?.lastTransitionTime ?? p.status?.startTime ?? p.metadata?.creationTimestamp };
 }
 
-/** Why a holder wastes its GPUs, or null. Detached pods first: debug-pod's ledger says what they were. */
-export function wasteOf(p: Pod, now: Date, notReadyAfterMs: number): Holder['wasted'] {
+/**
+ * Why a holder wastes its GPUs, or null. Detached pods first: debug-pod's ledger says what
+ * they were. The message has no relative times, so -o json stays the same from run to run;
+ * wasteText adds them for the table.
+ */
+export function wasteOf(p: Pod, now: Date, notReadyAfterMs: number): Waste | null {
   const ann = p.metadata?.annotations ?? {};
   if (p.metadata?.labels?.[DEBUG_LABEL] === 'true') {
-    const at = ann[ANN.detachedAt];
-    const ago = at ? ` ${humanDuration(now.getTime() - Date.parse(at))} ago` : '';
-    const ttl = ann[ANN.ttl];
-    let ttlMs: number | undefined;
-    try {
-      ttlMs = ttl ? parseDuration(ttl, 'ttl') : undefined;
-    } catch {
-      ttlMs = undefined;
+    const at = ann[ANN.detachedAt] ?? null;
+    const ttl = ann[ANN.ttl] ?? null;
+    const ttlMs = ttlOf(ttl);
+    if (at && ttlMs !== undefined && now.getTime() >= Date.parse(at) + ttlMs) {
+      return { reason: 'ttl-expired', since: at, ttl, message: `detached by debug-pod; its --ttl ${ttl} ran out` };
     }
-    if (at && ttlMs !== undefined) {
-      const over = now.getTime() - (Date.parse(at) + ttlMs);
-      if (over >= 0) return { reason: 'ttl-expired', message: `detached by debug-pod${ago}; its --ttl ${ttl} ran out ${humanDuration(over)} ago` };
-      return { reason: 'detached', message: `detached by debug-pod${ago}; --ttl ${ttl}, ${humanDuration(-over)} left` };
-    }
-    return { reason: 'detached', message: `detached by debug-pod${ago}; no --ttl` };
+    return { reason: 'detached', since: at, ttl, message: `detached by debug-pod (${ttl ? `--ttl ${ttl}` : 'no --ttl'})` };
   }
   const crash = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find((cs) => cs.state?.waiting?.reason === 'CrashLoopBackOff');
-  if (crash) return { reason: 'crash-loop', message: `CrashLoopBackOff (${restarts(p)} restarts)` };
+  if (crash) return { reason: 'crash-loop', since: null, ttl: null, message: `CrashLoopBackOff (${restarts(p)} restarts)` };
   const r = podReadySince(p);
-  if (!r.ready && !p.metadata?.deletionTimestamp && r.since) {
-    const forMs = now.getTime() - Date.parse(r.since);
-    if (forMs >= notReadyAfterMs) return { reason: 'not-ready', message: `not Ready for ${humanDuration(forMs)} (${podStatus(p)})` };
+  if (!r.ready && !p.metadata?.deletionTimestamp && r.since && now.getTime() - Date.parse(r.since) >= notReadyAfterMs) {
+    return { reason: 'not-ready', since: r.since, ttl: null, message: `not Ready (${podStatus(p)})` };
   }
   return null;
+}
+
+function ttlOf(ttl: string | null): number | undefined {
+  try {
+    return ttl ? parseDuration(ttl, 'ttl') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The WASTED column: the message with how long. */
+export function wasteText(w: Waste, now: Date): string {
+  const ago = (t: number) => humanDuration(now.getTime() - t);
+  const since = w.since ? Date.parse(w.since) : undefined;
+  if (since === undefined) return w.message;
+  const ttlMs = ttlOf(w.ttl);
+  switch (w.reason) {
+    case 'ttl-expired':
+      return `detached by debug-pod ${ago(since)} ago; its --ttl ${w.ttl} ran out ${ago(since + ttlMs!)} ago`;
+    case 'detached':
+      return `detached by debug-pod ${ago(since)} ago; ${ttlMs !== undefined ? `--ttl ${w.ttl}, ${humanDuration(since + ttlMs - now.getTime())} left` : 'no --ttl'}`;
+    case 'not-ready':
+      return `${w.message} for ${ago(since)}`;
+    default:
+      return w.message;
+  }
 }
 
 function eventTime(e: KEvent): string {
@@ -323,6 +354,8 @@ export function waitingReason(p: Pod, events: KEvent[]): string {
     .sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
   const last = mine.at(-1);
   if (last?.message) return last.message.trim();
+  const sched = p.spec?.schedulerName;
+  if (sched && sched !== 'default-scheduler') return `no message from scheduler "${sched}" (spec.schedulerName); is it running?`;
   return 'not scheduled yet (no scheduler message)';
 }
 
@@ -425,7 +458,7 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
         created: c.metadata?.creationTimestamp ?? null,
         status: 'Allocated',
         ready: false,
-        wasted: { reason: 'unused-claim', message: 'allocated, but no pod uses the claim' },
+        wasted: { reason: 'unused-claim', since: null, ttl: null, message: 'allocated, but no pod uses the claim' },
       });
     }
   }
