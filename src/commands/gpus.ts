@@ -4,8 +4,11 @@ import { addOutputOption, allNamespacesOption, connectFrom, outputOf } from './c
 import { renderData, renderTable } from '../output/printer.js';
 import { age, parseDuration } from '../util/duration.js';
 import { CliError, UsageError } from '../errors.js';
+import { validateName } from '../util/validate.js';
 import { collect, type Collected } from '../gpus/inventory.js';
-import { buildReport, fit, wasteText, type Fit, type FitRow, type Holder, type NodeResource, type NodeView, type Report, type Waiting } from '../gpus/model.js';
+import { buildReport, type Holder, type NodeResource, type NodeView, type Report, type Waiting } from '../gpus/model.js';
+import { fit, type Fit, type FitRow } from '../gpus/fit.js';
+import { wasteText } from '../gpus/pods.js';
 
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -19,14 +22,13 @@ export interface GpusOptions {
   notReadyAfterMs: number;
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Flags to typed options; every message names its flag. No server needed. */
 export function parseGpus(cmd: Command): GpusOptions {
-  const o = cmd.opts() as { allNamespaces?: boolean; node?: string; fit?: string; resource?: string; notReadyAfter: string };
+  const o = cmd.opts<{ allNamespaces?: boolean; node?: string; fit?: string; resource?: string; notReadyAfter: string }>();
   const format = outputOf(cmd, FORMATS);
-  if (o.node !== undefined && (o.node.length > 253 || !DNS_SUBDOMAIN.test(o.node))) throw new UsageError(`invalid value "${o.node}" for --node: want a node name`);
+  if (o.node !== undefined) validateName(o.node, '--node');
   let n: number | undefined;
   if (o.fit !== undefined) {
     n = Number(o.fit);
@@ -70,7 +72,7 @@ export function register(program: Command, deps: Deps): void {
 function fitFor(report: Report, count: number, resource: string | undefined, got: Collected): Fit {
   if (got.hidden.nodes) throw new CliError('--fit needs the nodes, which you may not list (forbidden)');
   const offered = [...new Set(report.nodes.flatMap((n) => n.resources.map((r) => r.name)))];
-  const res = resource ?? (offered.includes('nvidia.com/gpu') || offered.length !== 1 ? 'nvidia.com/gpu' : offered[0]!);
+  const res = resource ?? (offered.includes('nvidia.com/gpu') || offered.length !== 1 ? 'nvidia.com/gpu' : offered[0]);
   if (!offered.includes(res)) throw new CliError(`no node offers ${res}${offered.length ? ` (offered: ${offered.join(', ')}; pick one with --resource)` : ''}`);
   return fit(report, res, count);
 }
@@ -79,7 +81,12 @@ function noFitMessage(f: Fit): string {
   const base = `no node has ${f.count} ${f.resource} free now`;
   if (!f.largest) return `${base}: every node offering it is NotReady or cordoned`;
   const better = f.nodes.filter((r) => !r.blocked && r.reclaimable >= f.count);
-  const hint = better.length ? `; it would fit on ${better[0]!.node} if its wasted holders (${better[0]!.heldBy.filter((h) => h.wasted).map((h) => h.holder).join(', ')}) were deleted` : '';
+  const hint = better.length
+    ? `; it would fit on ${better[0].node} if its wasted holders (${better[0].heldBy
+        .filter((h) => h.wasted)
+        .map((h) => h.holder)
+        .join(', ')}) were deleted`
+    : '';
   return `${base}: the largest free block is ${f.largest.free} on ${f.largest.node}${hint}`;
 }
 
@@ -88,7 +95,8 @@ function warnHidden(got: Collected, ns: string | undefined, warn: (s: string) =>
   else if (got.hidden.podsOutsideNamespace) warn(`you may not list pods in all namespaces (forbidden): IN-USE counts only the pods of namespace ${ns}`);
   if (!got.hidden.nodes && got.hidden.slices) warn('you may not list resourceslices (forbidden): devices of DRA drivers are not shown');
   if (got.hidden.claims) warn('you may not list resourceclaims (forbidden): GPUs held through DRA claims are not shown');
-  else if (!got.hidden.nodes && got.hidden.claimsOutsideNamespace) warn(`you may not list resourceclaims in all namespaces (forbidden): DRA devices in use count only namespace ${ns}`);
+  else if (!got.hidden.nodes && got.hidden.claimsOutsideNamespace)
+    warn(`you may not list resourceclaims in all namespaces (forbidden): DRA devices in use count only namespace ${ns}`);
 }
 
 const fmtRes = (r: Record<string, number>) =>
@@ -104,7 +112,10 @@ export function summaryLine(report: Report, ns: string | undefined, got: Pick<Co
     const elsewhere = (s.free ?? 0) - (s.freeSchedulable ?? 0);
     parts.push(`${s.total} total`, `${s.inUse} in use`, `${s.free} free${elsewhere ? ` (${elsewhere} on NotReady or cordoned nodes)` : ''}`);
   }
-  parts.push(`${s.waiting} waiting (${s.waitingPods} ${s.waitingPods === 1 ? 'pod' : 'pods'})`, `${s.wasted} wasted (${s.wastedHolders} ${s.wastedHolders === 1 ? 'holder' : 'holders'})`);
+  parts.push(
+    `${s.waiting} waiting (${s.waitingPods} ${s.waitingPods === 1 ? 'pod' : 'pods'})`,
+    `${s.wasted} wasted (${s.wastedHolders} ${s.wastedHolders === 1 ? 'holder' : 'holders'})`,
+  );
   const scope = ns && !got.hidden.nodes ? ` [holders, waiting and wasted: namespace ${ns}]` : '';
   return `GPUs: ${parts.join(', ')}${scope}`;
 }
@@ -193,7 +204,15 @@ export function toJson(report: Report, scope: { namespace: string | null; node: 
   return {
     apiVersion: 'mlops.kubectl.io/v1alpha1',
     kind: 'GPUReport',
-    scope: { namespace: scope.namespace, allNamespaces: scope.namespace === null, node: scope.node, dra: scope.dra, hidden: Object.entries(scope.hidden).filter(([, v]) => v).map(([k]) => k) },
+    scope: {
+      namespace: scope.namespace,
+      allNamespaces: scope.namespace === null,
+      node: scope.node,
+      dra: scope.dra,
+      hidden: Object.entries(scope.hidden)
+        .filter(([, v]) => v)
+        .map(([k]) => k),
+    },
     summary: report.summary,
     nodes: report.nodes,
     holders: report.holders,

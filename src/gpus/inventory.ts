@@ -5,7 +5,9 @@ import type { Kube } from '../kube/client.js';
 import type { KEvent, Node, Pod } from '../kube/types.js';
 import { R, pathOf, type Resource } from '../kube/resources.js';
 import { ApiError } from '../errors.js';
-import { needsEvents, type Inventory, type ResourceClaim, type ResourceSlice } from './model.js';
+import type { Inventory } from './model.js';
+import type { ResourceClaim, ResourceSlice } from './dra.js';
+import { needsEvents } from './pods.js';
 
 const dra = (kind: string, plural: string, namespaced: boolean): Resource => ({ kind, group: 'resource.k8s.io', version: 'v1', plural, namespaced, aliases: [] });
 export const DRA = { slices: dra('ResourceSlice', 'resourceslices', false), claims: dra('ResourceClaim', 'resourceclaims', true) };

@@ -1,31 +1,12 @@
 // Pure joins for `gpus`: what nodes offer, what non-terminated pods request, which DRA devices
 // claims hold, who waits and who wastes. No API access here; src/gpus/inventory.ts lists.
 import type { KEvent, Node, Pod } from '../kube/types.js';
-import { parseQuantity, podStatus, restarts } from '../workloads/pods.js';
-import { workloadOf } from '../storage/model.js';
-import { ANN, DEBUG_LABEL } from '../workloads/detach.js';
-import { humanDuration, parseDuration } from '../util/duration.js';
+import { parseQuantity, podStatus } from '../workloads/pods.js';
+import { countsAsDevices, gpuRequests, isGpuResource } from './resources.js';
+import { claimAsks, claimDevices, draDevices, podClaimNames, type ResourceClaim, type ResourceSlice } from './dra.js';
+import { isWaiting, podReadySince, waitingReason, wasteOf, workloadOfPod } from './pods.js';
 
-// resource.k8s.io/v1 objects, only the fields read here.
-export interface ResourceSlice {
-  metadata?: { name?: string };
-  spec?: {
-    driver: string;
-    nodeName?: string;
-    allNodes?: boolean;
-    pool: { name: string; generation: number; resourceSliceCount?: number };
-    devices?: { name: string; nodeName?: string }[];
-  };
-}
-
-export interface ResourceClaim {
-  metadata?: { name?: string; namespace?: string; uid?: string; creationTimestamp?: string };
-  spec?: { devices?: { requests?: { name: string; exactly?: { deviceClassName?: string; count?: number; allocationMode?: string }; firstAvailable?: { deviceClassName?: string; count?: number }[] }[] } };
-  status?: {
-    allocation?: { devices?: { results?: { request: string; driver: string; pool: string; device: string }[] } };
-    reservedFor?: { resource: string; name: string; uid: string; apiGroup?: string }[];
-  };
-}
+export type { ResourceClaim, ResourceSlice } from './dra.js';
 
 export interface Inventory {
   /** undefined: the user may not list nodes. */
@@ -133,65 +114,6 @@ export interface Report {
   waiting: Waiting[];
 }
 
-const NVIDIA = /^nvidia\.com\/(gpu(\.shared)?|mig-[\w.-]+)$/;
-/** Resources that are amounts of one GPU rather than devices: shown, not added to device totals. */
-const NOT_DEVICES = new Set(['gpu.intel.com/millicores', 'gpu.intel.com/memory.max']);
-
-export function isGpuResource(name: string, extra: string[] = []): boolean {
-  return extra.includes(name) || NVIDIA.test(name) || name === 'amd.com/gpu' || name.startsWith('gpu.intel.com/');
-}
-
-export function isGpuDriver(driver: string, extra: string[] = []): boolean {
-  return extra.includes(driver) || /gpu/i.test(driver);
-}
-
-export const countsAsDevices = (name: string) => !NOT_DEVICES.has(name);
-
-type ResourceList = Record<string, string | number> | undefined;
-
-/**
- * Effective requests as the scheduler and `kubectl describe node` count them: app containers
- * and sidecars summed, each init container at its peak with the sidecars started before it,
- * the larger of the two, plus overhead. Limits stand in for missing requests, as the API
- * server defaults them.
- */
-export function effectiveRequests(pod: Pod): Record<string, number> {
-  const reqs = (c: { resources?: { requests?: ResourceList; limits?: ResourceList } }) => {
-    const r: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) })) r[k] = parseQuantity(v);
-    return r;
-  };
-  const add = (a: Record<string, number>, b: Record<string, number>) => {
-    for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
-  };
-  const max = (a: Record<string, number>, b: Record<string, number>) => {
-    for (const [k, v] of Object.entries(b)) a[k] = Math.max(a[k] ?? 0, v);
-  };
-  const total: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? []) add(total, reqs(c));
-  const sidecars: Record<string, number> = {};
-  const initPeak: Record<string, number> = {};
-  for (const c of pod.spec?.initContainers ?? []) {
-    const r = reqs(c);
-    if (c.restartPolicy === 'Always') {
-      add(total, r);
-      add(sidecars, r);
-      max(initPeak, sidecars);
-    } else {
-      const peak = { ...r };
-      add(peak, sidecars);
-      max(initPeak, peak);
-    }
-  }
-  max(total, initPeak);
-  add(total, Object.fromEntries(Object.entries((pod.spec?.overhead ?? {}) as Record<string, string>).map(([k, v]) => [k, parseQuantity(v)])));
-  return total;
-}
-
-export function gpuRequests(pod: Pod, extra: string[]): Record<string, number> {
-  return Object.fromEntries(Object.entries(effectiveRequests(pod)).filter(([k, v]) => v > 0 && isGpuResource(k, extra)));
-}
-
 function nodeReady(n: Node): boolean {
   return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
@@ -234,142 +156,6 @@ export function nodeState(n: Node): { ready: boolean; unschedulable: boolean; ta
   const taints = blockingTaints(n);
   const state = [ready ? 'Ready' : 'NotReady', ...(unschedulable ? ['SchedulingDisabled'] : []), ...(taints.length ? ['Tainted'] : [])].join(',');
   return { ready, unschedulable, taints, state };
-}
-
-const deviceKey = (driver: string, pool: string, device: string) => `${driver}/${pool}/${device}`;
-
-/** Devices of the current generation of each pool, keyed driver/pool/device, with their node. */
-export function draDevices(slices: ResourceSlice[], extra: string[]): Map<string, { driver: string; node: string | null }> {
-  const newest = new Map<string, number>();
-  for (const s of slices) {
-    if (!s.spec) continue;
-    const k = `${s.spec.driver}/${s.spec.pool.name}`;
-    newest.set(k, Math.max(newest.get(k) ?? -Infinity, s.spec.pool.generation));
-  }
-  const out = new Map<string, { driver: string; node: string | null }>();
-  for (const s of slices) {
-    const sp = s.spec;
-    if (!sp || !isGpuDriver(sp.driver, extra) || newest.get(`${sp.driver}/${sp.pool.name}`) !== sp.pool.generation) continue;
-    for (const d of sp.devices ?? []) out.set(deviceKey(sp.driver, sp.pool.name, d.name), { driver: sp.driver, node: d.nodeName ?? sp.nodeName ?? null });
-  }
-  return out;
-}
-
-/** GPU devices a claim was allocated, per driver. */
-function claimDevices(c: ResourceClaim, extra: string[]): { keys: string[]; byDriver: Record<string, number> } {
-  const keys: string[] = [];
-  const byDriver: Record<string, number> = {};
-  for (const r of c.status?.allocation?.devices?.results ?? []) {
-    if (!isGpuDriver(r.driver, extra)) continue;
-    keys.push(deviceKey(r.driver, r.pool, r.device));
-    byDriver[r.driver] = (byDriver[r.driver] ?? 0) + 1;
-  }
-  return { keys, byDriver };
-}
-
-/** Devices an unallocated claim asks for, by device class (a GPU-like class name counts). */
-function claimAsks(c: ResourceClaim, extra: string[]): Record<string, number> {
-  const asks: Record<string, number> = {};
-  for (const r of c.spec?.devices?.requests ?? []) {
-    const e = r.exactly ?? r.firstAvailable?.[0];
-    const cls = e?.deviceClassName;
-    if (!cls || !isGpuDriver(cls, extra)) continue;
-    asks[cls] = (asks[cls] ?? 0) + (e && 'allocationMode' in e && e.allocationMode === 'All' ? 1 : (e?.count ?? 1));
-  }
-  return asks;
-}
-
-function podClaimNames(p: Pod): string[] {
-  const byStatus = new Map((p.status?.resourceClaimStatuses ?? []).map((s) => [s.name, s.resourceClaimName]));
-  return (p.spec?.resourceClaims ?? []).map((rc) => rc.resourceClaimName ?? byStatus.get(rc.name)).filter((x): x is string => Boolean(x));
-}
-
-function podReadySince(p: Pod): { ready: boolean; since: string | undefined } {
-  const c = (p.status?.conditions ?? []).find((x) => x.type === 'Ready');
-  return { ready: c?.status === 'True' && !p.metadata?.deletionTimestamp, since: c?.lastTransitionTime ?? p.status?.startTime ?? p.metadata?.creationTimestamp };
-}
-
-/**
- * Why a holder wastes its GPUs, or null. Detached pods first: debug-pod's ledger says what
- * they were. The message has no relative times, so -o json stays the same from run to run;
- * wasteText adds them for the table.
- */
-export function wasteOf(p: Pod, now: Date, notReadyAfterMs: number): Waste | null {
-  const ann = p.metadata?.annotations ?? {};
-  if (p.metadata?.labels?.[DEBUG_LABEL] === 'true') {
-    const at = ann[ANN.detachedAt] ?? null;
-    const ttl = ann[ANN.ttl] ?? null;
-    const ttlMs = ttlOf(ttl);
-    if (at && ttlMs !== undefined && now.getTime() >= Date.parse(at) + ttlMs) {
-      return { reason: 'ttl-expired', since: at, ttl, message: `detached by debug-pod; its --ttl ${ttl} ran out` };
-    }
-    return { reason: 'detached', since: at, ttl, message: `detached by debug-pod (${ttl ? `--ttl ${ttl}` : 'no --ttl'})` };
-  }
-  const crash = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find((cs) => cs.state?.waiting?.reason === 'CrashLoopBackOff');
-  if (crash) return { reason: 'crash-loop', since: null, ttl: null, message: `CrashLoopBackOff (${restarts(p)} restarts)` };
-  const r = podReadySince(p);
-  if (!r.ready && !p.metadata?.deletionTimestamp && r.since && now.getTime() - Date.parse(r.since) >= notReadyAfterMs) {
-    return { reason: 'not-ready', since: r.since, ttl: null, message: `not Ready (${podStatus(p)})` };
-  }
-  return null;
-}
-
-function ttlOf(ttl: string | null): number | undefined {
-  try {
-    return ttl ? parseDuration(ttl, 'ttl') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The WASTED column: the message with how long. */
-export function wasteText(w: Waste, now: Date): string {
-  const ago = (t: number) => humanDuration(now.getTime() - t);
-  const since = w.since ? Date.parse(w.since) : undefined;
-  if (since === undefined) return w.message;
-  const ttlMs = ttlOf(w.ttl);
-  switch (w.reason) {
-    case 'ttl-expired':
-      return `detached by debug-pod ${ago(since)} ago; its --ttl ${w.ttl} ran out ${ago(since + ttlMs!)} ago`;
-    case 'detached':
-      return `detached by debug-pod ${ago(since)} ago; ${ttlMs !== undefined ? `--ttl ${w.ttl}, ${humanDuration(since + ttlMs - now.getTime())} left` : 'no --ttl'}`;
-    case 'not-ready':
-      return `${w.message} for ${ago(since)}`;
-    default:
-      return w.message;
-  }
-}
-
-function eventTime(e: KEvent): string {
-  return (e.series as { lastObservedTime?: string } | undefined)?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
-}
-
-/** The scheduler's own words: the PodScheduled condition, else the latest FailedScheduling event. */
-export function waitingReason(p: Pod, events: KEvent[]): string {
-  const cond = (p.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status !== 'True');
-  if (cond?.reason === 'SchedulingGated') return `scheduling gated by ${(p.spec?.schedulingGates ?? []).map((g) => g.name).join(', ') || 'a gate'}`;
-  if (cond?.message) return cond.message.trim();
-  const mine = events
-    .filter((e) => e.involvedObject?.uid === p.metadata?.uid || (e.involvedObject?.name === p.metadata?.name && e.involvedObject?.namespace === p.metadata?.namespace))
-    .sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
-  const last = mine.at(-1);
-  if (last?.message) return last.message.trim();
-  const sched = p.spec?.schedulerName;
-  if (sched && sched !== 'default-scheduler') return `no message from scheduler "${sched}" (spec.schedulerName); is it running?`;
-  return 'not scheduled yet (no scheduler message)';
-}
-
-export function needsEvents(pods: Pod[], extra: string[]): boolean {
-  return pods.some((p) => isWaiting(p) && Object.keys(gpuRequests(p, extra)).length + podClaimNames(p).length > 0 && !waitingMessage(p));
-}
-
-function isWaiting(p: Pod): boolean {
-  return p.status?.phase === 'Pending' && !p.spec?.nodeName && !p.metadata?.deletionTimestamp;
-}
-
-function waitingMessage(p: Pod): string | undefined {
-  const cond = (p.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status !== 'True');
-  return cond?.reason === 'SchedulingGated' ? 'gated' : cond?.message;
 }
 
 const sumOf = (r: Record<string, number>, only = countsAsDevices) => Object.entries(r).reduce((s, [k, v]) => s + (only(k) ? v : 0), 0);
@@ -514,14 +300,20 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
       s.free += r.free;
     }
   }
-  const devicesOnly = (pick: (r: NodeResource) => number, ns = nodes) => ns.reduce((s, n) => s + n.resources.filter((r) => countsAsDevices(r.name)).reduce((t, r) => t + pick(r), 0), 0);
+  const devicesOnly = (pick: (r: NodeResource) => number, ns = nodes) =>
+    ns.reduce((s, n) => s + n.resources.filter((r) => countsAsDevices(r.name)).reduce((t, r) => t + pick(r), 0), 0);
   const visible = inv.nodes !== undefined;
   const wasted = holders.filter((h) => h.wasted);
   const summary: Summary = {
     total: visible ? devicesOnly((r) => r.allocatable) : null,
     inUse: visible ? devicesOnly((r) => r.inUse) : holders.reduce((s, h) => s + sumOf(h.resources), 0),
     free: visible ? devicesOnly((r) => r.free) : null,
-    freeSchedulable: visible ? devicesOnly((r) => r.free, nodes.filter((n) => n.ready && !n.unschedulable)) : null,
+    freeSchedulable: visible
+      ? devicesOnly(
+          (r) => r.free,
+          nodes.filter((n) => n.ready && !n.unschedulable),
+        )
+      : null,
     waiting: waiting.reduce((s, w) => s + sumOf(w.resources), 0),
     waitingPods: waiting.length,
     wasted: wasted.reduce((s, h) => s + sumOf(h.resources), 0),
@@ -529,56 +321,4 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
     resources: Object.fromEntries(Object.entries(resources).sort(([a], [b]) => a.localeCompare(b))),
   };
   return { summary, nodes, holders, waiting };
-}
-
-/** deploy/x for a detached debug pod too: its ledger remembers what it was taken from. */
-export function workloadOfPod(p: Pod): string | null {
-  const ann = p.metadata?.annotations ?? {};
-  if (p.metadata?.labels?.[DEBUG_LABEL] === 'true') {
-    const from = ann[ANN.owner] ?? ann[ANN.detachedFrom];
-    if (from) {
-      const [kind = '', name = ''] = from.split('/');
-      return `${{ Deployment: 'deploy', ReplicaSet: 'rs' }[kind] ?? kind.toLowerCase()}/${name}`;
-    }
-  }
-  return workloadOf(p);
-}
-
-export interface FitRow {
-  node: string;
-  free: number;
-  allocatable: number;
-  /** Free plus what wasted holders there hold. */
-  reclaimable: number;
-  fits: boolean;
-  /** Why the node is no candidate even with room: NotReady, SchedulingDisabled; or taints a pod must tolerate. */
-  blocked: string | null;
-  taints: string[];
-  heldBy: { holder: string; count: number; wasted: boolean }[];
-}
-
-export interface Fit {
-  resource: string;
-  count: number;
-  fits: boolean;
-  nodes: FitRow[];
-  largest: { node: string; free: number } | null;
-}
-
-/** Where one pod of `count` of `resource` fits now: Ready, schedulable nodes with enough free. */
-export function fit(report: Report, resource: string, count: number): Fit {
-  const rows: FitRow[] = [];
-  for (const n of report.nodes) {
-    const r = n.resources.find((x) => x.name === resource);
-    if (!r) continue;
-    const here = report.holders.filter((h) => h.node === n.name && (h.resources[resource] ?? 0) > 0);
-    const heldBy = here.map((h) => ({ holder: h.pod ? `${h.namespace}/${h.pod}` : `${h.namespace}/claim/${h.claim}`, count: h.resources[resource]!, wasted: Boolean(h.wasted) }));
-    const blocked = !n.ready ? 'NotReady' : n.unschedulable ? 'SchedulingDisabled' : null;
-    const reclaimable = r.free + heldBy.filter((h) => h.wasted).reduce((s, h) => s + h.count, 0);
-    rows.push({ node: n.name, free: r.free, allocatable: r.allocatable, reclaimable, fits: !blocked && r.free >= count, blocked, taints: n.taints, heldBy });
-  }
-  rows.sort((a, b) => Number(b.fits) - Number(a.fits) || b.free - a.free || a.node.localeCompare(b.node));
-  const open = rows.filter((r) => !r.blocked);
-  const largest = open.length ? open.reduce((m, r) => (r.free > m.free ? r : m), open[0]!) : null;
-  return { resource, count, fits: rows.some((r) => r.fits), nodes: rows, largest: largest ? { node: largest.node, free: largest.free } : null };
 }

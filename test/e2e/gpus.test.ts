@@ -17,10 +17,33 @@ const kubectl = (args: string[]) => run('kubectl', args, { env: { KUBECONFIG: in
 
 interface GpuJson {
   summary: { total: number; inUse: number; free: number; waiting: number; waitingPods: number; wasted: number; wastedHolders: number };
-  nodes: { name: string; state: string; ready: boolean; unschedulable: boolean; resources: { name: string; source: string; capacity: number; allocatable: number; inUse: number; free: number; product: string | null; memory: string | null }[]; count: number | null; replicas: number | null }[];
-  holders: { namespace: string; pod: string | null; workload: string | null; node: string | null; resources: Record<string, number>; claims: string[]; status: string; wasted: { reason: string; message: string } | null }[];
+  nodes: {
+    name: string;
+    state: string;
+    ready: boolean;
+    unschedulable: boolean;
+    resources: { name: string; source: string; capacity: number; allocatable: number; inUse: number; free: number; product: string | null; memory: string | null }[];
+    count: number | null;
+    replicas: number | null;
+  }[];
+  holders: {
+    namespace: string;
+    pod: string | null;
+    workload: string | null;
+    node: string | null;
+    resources: Record<string, number>;
+    claims: string[];
+    status: string;
+    wasted: { reason: string; message: string } | null;
+  }[];
   waiting: { namespace: string; pod: string; resources: Record<string, number>; reason: string; claims: string[] }[];
-  fit?: { resource: string; count: number; fits: boolean; nodes: { node: string; free: number; fits: boolean; blocked: string | null }[]; largest: { node: string; free: number } | null };
+  fit?: {
+    resource: string;
+    count: number;
+    fits: boolean;
+    nodes: { node: string; free: number; fits: boolean; blocked: string | null }[];
+    largest: { node: string; free: number } | null;
+  };
 }
 
 async function gpusJson(args: string[]): Promise<GpuJson> {
@@ -48,14 +71,18 @@ function describeSection(text: string, title: 'Capacity:' | 'Allocatable:' | 'Al
  * (pods of the previous test file may still be going away).
  */
 async function sideBySide(node: string): Promise<{ allocated: Record<string, number>; allocatable: Record<string, number>; capacity: Record<string, number>; ours: GpuJson }> {
-  return until(async () => {
-    const before = await kubectl(['describe', 'node', node]);
-    const ours = await gpusJson(['-A', '--node', node]);
-    const after = await kubectl(['describe', 'node', node]);
-    const a = describeSection(before.out, 'Allocated resources:');
-    if (JSON.stringify(a) !== JSON.stringify(describeSection(after.out, 'Allocated resources:'))) return undefined;
-    return { allocated: a, allocatable: describeSection(before.out, 'Allocatable:'), capacity: describeSection(before.out, 'Capacity:'), ours };
-  }, 60_000, `a stable view of ${node}`);
+  return until(
+    async () => {
+      const before = await kubectl(['describe', 'node', node]);
+      const ours = await gpusJson(['-A', '--node', node]);
+      const after = await kubectl(['describe', 'node', node]);
+      const a = describeSection(before.out, 'Allocated resources:');
+      if (JSON.stringify(a) !== JSON.stringify(describeSection(after.out, 'Allocated resources:'))) return undefined;
+      return { allocated: a, allocatable: describeSection(before.out, 'Allocatable:'), capacity: describeSection(before.out, 'Capacity:'), ours };
+    },
+    60_000,
+    `a stable view of ${node}`,
+  );
 }
 
 function gpuPod(name: string, resources: Record<string, string>, extra: Record<string, unknown> = {}) {
@@ -68,10 +95,14 @@ function gpuPod(name: string, resources: Record<string, string>, extra: Record<s
 }
 
 async function podWhere(kube: Kube, ns: string, name: string, ok: (p: Pod) => boolean, what: string): Promise<Pod> {
-  return until(async () => {
-    const p = await kube.getOptional<Pod>(pathOf(R.pods, { namespace: ns, name }));
-    return p && ok(p) ? p : undefined;
-  }, 60_000, `pod ${name} ${what}`);
+  return until(
+    async () => {
+      const p = await kube.getOptional<Pod>(pathOf(R.pods, { namespace: ns, name }));
+      return p && ok(p) ? p : undefined;
+    },
+    60_000,
+    `pod ${name} ${what}`,
+  );
 }
 
 const unschedulable = (p: Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && Boolean(c.message));
@@ -89,10 +120,14 @@ describe('kubectl mlops gpus', () => {
     // A sidecar (restartable init container) adds to the app: 1 + 1 MIG slices.
     await kube.create(
       pathOf(R.pods, { namespace: ns }),
-      gpuPod('mig-user', { 'nvidia.com/mig-1g.10gb': '1' }, {
-        tolerations: TOLERATE,
-        initContainers: [{ name: 'side', image: 'registry.local/side:1', restartPolicy: 'Always', resources: { limits: { 'nvidia.com/mig-1g.10gb': '1' } } }],
-      }),
+      gpuPod(
+        'mig-user',
+        { 'nvidia.com/mig-1g.10gb': '1' },
+        {
+          tolerations: TOLERATE,
+          initContainers: [{ name: 'side', image: 'registry.local/side:1', restartPolicy: 'Always', resources: { limits: { 'nvidia.com/mig-1g.10gb': '1' } } }],
+        },
+      ),
     );
     await waitReady(kube, ns, 'app=trainer', 2);
     await podWhere(kube, ns, 'mig-user', (p) => p.status?.phase === 'Running', 'Running');
@@ -105,7 +140,11 @@ describe('kubectl mlops gpus', () => {
         const held = ours.holders.filter((h) => h.node === node).reduce((s, h) => s + (h.resources[r.name] ?? 0), 0);
         expect({ node, resource: r.name, inUse: r.inUse }).toEqual({ node, resource: r.name, inUse: held });
         expect({ node, resource: r.name, inUse: r.inUse, allocatable: r.allocatable, capacity: r.capacity }).toEqual({
-          node, resource: r.name, inUse: allocated[r.name], allocatable: allocatable[r.name], capacity: capacity[r.name],
+          node,
+          resource: r.name,
+          inUse: allocated[r.name],
+          allocatable: allocatable[r.name],
+          capacity: capacity[r.name],
         });
         expect(r.free).toBe(r.allocatable - r.inUse);
       }
@@ -129,15 +168,19 @@ describe('kubectl mlops gpus', () => {
 
     const table = await mlops(['gpus', '-n', ns]);
     expect(table.code).toBe(0);
-    expect(table.out).toMatch(/^GPUs: \d+ total, \d+ in use, \d+ free, \d+ waiting \(\d+ pods?\), \d+ wasted \(\d+ holders?\) \[holders, waiting and wasted: namespace gpus-[\w-]+\]\n\nNODE +RESOURCE +CAPACITY +ALLOCATABLE +IN-USE +FREE +MODEL +STATE\n/);
+    expect(table.out).toMatch(
+      /^GPUs: \d+ total, \d+ in use, \d+ free, \d+ waiting \(\d+ pods?\), \d+ wasted \(\d+ holders?\) \[holders, waiting and wasted: namespace gpus-[\w-]+\]\n\nNODE +RESOURCE +CAPACITY +ALLOCATABLE +IN-USE +FREE +MODEL +STATE\n/,
+    );
     const n1 = node1.resources[0]!;
     expect(table.out).toMatch(new RegExp(`\\nmlops-node-1 +nvidia\\.com/gpu +8 +8 +${n1.inUse} +${n1.free} +NVIDIA-A100-SXM4-80GB +Ready\\n`));
     expect(table.out).toMatch(/\nHOLDER +WORKLOAD +GPUS +NODE +AGE +STATE +WASTED\npod\/mig-user +<none> +nvidia\.com\/mig-1g\.10gb: 2 +mlops-node-mig +\d+s +Running\n/);
     const wide = await mlops(['gpus', '-n', ns, '-o', 'wide']);
-    expect(wide.out).toMatch(/\nmlops-node-mig +nvidia\.com\/mig-1g\.10gb +4 +4 +\d+ +\d+ +NVIDIA-H100-80GB-HBM3 \(1g\.10gb\) +Ready,Tainted +9856Mi +nvidia\.com\/gpu=present:NoSchedule\n/);
+    expect(wide.out).toMatch(
+      /\nmlops-node-mig +nvidia\.com\/mig-1g\.10gb +4 +4 +\d+ +\d+ +NVIDIA-H100-80GB-HBM3 \(1g\.10gb\) +Ready,Tainted +9856Mi +nvidia\.com\/gpu=present:NoSchedule\n/,
+    );
   });
 
-  it('shows a Pending GPU pod with the scheduler\'s reason, a gated one, and one no scheduler looks at', async () => {
+  it("shows a Pending GPU pod with the scheduler's reason, a gated one, and one no scheduler looks at", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'gpus-wait');
     await kube.create(pathOf(R.pods, { namespace: ns }), gpuPod('too-big', { 'nvidia.com/gpu': '64' }));
@@ -147,10 +190,14 @@ describe('kubectl mlops gpus', () => {
     const condition = big.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message!;
     expect(condition).toMatch(/^0\/\d+ nodes are available: .*Insufficient nvidia\.com\/gpu/);
     // kubectl's events carry the same words.
-    const ev = await until(async () => {
-      const r = await kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=too-big,reason=FailedScheduling', '-o', 'jsonpath={.items[*].message}']);
-      return r.out.trim() || undefined;
-    }, 60_000, 'a FailedScheduling event');
+    const ev = await until(
+      async () => {
+        const r = await kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=too-big,reason=FailedScheduling', '-o', 'jsonpath={.items[*].message}']);
+        return r.out.trim() || undefined;
+      },
+      60_000,
+      'a FailedScheduling event',
+    );
     expect(ev).toContain(condition);
 
     const r = await mlops(['gpus', '-n', ns, '-o', 'json', '-v']);
@@ -161,7 +208,11 @@ describe('kubectl mlops gpus', () => {
     expect(j.waiting.map((w) => [w.pod, w.resources, w.reason])).toEqual([
       ['gated', { 'nvidia.com/gpu': 1 }, 'scheduling gated by example.com/quota'],
       ['orphan', { 'nvidia.com/gpu': 2 }, 'no message from scheduler "e2e-absent-scheduler" (spec.schedulerName); is it running?'],
-      ['too-big', { 'nvidia.com/gpu': 64 }, (await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'too-big' }))).status!.conditions!.find((c) => c.type === 'PodScheduled')!.message],
+      [
+        'too-big',
+        { 'nvidia.com/gpu': 64 },
+        (await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'too-big' }))).status!.conditions!.find((c) => c.type === 'PodScheduled')!.message,
+      ],
     ]);
     expect(j.summary).toMatchObject({ waiting: 67, waitingPods: 3 });
     const t = await mlops(['gpus', '-n', ns]);
@@ -182,22 +233,30 @@ describe('kubectl mlops gpus', () => {
     expect(held).toMatchObject({ workload: 'deploy/serve', resources: { 'nvidia.com/gpu': 1 }, node: 'mlops-node-1', status: 'Running' });
     const at = (await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name }))).metadata!.annotations!['mlops.kubectl.io/detached-at'];
     expect(held.wasted).toEqual({ reason: 'detached', since: at, ttl: '1h', message: 'detached by debug-pod (--ttl 1h)' });
-    expect((await mlops(['gpus', '-n', ns])).out).toMatch(new RegExp(`\\npod/${name} +deploy/serve +nvidia\\.com/gpu: 1 +mlops-node-1 +\\d+s +Running +detached by debug-pod \\d+s ago; --ttl 1h, 59m\\d*s? left\\n`));
+    expect((await mlops(['gpus', '-n', ns])).out).toMatch(
+      new RegExp(`\\npod/${name} +deploy/serve +nvidia\\.com/gpu: 1 +mlops-node-1 +\\d+s +Running +detached by debug-pod \\d+s ago; --ttl 1h, 59m\\d*s? left\\n`),
+    );
     // The replacement holds its own GPU and wastes nothing.
     expect(j.holders.filter((h) => h.pod !== name).map((h) => [h.workload, h.wasted])).toEqual([['deploy/serve', null]]);
     expect(j.summary).toMatchObject({ wasted: 1, wastedHolders: 1 });
 
     // As if the hour had passed: the ledger's ttl shortened, which `debug-pod list` reads too.
     await kubectl(['annotate', '--overwrite', 'pod', name, '-n', ns, 'mlops.kubectl.io/ttl=1s']);
-    const expired = await until(async () => {
-      const h = (await gpusJson(['-n', ns])).holders.find((x) => x.pod === name)!;
-      return h.wasted?.reason === 'ttl-expired' ? h : undefined;
-    }, 30_000, 'ttl-expired');
+    const expired = await until(
+      async () => {
+        const h = (await gpusJson(['-n', ns])).holders.find((x) => x.pod === name)!;
+        return h.wasted?.reason === 'ttl-expired' ? h : undefined;
+      },
+      30_000,
+      'ttl-expired',
+    );
     expect(expired.wasted).toEqual({ reason: 'ttl-expired', since: at, ttl: '1s', message: 'detached by debug-pod; its --ttl 1s ran out' });
     const list = await mlops(['debug-pod', 'list', '-n', ns]);
     expect(list.out).toMatch(new RegExp(`\\n${name} .* EXPIRED\\n`));
     const t = await mlops(['gpus', '-n', ns]);
-    expect(t.out).toMatch(new RegExp(`\\npod/${name} +deploy/serve +nvidia\\.com/gpu: 1 +mlops-node-1 +\\d+s +Running +detached by debug-pod \\d+s ago; its --ttl 1s ran out \\d+s ago\\n`));
+    expect(t.out).toMatch(
+      new RegExp(`\\npod/${name} +deploy/serve +nvidia\\.com/gpu: 1 +mlops-node-1 +\\d+s +Running +detached by debug-pod \\d+s ago; its --ttl 1s ran out \\d+s ago\\n`),
+    );
     expect(t.out).toMatch(/, 1 wasted \(1 holder\) \[/);
   });
 
@@ -211,7 +270,11 @@ describe('kubectl mlops gpus', () => {
 
     const yes = await mlops(['gpus', '--fit', String(free), '--resource', res]);
     expect(yes.code).toBe(0);
-    expect(yes.out).toMatch(new RegExp(`^NODE +RESOURCE +FREE +ALLOCATABLE +FITS-${free} +HELD-BY\\n${MIG} +${res.replace(/\./g, '\\.')} +${free} +${allocatable[res]} +yes, if tolerating nvidia\\.com/gpu=present:NoSchedule +${trainNs}/mig-user \\(2\\)\\n$`));
+    expect(yes.out).toMatch(
+      new RegExp(
+        `^NODE +RESOURCE +FREE +ALLOCATABLE +FITS-${free} +HELD-BY\\n${MIG} +${res.replace(/\./g, '\\.')} +${free} +${allocatable[res]} +yes, if tolerating nvidia\\.com/gpu=present:NoSchedule +${trainNs}/mig-user \\(2\\)\\n$`,
+      ),
+    );
     const no = await mlops(['gpus', '--fit', String(free + 1), '--resource', res]);
     expect(no.code).toBe(1);
     expect(no.err).toBe(`error: no node has ${free + 1} ${res} free now: the largest free block is ${free} on ${MIG}\n`);
@@ -252,13 +315,17 @@ describe('kubectl mlops gpus', () => {
     await kube.create(pathOf(R.nodes), { apiVersion: 'v1', kind: 'Node', metadata: { name: ghost } });
     try {
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      await kube.patch(pathOf(R.nodes, { name: ghost, subresource: 'status' }), {
-        status: {
-          capacity: { cpu: '8', memory: '64Gi', pods: '110', 'nvidia.com/gpu': '4' },
-          allocatable: { cpu: '8', memory: '64Gi', pods: '110', 'nvidia.com/gpu': '4' },
-          conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'e2e: stopped', lastHeartbeatTime: now, lastTransitionTime: now }],
+      await kube.patch(
+        pathOf(R.nodes, { name: ghost, subresource: 'status' }),
+        {
+          status: {
+            capacity: { cpu: '8', memory: '64Gi', pods: '110', 'nvidia.com/gpu': '4' },
+            allocatable: { cpu: '8', memory: '64Gi', pods: '110', 'nvidia.com/gpu': '4' },
+            conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'e2e: stopped', lastHeartbeatTime: now, lastTransitionTime: now }],
+          },
         },
-      }, 'strategic');
+        'strategic',
+      );
       const kState = (await kubectl(['get', 'node', ghost, '--no-headers'])).out.split(/\s+/)[1];
       expect(kState).toBe('NotReady');
       const j = await gpusJson(['--node', ghost]);
@@ -274,37 +341,50 @@ describe('kubectl mlops gpus', () => {
     }
   });
 
-  it('counts a DRA claim\'s device on its node: slice published as a driver would, claim allocated by the scheduler', async () => {
+  it("counts a DRA claim's device on its node: slice published as a driver would, claim allocated by the scheduler", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'gpus-dra');
     const driver = `gpu-${process.pid}.e2e.example.com`;
     const slice = `e2e-${process.pid}-node-2`;
     await kube.create('/apis/resource.k8s.io/v1/deviceclasses', {
-      apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: driver },
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'DeviceClass',
+      metadata: { name: driver },
       spec: { selectors: [{ cel: { expression: `device.driver == "${driver}"` } }] },
     });
     try {
       await kube.create('/apis/resource.k8s.io/v1/resourceslices', {
-        apiVersion: 'resource.k8s.io/v1', kind: 'ResourceSlice', metadata: { name: slice },
+        apiVersion: 'resource.k8s.io/v1',
+        kind: 'ResourceSlice',
+        metadata: { name: slice },
         spec: { driver, nodeName: 'mlops-node-2', pool: { name: 'mlops-node-2', generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'gpu-0' }, { name: 'gpu-1' }] },
       });
       const claim = (name: string, count: number) => ({
-        apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', metadata: { name },
+        apiVersion: 'resource.k8s.io/v1',
+        kind: 'ResourceClaim',
+        metadata: { name },
         spec: { devices: { requests: [{ name: 'gpu', exactly: { deviceClassName: driver, allocationMode: 'ExactCount', count } }] } },
       });
       const claimPath = `/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaims`;
       await kube.create(claimPath, claim('one-gpu', 1));
       await kube.create(claimPath, claim('three-gpus', 3));
       const podWithClaim = (name: string, claimName: string) => ({
-        apiVersion: 'v1', kind: 'Pod', metadata: { name },
-        spec: { resourceClaims: [{ name: 'gpu', resourceClaimName: claimName }], containers: [{ name: 'app', image: 'registry.local/train:1', resources: { claims: [{ name: 'gpu' }] } }] },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          resourceClaims: [{ name: 'gpu', resourceClaimName: claimName }],
+          containers: [{ name: 'app', image: 'registry.local/train:1', resources: { claims: [{ name: 'gpu' }] } }],
+        },
       });
       await kube.create(pathOf(R.pods, { namespace: ns }), podWithClaim('dra-user', 'one-gpu'));
       await kube.create(pathOf(R.pods, { namespace: ns }), podWithClaim('dra-waiter', 'three-gpus'));
       const running = await podWhere(kube, ns, 'dra-user', (p) => p.status?.phase === 'Running', 'Running');
       expect(running.spec!.nodeName).toBe('mlops-node-2');
       // The 1.35 scheduler allocated the claim from the slice and reserved it for the pod.
-      const allocated = await kube.get<{ status: { allocation: { devices: { results: { driver: string; pool: string; device: string }[] } }; reservedFor: { name: string }[] } }>(`${claimPath}/one-gpu`);
+      const allocated = await kube.get<{ status: { allocation: { devices: { results: { driver: string; pool: string; device: string }[] } }; reservedFor: { name: string }[] } }>(
+        `${claimPath}/one-gpu`,
+      );
       expect(allocated.status.allocation.devices.results).toEqual([expect.objectContaining({ driver, pool: 'mlops-node-2', device: expect.stringMatching(/^gpu-[01]$/) })]);
       expect(allocated.status.reservedFor.map((r) => r.name)).toEqual(['dra-user']);
       await podWhere(kube, ns, 'dra-waiter', unschedulable, 'Unschedulable');
@@ -313,7 +393,9 @@ describe('kubectl mlops gpus', () => {
       const node2 = j.nodes.find((n) => n.name === 'mlops-node-2')!;
       expect(node2.resources).toEqual([{ name: driver, source: 'dra', capacity: 2, allocatable: 2, inUse: 1, free: 1, product: null, memory: null }]);
       expect(j.holders).toEqual([expect.objectContaining({ pod: 'dra-user', node: 'mlops-node-2', resources: { [driver]: 1 }, claims: ['one-gpu'], wasted: null })]);
-      expect(j.waiting).toEqual([expect.objectContaining({ pod: 'dra-waiter', resources: { [driver]: 3 }, claims: ['three-gpus'], reason: expect.stringMatching(/^0\/\d+ nodes are available: /) })]);
+      expect(j.waiting).toEqual([
+        expect.objectContaining({ pod: 'dra-waiter', resources: { [driver]: 3 }, claims: ['three-gpus'], reason: expect.stringMatching(/^0\/\d+ nodes are available: /) }),
+      ]);
       const t = await mlops(['gpus', '-n', ns]);
       expect(t.out).toMatch(new RegExp(`\\nmlops-node-2 +${driver.replace(/\./g, '\\.')} \\(dra\\) +2 +2 +1 +1 +Ready\\n`));
       expect((await mlops(['gpus', '--fit', '1', '--resource', driver])).code).toBe(0);
@@ -360,7 +442,10 @@ describe('kubectl mlops gpus', () => {
     const requests = async () => {
       const r = await mlops(['gpus', '-A', '-v']);
       expect(r.code).toBe(0);
-      return r.err.split('\n').filter((l) => /^GET \//.test(l)).map((l) => l.replace(/ \d+ms$/, ''));
+      return r.err
+        .split('\n')
+        .filter((l) => /^GET \//.test(l))
+        .map((l) => l.replace(/ \d+ms$/, ''));
     };
     const few = await requests();
     expect([...few].sort()).toEqual([
@@ -383,15 +468,23 @@ describe('kubectl mlops gpus', () => {
     const kube = adminKube();
     await grantRestricted(kube, trainNs, 'gpus-reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     const restricted = inject('cluster').restrictedKubeconfig;
-    const r = await until(async () => {
-      const x = await mlops(['gpus', '-n', trainNs], { kubeconfig: restricted });
-      return x.code === 0 ? x : undefined;
-    }, 30_000, 'the RoleBinding to apply');
+    const r = await until(
+      async () => {
+        const x = await mlops(['gpus', '-n', trainNs], { kubeconfig: restricted });
+        return x.code === 0 ? x : undefined;
+      },
+      30_000,
+      'the RoleBinding to apply',
+    );
     expect(r.err).toBe(
       `Warning: you may not list nodes (forbidden): capacity and free GPUs are hidden; showing the GPU pods of namespace ${trainNs}\n` +
         'Warning: you may not list resourceclaims (forbidden): GPUs held through DRA claims are not shown\n',
     );
-    expect(r.out).toMatch(new RegExp(`^GPUs: total and free unknown \\(nodes hidden\\), 6 in use in namespace ${trainNs}, 0 waiting \\(0 pods\\), 0 wasted \\(0 holders\\)\\n\\nHOLDER +WORKLOAD +GPUS +NODE +AGE +STATE +WASTED\\n`));
+    expect(r.out).toMatch(
+      new RegExp(
+        `^GPUs: total and free unknown \\(nodes hidden\\), 6 in use in namespace ${trainNs}, 0 waiting \\(0 pods\\), 0 wasted \\(0 holders\\)\\n\\nHOLDER +WORKLOAD +GPUS +NODE +AGE +STATE +WASTED\\n`,
+      ),
+    );
     expect(r.out.match(/deploy\/trainer/g)).toHaveLength(2);
     const all = await mlops(['gpus', '-A'], { kubeconfig: restricted });
     expect(all.code).toBe(1);
@@ -407,7 +500,7 @@ describe('kubectl mlops gpus', () => {
       [['--fit', '1.5'], 'error: invalid value "1.5" for --fit: want a whole number of GPUs, 1 or more\n'],
       [['--fit', '-3'], 'error: invalid value "-3" for --fit: want a whole number of GPUs, 1 or more\n'],
       [['--resource', 'no such/thing'], 'error: invalid value "no such/thing" for --resource: want a resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb\n'],
-      [['--node', 'Bad_Node'], 'error: invalid value "Bad_Node" for --node: want a node name\n'],
+      [['--node', 'Bad_Node'], 'error: invalid --node "Bad_Node": a name is at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit\n'],
       [['-o', 'name'], 'error: unable to match a printer suitable for the output format "name", allowed formats are: table,wide,json,yaml (-o/--output)\n'],
       [['--not-ready-after', 'soon'], 'error: invalid value "soon" for --not-ready-after: want a duration such as 30s, 5m or 1h\n'],
     ] as const) {
