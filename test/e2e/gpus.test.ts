@@ -180,12 +180,32 @@ describe('kubectl mlops gpus', () => {
     );
   });
 
-  it("shows a Pending GPU pod with the scheduler's reason, a gated one, and one no scheduler looks at", async () => {
+  it("shows a Pending GPU pod with the scheduler's reason, from its condition or the latest event, a gated one, and one no scheduler looks at", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'gpus-wait');
     await kube.create(pathOf(R.pods, { namespace: ns }), gpuPod('too-big', { 'nvidia.com/gpu': '64' }));
     await kube.create(pathOf(R.pods, { namespace: ns }), gpuPod('gated', { 'nvidia.com/gpu': '1' }, { schedulingGates: [{ name: 'example.com/quota' }] }));
     await kube.create(pathOf(R.pods, { namespace: ns }), gpuPod('orphan', { 'nvidia.com/gpu': '2' }, { schedulerName: 'e2e-absent-scheduler' }));
+    // A second scheduler that reports only through events (as older or custom schedulers do): the latest one counts.
+    const custom = await kube.create<Pod>(pathOf(R.pods, { namespace: ns }), gpuPod('custom', { 'nvidia.com/gpu': '4' }, { schedulerName: 'e2e-events-scheduler' }));
+    for (const [name, message, at] of [
+      ['custom.1', 'no node with 4 free GPUs (first try)', '2026-01-01T10:00:00Z'],
+      ['custom.2', 'no node with 4 free GPUs in queue "research"', '2026-01-01T10:05:00Z'],
+    ]) {
+      await kube.create(pathOf(R.events, { namespace: ns }), {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name },
+        involvedObject: { kind: 'Pod', namespace: ns, name: 'custom', uid: custom.metadata!.uid, apiVersion: 'v1' },
+        reason: 'FailedScheduling',
+        message,
+        type: 'Warning',
+        source: { component: 'e2e-events-scheduler' },
+        firstTimestamp: at,
+        lastTimestamp: at,
+        count: 1,
+      });
+    }
     const big = await podWhere(kube, ns, 'too-big', unschedulable, 'Unschedulable');
     const condition = big.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message!;
     expect(condition).toMatch(/^0\/\d+ nodes are available: .*Insufficient nvidia\.com\/gpu/);
@@ -202,10 +222,12 @@ describe('kubectl mlops gpus', () => {
 
     const r = await mlops(['gpus', '-n', ns, '-o', 'json', '-v']);
     expect(r.code).toBe(0);
-    // The orphan has no PodScheduled message, so the events are read, once, by field selector.
+    // Two pods have no PodScheduled message, so the events are read, once, by field selector.
     expect(r.err).toMatch(new RegExp(`GET /api/v1/namespaces/${ns}/events\\?fieldSelector=involvedObject\\.kind=Pod,reason=FailedScheduling&limit=500 200`));
     const j = JSON.parse(r.out) as GpuJson;
+    expect(r.err.split('\n').filter((l) => l.includes('/events?')).length).toBe(1);
     expect(j.waiting.map((w) => [w.pod, w.resources, w.reason])).toEqual([
+      ['custom', { 'nvidia.com/gpu': 4 }, 'no node with 4 free GPUs in queue "research"'],
       ['gated', { 'nvidia.com/gpu': 1 }, 'scheduling gated by example.com/quota'],
       ['orphan', { 'nvidia.com/gpu': 2 }, 'no message from scheduler "e2e-absent-scheduler" (spec.schedulerName); is it running?'],
       [
@@ -214,9 +236,9 @@ describe('kubectl mlops gpus', () => {
         (await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'too-big' }))).status!.conditions!.find((c) => c.type === 'PodScheduled')!.message,
       ],
     ]);
-    expect(j.summary).toMatchObject({ waiting: 67, waitingPods: 3 });
+    expect(j.summary).toMatchObject({ waiting: 71, waitingPods: 4 });
     const t = await mlops(['gpus', '-n', ns]);
-    expect(t.out).toMatch(/\nWAITING +WORKLOAD +GPUS +AGE +REASON\npod\/gated +<none> +nvidia\.com\/gpu: 1 +\d+s +scheduling gated by example\.com\/quota\n/);
+    expect(t.out).toMatch(/\nWAITING +WORKLOAD +GPUS +AGE +REASON\npod\/custom +<none> +nvidia\.com\/gpu: 4 +\d+s +no node with 4 free GPUs in queue "research"\npod\/gated +<none> +nvidia\.com\/gpu: 1 +\d+s +scheduling gated by example\.com\/quota\n/);
     expect(t.out).toContain(`nvidia.com/gpu: 64`);
   });
 
@@ -357,7 +379,12 @@ describe('kubectl mlops gpus', () => {
         apiVersion: 'resource.k8s.io/v1',
         kind: 'ResourceSlice',
         metadata: { name: slice },
-        spec: { driver, nodeName: 'mlops-node-2', pool: { name: 'mlops-node-2', generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'gpu-0' }, { name: 'gpu-1' }] },
+        spec: {
+          driver,
+          nodeName: 'mlops-node-2',
+          pool: { name: 'mlops-node-2', generation: 1, resourceSliceCount: 1 },
+          devices: [{ name: 'gpu-0' }, { name: 'gpu-1' }, { name: 'gpu-2' }],
+        },
       });
       const claim = (name: string, count: number) => ({
         apiVersion: 'resource.k8s.io/v1',
@@ -385,23 +412,70 @@ describe('kubectl mlops gpus', () => {
       const allocated = await kube.get<{ status: { allocation: { devices: { results: { driver: string; pool: string; device: string }[] } }; reservedFor: { name: string }[] } }>(
         `${claimPath}/one-gpu`,
       );
-      expect(allocated.status.allocation.devices.results).toEqual([expect.objectContaining({ driver, pool: 'mlops-node-2', device: expect.stringMatching(/^gpu-[01]$/) })]);
+      expect(allocated.status.allocation.devices.results).toEqual([expect.objectContaining({ driver, pool: 'mlops-node-2', device: expect.stringMatching(/^gpu-[012]$/) })]);
       expect(allocated.status.reservedFor.map((r) => r.name)).toEqual(['dra-user']);
       await podWhere(kube, ns, 'dra-waiter', unschedulable, 'Unschedulable');
 
+      // A pod whose claim comes from a template: the resourceclaim controller makes the claim.
+      await kube.create(`/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaimtemplates`, {
+        apiVersion: 'resource.k8s.io/v1',
+        kind: 'ResourceClaimTemplate',
+        metadata: { name: 'gpu-template' },
+        spec: { spec: { devices: { requests: [{ name: 'gpu', exactly: { deviceClassName: driver } }] } } },
+      });
+      await kube.create(pathOf(R.pods, { namespace: ns }), {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'templated' },
+        spec: {
+          resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'gpu-template' }],
+          containers: [{ name: 'app', image: 'registry.local/train:1', resources: { claims: [{ name: 'gpu' }] } }],
+        },
+      });
+      const templated = await podWhere(kube, ns, 'templated', (p) => p.status?.phase === 'Running', 'Running');
+      const generated = templated.status!.resourceClaimStatuses![0]!.resourceClaimName!;
+
+      // The last device, allocated to a claim no pod uses, as a scheduler or driver would write it.
+      type Claim = { status?: { allocation?: { devices: { results: { device: string }[] } } } };
+      const taken = (await kube.list<Claim>(claimPath)).items.flatMap((c) => c.status?.allocation?.devices.results.map((r) => r.device) ?? []);
+      const last = ['gpu-0', 'gpu-1', 'gpu-2'].find((d) => !taken.includes(d))!;
+      await kube.create(claimPath, claim('idle', 1));
+      await kube.patch(
+        `${claimPath}/idle/status`,
+        {
+          status: {
+            allocation: {
+              devices: { results: [{ request: 'gpu', driver, pool: 'mlops-node-2', device: last }] },
+              nodeSelector: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['mlops-node-2'] }] }] },
+            },
+          },
+        },
+        'merge',
+      );
+
       const j = await gpusJson(['-n', ns]);
       const node2 = j.nodes.find((n) => n.name === 'mlops-node-2')!;
-      expect(node2.resources).toEqual([{ name: driver, source: 'dra', capacity: 2, allocatable: 2, inUse: 1, free: 1, product: null, memory: null }]);
-      expect(j.holders).toEqual([expect.objectContaining({ pod: 'dra-user', node: 'mlops-node-2', resources: { [driver]: 1 }, claims: ['one-gpu'], wasted: null })]);
+      expect(node2.resources).toEqual([{ name: driver, source: 'dra', capacity: 3, allocatable: 3, inUse: 3, free: 0, product: null, memory: null }]);
+      expect(j.holders).toEqual([
+        expect.objectContaining({ pod: 'dra-user', node: 'mlops-node-2', resources: { [driver]: 1 }, claims: ['one-gpu'], wasted: null }),
+        expect.objectContaining({ pod: null, claim: 'idle', node: 'mlops-node-2', resources: { [driver]: 1 }, wasted: expect.objectContaining({ reason: 'unused-claim' }) }),
+        expect.objectContaining({ pod: 'templated', node: 'mlops-node-2', resources: { [driver]: 1 }, claims: [generated], wasted: null }),
+      ]);
       expect(j.waiting).toEqual([
         expect.objectContaining({ pod: 'dra-waiter', resources: { [driver]: 3 }, claims: ['three-gpus'], reason: expect.stringMatching(/^0\/\d+ nodes are available: /) }),
       ]);
+      expect(j.summary).toMatchObject({ wasted: 1, wastedHolders: 1 });
       const t = await mlops(['gpus', '-n', ns]);
-      expect(t.out).toMatch(new RegExp(`\\nmlops-node-2 +${driver.replace(/\./g, '\\.')} \\(dra\\) +2 +2 +1 +1 +Ready\\n`));
-      expect((await mlops(['gpus', '--fit', '1', '--resource', driver])).code).toBe(0);
-      const two = await mlops(['gpus', '--fit', '2', '--resource', driver]);
-      expect(two.code).toBe(1);
-      expect(two.err).toBe(`error: no node has 2 ${driver} free now: the largest free block is 1 on mlops-node-2\n`);
+      const d = driver.replace(/\./g, '\\.');
+      expect(t.out).toMatch(new RegExp(`\\nmlops-node-2 +${d} \\(dra\\) +3 +3 +3 +0 +Ready\\n`));
+      expect(t.out).toMatch(new RegExp(`\\nresourceclaim/idle +<none> +${d}: 1 +mlops-node-2 +\\d+s +Allocated +allocated, but no pod uses the claim\\n`));
+      const one = await mlops(['gpus', '--fit', '1', '--resource', driver]);
+      expect(one.code).toBe(1);
+      expect(one.err).toBe(
+        `error: no node has 1 ${driver} free now: the largest free block is 0 on mlops-node-2; it would fit on mlops-node-2 if its wasted holders (${ns}/claim/idle) were deleted\n`,
+      );
+      await kube.delete(`${claimPath}/idle`);
+      await until(async () => (await mlops(['gpus', '--fit', '1', '--resource', driver])).code === 0, 30_000, 'the idle claim gone');
     } finally {
       await kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined);
       await kube.delete(`/apis/resource.k8s.io/v1/resourceslices/${slice}`).catch(() => undefined);
