@@ -238,7 +238,9 @@ describe('kubectl mlops gpus', () => {
     ]);
     expect(j.summary).toMatchObject({ waiting: 71, waitingPods: 4 });
     const t = await mlops(['gpus', '-n', ns]);
-    expect(t.out).toMatch(/\nWAITING +WORKLOAD +GPUS +AGE +REASON\npod\/custom +<none> +nvidia\.com\/gpu: 4 +\d+s +no node with 4 free GPUs in queue "research"\npod\/gated +<none> +nvidia\.com\/gpu: 1 +\d+s +scheduling gated by example\.com\/quota\n/);
+    expect(t.out).toMatch(
+      /\nWAITING +WORKLOAD +GPUS +AGE +REASON\npod\/custom +<none> +nvidia\.com\/gpu: 4 +\d+s +no node with 4 free GPUs in queue "research"\npod\/gated +<none> +nvidia\.com\/gpu: 1 +\d+s +scheduling gated by example\.com\/quota\n/,
+    );
     expect(t.out).toContain(`nvidia.com/gpu: 64`);
   });
 
