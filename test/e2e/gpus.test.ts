@@ -540,7 +540,7 @@ describe('kubectl mlops gpus', () => {
     expect([...(await requests())].sort()).toEqual([...few].sort());
   });
 
-  it('a namespaced user who may not list nodes gets the pods of their namespace and one warning per hidden part', async () => {
+  it('a user who may not list nodes, or pods in all namespaces, gets what can be shown and one warning per hidden part', async () => {
     const kube = adminKube();
     await grantRestricted(kube, trainNs, 'gpus-reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     const restricted = inject('cluster').restrictedKubeconfig;
@@ -568,6 +568,46 @@ describe('kubectl mlops gpus', () => {
     const fit = await mlops(['gpus', '-n', trainNs, '--fit', '1'], { kubeconfig: restricted });
     expect(fit.code).toBe(1);
     expect(fit.err).toContain('error: --fit needs the nodes, which you may not list (forbidden)\n');
+
+    // Allowed to list nodes but not every namespace's pods: IN-USE is the namespace's share, and says so.
+    const name = `gpus-e2e-nodes-${process.pid}`;
+    await kube.create('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }],
+    });
+    await kube.create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+    try {
+      const n = await until(
+        async () => {
+          const x = await mlops(['gpus', '-n', trainNs, '-o', 'json'], { kubeconfig: restricted });
+          return x.err.includes('may not list nodes') ? undefined : x;
+        },
+        30_000,
+        'the ClusterRoleBinding to apply',
+      );
+      expect(n.code).toBe(0);
+      expect(n.err).toBe(
+        `Warning: you may not list pods in all namespaces (forbidden): IN-USE counts only the pods of namespace ${trainNs}\n` +
+          'Warning: you may not list resourceslices (forbidden): devices of DRA drivers are not shown\n' +
+          'Warning: you may not list resourceclaims (forbidden): GPUs held through DRA claims are not shown\n',
+      );
+      const j = JSON.parse(n.out) as GpuJson & { scope: { hidden: string[] } };
+      expect(j.scope.hidden).toEqual(['podsOutsideNamespace', 'slices', 'claimsOutsideNamespace', 'claims']);
+      const node1 = j.nodes.find((x) => x.name === 'mlops-node-1')!.resources[0]!;
+      const mine = j.holders.filter((h) => h.node === 'mlops-node-1').reduce((s, h) => s + (h.resources['nvidia.com/gpu'] ?? 0), 0);
+      expect(node1).toMatchObject({ allocatable: 8, inUse: mine });
+    } finally {
+      await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`);
+      await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`);
+    }
   });
 
   it('refuses absurd flags before any request, and names a missing node like kubectl', async () => {

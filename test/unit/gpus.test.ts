@@ -430,3 +430,15 @@ describe('gpus against a fake API server', () => {
 function nodes1(): Node {
   return node('gpu-1', { 'nvidia.com/gpu': '8' }, { labels: { 'nvidia.com/gpu.product': 'H100' } });
 }
+
+describe('completion', () => {
+  const cluster = useNockCluster();
+  it('completes --node with node names', async () => {
+    nock(TEST_SERVER)
+      .get('/api/v1/nodes')
+      .query({ limit: '200' })
+      .reply(200, { items: [{ metadata: { name: 'gpu-1' } }, { metadata: { name: 'gpu-2' } }, { metadata: { name: 'cpu-1' } }], metadata: { resourceVersion: '1' } });
+    const r = await runCli(['__complete', 'gpus', '--kubeconfig', cluster(), '--node', 'gpu']);
+    expect(r.out).toBe('gpu-1\ngpu-2\n:4\n');
+  });
+});
