@@ -105,6 +105,15 @@ async function podWhere(kube: Kube, ns: string, name: string, ok: (p: Pod) => bo
   );
 }
 
+/**
+ * The scheduler rewrites an unschedulable pod's message when nodes come and go; the pods whose
+ * message names a node count are removed after their test so that later output is stable.
+ */
+async function deletePod(kube: Kube, ns: string, name: string): Promise<void> {
+  await kube.delete(pathOf(R.pods, { namespace: ns, name }), { gracePeriodSeconds: 0 });
+  await until(async () => !(await kube.getOptional(pathOf(R.pods, { namespace: ns, name }))), 60_000, `pod ${name} gone`);
+}
+
 const unschedulable = (p: Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && Boolean(c.message));
 
 describe('kubectl mlops gpus', () => {
@@ -242,6 +251,7 @@ describe('kubectl mlops gpus', () => {
       /\nWAITING +WORKLOAD +GPUS +AGE +REASON\npod\/custom +<none> +nvidia\.com\/gpu: 4 +\d+s +no node with 4 free GPUs in queue "research"\npod\/gated +<none> +nvidia\.com\/gpu: 1 +\d+s +scheduling gated by example\.com\/quota\n/,
     );
     expect(t.out).toContain(`nvidia.com/gpu: 64`);
+    await deletePod(kube, ns, 'too-big');
   });
 
   it('flags a pod detached by debug-pod as holding GPUs, and past its --ttl', async () => {
@@ -313,6 +323,7 @@ describe('kubectl mlops gpus', () => {
     await kube.create(pathOf(R.pods, { namespace: ns }), gpuPod('exact', { [res]: String(free) }, { tolerations: TOLERATE }));
     const placed = await podWhere(kube, ns, 'exact', (p) => Boolean(p.spec?.nodeName), 'scheduled');
     expect(placed.spec!.nodeName).toBe(MIG);
+    await deletePod(kube, ns, 'one-more');
     const full = await mlops(['gpus', '--fit', '1', '--resource', res]);
     expect(full.code).toBe(1);
     expect(full.err).toBe(`error: no node has 1 ${res} free now: the largest free block is 0 on ${MIG}\n`);
@@ -479,7 +490,7 @@ describe('kubectl mlops gpus', () => {
       await kube.delete(`${claimPath}/idle`);
       await until(async () => (await mlops(['gpus', '--fit', '1', '--resource', driver])).code === 0, 30_000, 'the idle claim gone');
     } finally {
-      await kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined);
+      await deletePod(kube, ns, 'dra-waiter').catch(() => undefined);
       await kube.delete(`/apis/resource.k8s.io/v1/resourceslices/${slice}`).catch(() => undefined);
       await kube.delete(`/apis/resource.k8s.io/v1/deviceclasses/${driver}`).catch(() => undefined);
     }
