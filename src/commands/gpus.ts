@@ -64,7 +64,10 @@ export function register(program: Command, deps: Deps): void {
     if (o.format === 'json' || o.format === 'yaml') {
       deps.out.write(await renderData(toJson(report, { namespace: ns ?? null, node: o.node ?? null, dra: got.dra, hidden: got.hidden }, f), o.format));
     } else if (f) deps.out.write(fitTable(f));
-    else deps.out.write(reportText(report, ns, deps.now(), o.format === 'wide', got));
+    else {
+      deps.out.write(reportText(report, ns, deps.now(), o.format === 'wide', got));
+      if (!report.nodes.length && !got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
+    }
     if (f && !f.fits) throw new CliError(noFitMessage(f));
   });
 }
@@ -144,7 +147,7 @@ function reportText(report: Report, ns: string | undefined, now: Date, wide: boo
         { wide },
       ),
     );
-  } else if (!got.hidden.nodes) sections.push('No node offers GPUs.\n');
+  }
   if (report.holders.length) {
     sections.push(
       renderTable<Holder>(

@@ -442,3 +442,32 @@ describe('completion', () => {
     expect(r.out).toBe('gpu-1\ngpu-2\n:4\n');
   });
 });
+
+describe('gpus on a cluster without GPUs, and without a server', () => {
+  const cluster = useNockCluster();
+  it('prints the summary, says on stderr that no node offers GPUs, exits 0', async () => {
+    nock(TEST_SERVER)
+      .get('/api/v1/nodes')
+      .query(true)
+      .reply(200, { items: [node('cpu-1', {})], metadata: { resourceVersion: '1' } })
+      .get('/api/v1/pods')
+      .query(true)
+      .reply(200, { items: [pod('web', { node: 'cpu-1' })], metadata: { resourceVersion: '1' } })
+      .get('/apis/resource.k8s.io/v1/resourceslices')
+      .query(true)
+      .reply(200, { items: [], metadata: { resourceVersion: '1' } })
+      .get('/apis/resource.k8s.io/v1/resourceclaims')
+      .query(true)
+      .reply(200, { items: [], metadata: { resourceVersion: '1' } });
+    const r = await runCli(['gpus', '-A', '--kubeconfig', cluster()], { now: NOW });
+    expect(r).toMatchObject({ code: 0, out: 'GPUs: 0 total, 0 in use, 0 free, 0 waiting (0 pods), 0 wasted (0 holders)\n', err: 'No node offers GPUs.\n' });
+  });
+
+  it('an unreachable server is exit 3 with one line', async () => {
+    const { closedPort, tempDir, writeKubeconfig } = await import('../helpers.js');
+    const port = await closedPort();
+    nock.enableNetConnect('127.0.0.1');
+    const r = await runCli(['gpus', '--kubeconfig', writeKubeconfig(tempDir(), { server: `https://127.0.0.1:${port}` })]);
+    expect(r).toMatchObject({ code: 3, out: '', err: `error: cannot reach the API server at https://127.0.0.1:${port}: connection refused\n` });
+  });
+});
