@@ -52,24 +52,43 @@ export function register(program: Command, deps: Deps): void {
   addOutputOption(cmd, FORMATS);
   cmd.action(async () => {
     const o = parseGpus(cmd);
-    const { kube, namespace } = await connectFrom(cmd, deps);
-    const ns = o.allNamespaces ? undefined : namespace;
-    const extra = o.resource ? [o.resource] : [];
-    const got = await collect(kube, { namespace: ns, node: o.node, extra });
-    warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
-    const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
-    const report = buildReport(got.inventory, scope);
-    // Where a pod fits, and what holds the rest, does not depend on the namespace shown.
-    const f = o.fit !== undefined ? fitFor(ns ? buildReport(got.inventory, { ...scope, namespace: undefined }) : report, o.fit, o.resource, got) : undefined;
-    if (o.format === 'json' || o.format === 'yaml') {
-      deps.out.write(await renderData(toJson(report, { namespace: ns ?? null, node: o.node ?? null, dra: got.dra, hidden: got.hidden }, f), o.format));
-    } else if (f) deps.out.write(fitTable(f));
-    else {
-      deps.out.write(reportText(report, ns, deps.now(), o.format === 'wide', got));
-      if (!report.nodes.length && !got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
-    }
-    if (f && !f.fits) throw new CliError(noFitMessage(f));
+    const result = await runGpus(o, cmd, deps);
+    await printGpus(result, o, deps);
+    if (result.fit && !result.fit.fits) throw new CliError(noFitMessage(result.fit));
   });
+}
+
+export interface GpusResult {
+  report: Report;
+  fit?: Fit;
+  got: Collected;
+  /** undefined with -A. */
+  namespace?: string;
+}
+
+/** The constant number of lists, then pure joins. Warnings about hidden parts go to stderr here, before any data. */
+export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise<GpusResult> {
+  const { kube, namespace } = await connectFrom(cmd, deps);
+  const ns = o.allNamespaces ? undefined : namespace;
+  const extra = o.resource ? [o.resource] : [];
+  const got = await collect(kube, { namespace: ns, node: o.node, extra });
+  warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
+  const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
+  const report = buildReport(got.inventory, scope);
+  // Where a pod fits, and what holds the rest, does not depend on the namespace shown.
+  const f = o.fit !== undefined ? fitFor(ns ? buildReport(got.inventory, { ...scope, namespace: undefined }) : report, o.fit, o.resource, got) : undefined;
+  return { report, fit: f, got, namespace: ns };
+}
+
+async function printGpus(r: GpusResult, o: GpusOptions, deps: Deps): Promise<void> {
+  if (o.format === 'json' || o.format === 'yaml') {
+    const scope = { namespace: r.namespace ?? null, node: o.node ?? null, dra: r.got.dra, hidden: r.got.hidden };
+    deps.out.write(await renderData(toJson(r.report, scope, r.fit), o.format));
+  } else if (r.fit) deps.out.write(fitTable(r.fit));
+  else {
+    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.format === 'wide', r.got));
+    if (!r.report.nodes.length && !r.got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
+  }
 }
 
 function fitFor(report: Report, count: number, resource: string | undefined, got: Collected): Fit {
@@ -94,7 +113,7 @@ function noFitMessage(f: Fit): string {
 }
 
 function warnHidden(got: Collected, ns: string | undefined, warn: (s: string) => void): void {
-  if (got.hidden.nodes) warn(`you may not list nodes (forbidden): capacity and free GPUs are hidden; showing the GPU pods of namespace ${ns}`);
+  if (got.hidden.nodes) warn(`you may not list nodes (forbidden): capacity and free GPUs are hidden; showing the GPU pods of ${ns ? `namespace ${ns}` : 'all namespaces'}`);
   else if (got.hidden.podsOutsideNamespace) warn(`you may not list pods in all namespaces (forbidden): IN-USE counts only the pods of namespace ${ns}`);
   if (!got.hidden.nodes && got.hidden.slices) warn('you may not list resourceslices (forbidden): devices of DRA drivers are not shown');
   if (got.hidden.claims) warn('you may not list resourceclaims (forbidden): GPUs held through DRA claims are not shown');
@@ -107,10 +126,10 @@ const fmtRes = (r: Record<string, number>) =>
     .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(2)}`)
     .join(', ');
 
-export function summaryLine(report: Report, ns: string | undefined, got: Pick<Collected, 'hidden'>): string {
+function summaryLine(report: Report, ns: string | undefined, got: Pick<Collected, 'hidden'>): string {
   const s = report.summary;
   const parts: string[] = [];
-  if (s.total === null) parts.push(`total and free unknown (nodes hidden), ${s.inUse} in use in namespace ${ns}`);
+  if (s.total === null) parts.push(`total and free unknown (nodes hidden), ${s.inUse} in use in ${ns ? `namespace ${ns}` : 'all namespaces'}`);
   else {
     const elsewhere = (s.free ?? 0) - (s.freeSchedulable ?? 0);
     parts.push(`${s.total} total`, `${s.inUse} in use`, `${s.free} free${elsewhere ? ` (${elsewhere} on NotReady or cordoned nodes)` : ''}`);
@@ -203,7 +222,7 @@ function fitTable(f: Fit): string {
 }
 
 /** The documented -o json|yaml shape (README, "gpus -o json"): ages as timestamps, arrays sorted. */
-export function toJson(report: Report, scope: { namespace: string | null; node: string | null; dra: string; hidden: Collected['hidden'] }, f?: Fit): object {
+function toJson(report: Report, scope: { namespace: string | null; node: string | null; dra: string; hidden: Collected['hidden'] }, f?: Fit): object {
   return {
     apiVersion: 'mlops.kubectl.io/v1alpha1',
     kind: 'GPUReport',

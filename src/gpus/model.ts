@@ -195,7 +195,7 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
   for (const n of inv.nodes ?? []) {
     const name = n.metadata!.name!;
     const cap = (n.status?.capacity ?? {}) as Record<string, string>;
-    const alloc = (n.status?.allocatable ?? cap) as Record<string, string>;
+    const alloc = n.status?.allocatable ?? cap;
     const resources: NodeResource[] = [];
     const names = [...new Set([...Object.keys(cap), ...Object.keys(alloc)])].filter((r) => isGpuResource(r, extra)).sort();
     for (const r of names) {
