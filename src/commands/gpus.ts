@@ -22,7 +22,8 @@ export interface GpusOptions {
   notReadyAfterMs: number;
 }
 
-const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** An extended resource (domain/name) or a DRA driver name (a DNS subdomain); built-in resources are no GPUs. */
+const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Flags to typed options; every message names its flag. No server needed. */
 export function parseGpus(cmd: Command): GpusOptions {
@@ -34,8 +35,8 @@ export function parseGpus(cmd: Command): GpusOptions {
     n = Number(o.fit);
     if (!/^\d+$/.test(o.fit) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`invalid value "${o.fit}" for --fit: want a whole number of GPUs, 1 or more`);
   }
-  if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource))) {
-    throw new UsageError(`invalid value "${o.resource}" for --resource: want a resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb`);
+  if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource) || !o.resource.includes('.') || /^([^/]*\.)?kubernetes\.io\//.test(o.resource))) {
+    throw new UsageError(`invalid value "${o.resource}" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name`);
   }
   return { format, allNamespaces: Boolean(o.allNamespaces), node: o.node, fit: n, resource: o.resource, notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after') };
 }

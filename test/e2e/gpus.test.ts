@@ -626,7 +626,15 @@ describe('kubectl mlops gpus', () => {
       [['--fit', '0'], 'error: invalid value "0" for --fit: want a whole number of GPUs, 1 or more\n'],
       [['--fit', '1.5'], 'error: invalid value "1.5" for --fit: want a whole number of GPUs, 1 or more\n'],
       [['--fit', '-3'], 'error: invalid value "-3" for --fit: want a whole number of GPUs, 1 or more\n'],
-      [['--resource', 'no such/thing'], 'error: invalid value "no such/thing" for --resource: want a resource name such as nvidia.com/gpu or nvidia.com/mig-1g.10gb\n'],
+      [
+        ['--resource', 'no such/thing'],
+        'error: invalid value "no such/thing" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name\n',
+      ],
+      [['--resource', 'cpu'], 'error: invalid value "cpu" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name\n'],
+      [
+        ['--resource', 'kubernetes.io/batch'],
+        'error: invalid value "kubernetes.io/batch" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name\n',
+      ],
       [['--node', 'Bad_Node'], 'error: invalid --node "Bad_Node": a name is at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit\n'],
       [['-o', 'name'], 'error: unable to match a printer suitable for the output format "name", allowed formats are: table,wide,json,yaml (-o/--output)\n'],
       [['--not-ready-after', 'soon'], 'error: invalid value "soon" for --not-ready-after: want a duration such as 30s, 5m or 1h\n'],
