@@ -75,7 +75,7 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
 
   const extra = opts.extra;
   let events: KEvent[] = [];
-  if (needsEvents(pods, extra)) {
+  if (needsEvents(opts.namespace ? pods.filter((p) => p.metadata?.namespace === opts.namespace) : pods, extra)) {
     const ev = await tryList<KEvent>(kube, pathOf(R.events, { namespace: opts.namespace }), 'involvedObject.kind=Pod,reason=FailedScheduling');
     events = typeof ev === 'object' ? ev.items : [];
   }
