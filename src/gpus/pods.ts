@@ -76,7 +76,7 @@ export function waitingReason(p: Pod, events: KEvent[]): string {
   if (cond?.message) return cond.message.trim();
   const mine = events
     .filter((e) => e.involvedObject?.uid === p.metadata?.uid || (e.involvedObject?.name === p.metadata?.name && e.involvedObject?.namespace === p.metadata?.namespace))
-    .sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+    .sort((a, b) => (Date.parse(eventTime(a)) || 0) - (Date.parse(eventTime(b)) || 0));
   const last = mine.at(-1);
   if (last?.message) return last.message.trim();
   const sched = p.spec?.schedulerName;

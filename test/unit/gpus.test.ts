@@ -157,6 +157,9 @@ describe('waitingReason', () => {
       ev('other pod', { lastTimestamp: '2026-11-26T11:59:59Z' }, 'x'),
     ];
     expect(waitingReason(pod('w'), events)).toBe('newest');
+    // events.k8s.io-style eventTime with microseconds, compared as a time, not as text.
+    const micro = { ...ev('micro', {}), eventTime: '2026-11-26T11:59:00.500000Z' } as KEvent;
+    expect(waitingReason(pod('w'), [...events, micro])).toBe('micro');
     expect(waitingReason(pod('w', { extra: { schedulerName: 'volcano' } }), [])).toBe('no message from scheduler "volcano" (spec.schedulerName); is it running?');
     expect(waitingReason(pod('w'), [])).toBe('not scheduled yet (no scheduler message)');
   });
