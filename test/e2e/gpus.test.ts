@@ -489,6 +489,19 @@ describe('kubectl mlops gpus', () => {
       );
       await kube.delete(`${claimPath}/idle`);
       await until(async () => (await mlops(['gpus', '--fit', '1', '--resource', driver])).code === 0, 30_000, 'the idle claim gone');
+
+      // Bound by hand past the scheduler, with a claim nobody allocated: the (fake) kubelet does
+      // not start it, and no device is counted for it.
+      await kube.create(claimPath, claim('never', 1));
+      const bypass = podWithClaim('bypass', 'never') as ReturnType<typeof podWithClaim> & { spec: { nodeName?: string } };
+      bypass.spec.nodeName = 'mlops-node-2';
+      await kube.create(pathOf(R.pods, { namespace: ns }), bypass);
+      const stuck = await podWhere(kube, ns, 'bypass', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating', 'ContainerCreating');
+      expect(stuck.status!.phase).toBe('Pending');
+      expect(stuck.status!.containerStatuses![0]!.state!.waiting!.message).toBe('prepare dynamic resources: resourceclaim never is not allocated');
+      const after = await gpusJson(['-n', ns]);
+      expect(after.nodes.find((n) => n.name === 'mlops-node-2')!.resources[0]).toMatchObject({ allocatable: 3, inUse: 2, free: 1 });
+      expect(after.holders.map((h) => h.pod)).toEqual(['dra-user', 'templated']);
     } finally {
       await deletePod(kube, ns, 'dra-waiter').catch(() => undefined);
       await kube.delete(`/apis/resource.k8s.io/v1/resourceslices/${slice}`).catch(() => undefined);
