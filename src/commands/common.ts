@@ -56,6 +56,12 @@ export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] =
 
 const OUTPUT_ALLOWED = new WeakMap<Command, readonly OutputFormat[]>();
 
+/** The -o values a command takes, templates as `jsonpath=` (for completion). */
+export function outputFormatsOf(cmd: Command): string[] {
+  const allowed = OUTPUT_ALLOWED.get(cmd) ?? OUTPUT_FORMATS;
+  return [...allowed, ...(allowed.includes('json') ? TEMPLATE_FORMATS.map((t) => `${t}=`) : [])];
+}
+
 /** The command's printer, from its -o, --no-headers, --sort-by and --allow-missing-template-keys (usage errors before any I/O). */
 export function printerOf(cmd: Command, allowed?: readonly OutputFormat[]): Printer {
   const o = cmd.opts() as { output?: string; headers?: boolean; sortBy?: string; allowMissingTemplateKeys?: string | boolean };
