@@ -217,7 +217,8 @@ export class Printer {
 
   /** kubectl's sort: by the first value found, numbers numerically, quantities by size, strings bytewise, missing first. */
   private sorted<Row>(spec: PrintSpec<Row>): Row[] {
-    if (!this.sortBy || spec.items.length === 0) return spec.items;
+    // kubectl sorts a table only when it has two rows or more (a lone row is not checked either).
+    if (!this.sortBy || spec.items.length === 0 || (this.human && spec.items.length < 2)) return spec.items;
     const keyed = spec.items.map((row) => {
       const values = this.sortBy!.path.findValues(jsonForm(spec.object ? spec.object(row) : row), { allowMissingKeys: true });
       return { row, value: values[0]?.[0], found: Boolean(values[0]?.length) };
