@@ -64,7 +64,7 @@ export function outputFormatsOf(cmd: Command): string[] {
 
 /** The command's printer, from its -o, --no-headers, --sort-by and --allow-missing-template-keys (usage errors before any I/O). */
 export function printerOf(cmd: Command, allowed?: readonly OutputFormat[]): Printer {
-  const o = cmd.opts() as { output?: string; headers?: boolean; sortBy?: string; allowMissingTemplateKeys?: string | boolean };
+  const o = cmd.opts<{ output?: string; headers?: boolean; sortBy?: string; allowMissingTemplateKeys?: string | boolean }>();
   return new Printer(
     { output: o.output, noHeaders: o.headers === false, sortBy: o.sortBy, allowMissingTemplateKeys: o.allowMissingTemplateKeys },
     allowed ?? OUTPUT_ALLOWED.get(cmd) ?? OUTPUT_FORMATS,

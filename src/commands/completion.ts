@@ -82,7 +82,7 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
   const flags: Record<string, string> = {};
   let positionals = 0;
   for (let i = 0; i < before.length; i++) {
-    const w = before[i]!;
+    const w = before[i];
     if (w.startsWith('-')) {
       const [flag, inline] = w.split('=', 2) as [string, string | undefined];
       if (inline === undefined && optionTakesValue(cmd, flag) && i + 1 < before.length) flags[flag] = before[++i]!;

@@ -17,7 +17,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   doctor: [
     ['Check the current context', 'kubectl mlops doctor'],
     ['Check another namespace, as JSON', 'kubectl mlops doctor -n team-a -o json'],
-    ['List the commands you may not run here', "kubectl mlops doctor -o jsonpath='{range .commands[?(@.allowed==false)]}{.command}{\"\\n\"}{end}'"],
+    ['List the commands you may not run here', 'kubectl mlops doctor -o jsonpath=\'{range .commands[?(@.allowed==false)]}{.command}{"\\n"}{end}\''],
   ],
   'debug-pod': [
     ['Take a misbehaving pod of my-app out of its ReplicaSet; a replacement keeps serving', 'kubectl mlops debug-pod my-app-7c9d8b6f5-x2k4q'],
@@ -27,7 +27,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   'debug-pod list': [
     ['List the detached pods of the current namespace', 'kubectl mlops debug-pod list'],
     ['Watch a debug pod appear and change, across namespaces', 'kubectl mlops debug-pod list -A -w'],
-    ['Names and nodes only, oldest first', "kubectl mlops debug-pod list -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName --sort-by=.metadata.creationTimestamp"],
+    ['Names and nodes only, oldest first', 'kubectl mlops debug-pod list -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName --sort-by=.metadata.creationTimestamp'],
     ['The names alone, for a script', "kubectl mlops debug-pod list -o jsonpath='{.items[*].metadata.name}'"],
   ],
   'debug-pod done': [
@@ -38,7 +38,10 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ['Show the rollout history of nginx-deployment', 'kubectl mlops history nginx-deployment'],
     ['Show revision 2 and its pod template', 'kubectl mlops history nginx-deployment --revision 2'],
     ['Compare the pod templates of revisions 1 and 3', 'kubectl mlops history nginx-deployment --diff 1 3'],
-    ['The images of every revision, oldest first, without headers', "kubectl mlops history nginx-deployment -o custom-columns=REVISION:.revision,IMAGES:.images --sort-by=.created --no-headers"],
+    [
+      'The images of every revision, oldest first, without headers',
+      'kubectl mlops history nginx-deployment -o custom-columns=REVISION:.revision,IMAGES:.images --sort-by=.created --no-headers',
+    ],
   ],
   ship: [
     ['Roll nginx-deployment out to a new image and wait until it is done', 'kubectl mlops ship nginx-deployment nginx=nginx:1.16.1'],
@@ -62,8 +65,14 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   ],
   config: [
     ['Create or update greeting-config from literals', 'kubectl mlops config greeting-config --from-literal STUDENT_NAME=Kim --from-literal MESSAGE=hello'],
-    ['From a folder and a .env file, then wire it into my-app as env vars and roll it out', 'kubectl mlops config greeting-config --from-file ./conf --from-env-file app.env --wire deploy/my-app'],
-    ['Mount nginx-config into nginx-deployment as files', 'kubectl mlops config nginx-config --from-file nginx.conf --wire deploy/nginx-deployment --as volume --mount-path /etc/nginx/conf.d'],
+    [
+      'From a folder and a .env file, then wire it into my-app as env vars and roll it out',
+      'kubectl mlops config greeting-config --from-file ./conf --from-env-file app.env --wire deploy/my-app',
+    ],
+    [
+      'Mount nginx-config into nginx-deployment as files',
+      'kubectl mlops config nginx-config --from-file nginx.conf --wire deploy/nginx-deployment --as volume --mount-path /etc/nginx/conf.d',
+    ],
   ],
   secret: [
     ['Create or update a Secret from a literal; values are never printed', 'kubectl mlops secret db-credentials --from-literal password=s3cret'],
@@ -80,12 +89,12 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ['Watch myclaim bind (Ctrl-C to stop)', 'kubectl mlops storage -w'],
     ['Claims labelled app=train in every namespace, smallest first', 'kubectl mlops storage -A -l app=train --sort-by=.capacity'],
     ['Names and status only, without headers', 'kubectl mlops storage -o custom-columns=NAME:.name,STATUS:.status --no-headers'],
-    ['The names of the Pending claims', "kubectl mlops storage -o jsonpath='{.claims[?(@.status==\"Pending\")].name}'"],
+    ['The names of the Pending claims', 'kubectl mlops storage -o jsonpath=\'{.claims[?(@.status=="Pending")].name}\''],
   ],
   'storage pv': [
     ['List PersistentVolumes; Available and Released ones are called out', 'kubectl mlops storage pv'],
     ['Watch volumes change phase', 'kubectl mlops storage pv -w'],
-    ['The Released volumes, one per line', "kubectl mlops storage pv -o jsonpath='{range .volumes[?(@.status==\"Released\")]}{.name}{\"\\n\"}{end}'"],
+    ['The Released volumes, one per line', 'kubectl mlops storage pv -o jsonpath=\'{range .volumes[?(@.status=="Released")]}{.name}{"\\n"}{end}\''],
   ],
   'storage reclaim': [
     ['Make a Released volume Available again (its data stays on it)', 'kubectl mlops storage reclaim pvc-3f1c2b7a --yes'],

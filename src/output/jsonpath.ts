@@ -47,7 +47,10 @@ export function nodeString(n: Node): string {
       return `NodeFloat: ${n.value.toFixed(6)}`;
     case 'NodeBool':
       return `NodeBool: ${n.value}`;
-    default:
+    case 'NodeList':
+    case 'NodeRecursive':
+    case 'NodeUnion':
+    case 'NodeWildcard':
       return n.type;
   }
 }
@@ -166,7 +169,7 @@ class Parser {
   }
 
   private parseRecursive(cur: ListNode): void {
-    if (cur.nodes.length && cur.nodes[cur.nodes.length - 1]!.type === 'NodeRecursive') throw new JSONPathError('invalid multiple recursive descent');
+    if (cur.nodes.length && cur.nodes[cur.nodes.length - 1].type === 'NodeRecursive') throw new JSONPathError('invalid multiple recursive descent');
     this.pos += 2;
     this.consumeText();
     cur.nodes.push({ type: 'NodeRecursive' });
@@ -216,7 +219,7 @@ class Parser {
     const value = [m[1] ?? '', m[2] ?? '', m[3] ?? ''];
     const params: ParamsEntry[] = [];
     for (let i = 0; i < 3; i++) {
-      let v = value[i]!;
+      let v = value[i];
       const p: ParamsEntry = { value: 0, known: false, derived: false };
       if (v !== '') {
         if (i > 0) v = v.slice(1);
@@ -228,7 +231,7 @@ class Parser {
         }
       } else if (i === 1) {
         p.known = true;
-        p.value = params[0]!.value + 1;
+        p.value = params[0].value + 1;
         p.derived = true;
       }
       params.push(p);
@@ -262,7 +265,7 @@ class Parser {
     text = text.slice(0, -2);
     const m = /^([^!<>=]+)([!<>=]+)(.+?)$/s.exec(text);
     if (!m) cur.nodes.push({ type: 'NodeFilter', left: parseAction(text), right: newList(), operator: 'exists' });
-    else cur.nodes.push({ type: 'NodeFilter', left: parseAction(m[1]!), right: parseAction(m[3]!), operator: m[2]! });
+    else cur.nodes.push({ type: 'NodeFilter', left: parseAction(m[1]), right: parseAction(m[3]), operator: m[2] });
     return this.parseInsideAction(cur);
   }
 
@@ -323,7 +326,7 @@ function goRuneU(r: number): string {
 /** Go's strconv.UnquoteChar rules for "..." and '...' (client-go's UnquoteExtend). */
 function unquoteExtend(s: string): string {
   if (s.length < 2) throw new Error('invalid syntax');
-  const quote = s[0]!;
+  const quote = s[0];
   if (quote !== s[s.length - 1] || (quote !== '"' && quote !== "'")) throw new Error('invalid syntax');
   s = s.slice(1, -1);
   if (!s.includes('\\') && !s.includes(quote)) return s;
@@ -332,7 +335,7 @@ function unquoteExtend(s: string): string {
   let i = 0;
   const simple: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, "'": 39, '"': 34 };
   while (i < s.length) {
-    const c = s[i]!;
+    const c = s[i];
     if (c === quote && quote === "'") throw new Error('invalid syntax');
     if (c !== '\\') {
       const cp = s.codePointAt(i)!;
@@ -345,7 +348,7 @@ function unquoteExtend(s: string): string {
     i += 2;
     if (e in simple) {
       if ((e === "'" || e === '"') && e !== quote) throw new Error('invalid syntax');
-      bytes.push(simple[e]!);
+      bytes.push(simple[e]);
     } else if (e === 'x' || e === 'u' || e === 'U') {
       const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = s.slice(i, i + n);
@@ -396,9 +399,14 @@ function kindOf(v: Value): Kind {
       return isInt(v) ? 'int' : 'float';
     case 'object':
       return Array.isArray(v) ? 'slice' : 'map';
-    default:
-      return 'invalid';
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
   }
+  // JSON holds nothing else.
+  return 'invalid';
 }
 
 // kubectl decodes whole JSON numbers within int64 to int64 and everything else to float64.
@@ -428,9 +436,12 @@ function goFmtV(v: Value): string {
       return `[${(v as Value[]).map(goFmtV).join(' ')}]`;
     case 'map': {
       const o = v as Record<string, Value>;
-      return `map[${Object.keys(o).sort().map((k) => `${k}:${goFmtV(o[k])}`).join(' ')}]`;
+      return `map[${Object.keys(o)
+        .sort()
+        .map((k) => `${k}:${goFmtV(o[k])}`)
+        .join(' ')}]`;
     }
-    default:
+    case 'invalid':
       return String(v);
   }
 }
@@ -453,12 +464,15 @@ export function goJSON(v: Value): string {
     if (Array.isArray(x)) return x.map(sortKeys);
     if (x && typeof x === 'object') {
       const o = x as Record<string, Value>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, sortKeys(o[k])]),
+      );
     }
     return x;
   };
-  return (JSON.stringify(sortKeys(v)) ?? 'null')
-    .replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(sortKeys(v)) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function toText(v: Value): string {
@@ -547,7 +561,7 @@ export class JSONPath {
     const cur: Value[] = [data];
     const fullResult: Value[][] = [];
     for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[i]!;
+      const node = nodes[i];
       const results = this.walk(cur, node);
       if (this.endRange > 0 && this.endRange <= this.inRange) {
         this.endRange--;
@@ -660,7 +674,7 @@ export class JSONPath {
     if (input.length === 0) return results;
     for (const value of input) {
       if (value === null || value === undefined) continue;
-      if (kindOf(value) === 'map' && Object.hasOwn(value as object, field)) results.push((value as Record<string, Value>)[field]);
+      if (kindOf(value) === 'map' && Object.hasOwn(value, field)) results.push((value as Record<string, Value>)[field]);
     }
     if (results.length === 0) {
       if (this.allowMissingKeys) return results;
@@ -700,12 +714,12 @@ export class JSONPath {
       if (!Array.isArray(value)) throw new JSONPathError(`${goFmtV(value)} is not array or slice and cannot be filtered`);
       for (const item of value) {
         let lefts: Value[];
-        let leftErr: unknown;
+        let leftErr: Error | undefined;
         try {
           lefts = this.evalList([item], node.left);
         } catch (e) {
           lefts = [];
-          leftErr = e;
+          leftErr = e as Error;
         }
         if (node.operator === 'exists') {
           if (lefts.length > 0) results.push(item);

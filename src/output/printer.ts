@@ -60,7 +60,15 @@ export class TableLayout {
         if (i < cells.length - 1) this.widths[i] = Math.max(this.widths[i] ?? 0, 6, [...c].length + 3);
       });
     }
-    return lines.map((cells) => cells.map((c, i) => (i < cells.length - 1 ? c + ' '.repeat(this.widths[i]! - [...c].length) : c)).join('').trimEnd() + '\n').join('');
+    return lines
+      .map(
+        (cells) =>
+          cells
+            .map((c, i) => (i < cells.length - 1 ? c + ' '.repeat(this.widths[i] - [...c].length) : c))
+            .join('')
+            .trimEnd() + '\n',
+      )
+      .join('');
   }
 }
 
@@ -74,7 +82,7 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], opts: { wi
 
 /** kubectl prints one object as itself and several as a v1 List. */
 export function toKubectlShape(objects: object[], single: boolean): object {
-  if (single && objects.length === 1) return objects[0]!;
+  if (single && objects.length === 1) return objects[0];
   return { apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } };
 }
 
@@ -126,7 +134,10 @@ export class Printer {
     }
     if ((templates as readonly string[]).includes(kind)) {
       const text = kind.endsWith('-file') ? readTemplateFile(arg, kind, readFile) : (arg ?? '');
-      if (!text) throw new UsageError(`${kind.replace(/-file$/, '')} format specified but no ${kind.startsWith('custom') ? 'custom columns' : 'template'} given (-o ${kind}=${kind.endsWith('-file') ? 'FILE' : kind.startsWith('custom') ? 'HEADER:PATH,...' : 'TEMPLATE'})`);
+      if (!text)
+        throw new UsageError(
+          `${kind.replace(/-file$/, '')} format specified but no ${kind.startsWith('custom') ? 'custom columns' : 'template'} given (-o ${kind}=${kind.endsWith('-file') ? 'FILE' : kind.startsWith('custom') ? 'HEADER:PATH,...' : 'TEMPLATE'})`,
+        );
       if (kind.startsWith('jsonpath')) {
         this.format = 'jsonpath';
         this.template = { text, path: parseTemplate(text, 'jsonpath') };
@@ -186,7 +197,8 @@ export class Printer {
         if (!this.noHeaders && !opts.noHeaders) lines.unshift(this.customColumns!.map((c) => c.header));
         return this.layout.render(lines);
       }
-      default:
+      case 'table':
+      case 'wide':
         if (!spec.columns) throw new Error('a table needs columns');
         return renderTable(spec.columns, items, { wide: this.format === 'wide', noHeaders: this.noHeaders || opts.noHeaders, layout: this.layout });
     }
@@ -276,12 +288,14 @@ function columnsFromSpec(spec: string): CustomColumn[] {
 function columnsFromFile(text: string): CustomColumn[] {
   const lines = text.split(/\r?\n/);
   const words = (l: string | undefined) => (l ?? '').split(/\s+/).filter(Boolean);
-  if (lines.length < 1 || !lines[0]) throw new UsageError('invalid template, missing header line. Expected format is one line of space separated headers, one line of space separated column specs.');
-  if (lines.length < 2) throw new UsageError('invalid template, missing spec line. Expected format is one line of space separated headers, one line of space separated column specs.');
+  if (lines.length < 1 || !lines[0])
+    throw new UsageError('invalid template, missing header line. Expected format is one line of space separated headers, one line of space separated column specs.');
+  if (lines.length < 2)
+    throw new UsageError('invalid template, missing spec line. Expected format is one line of space separated headers, one line of space separated column specs.');
   const headers = words(lines[0]);
   const specs = words(lines[1]);
   if (headers.length !== specs.length) throw new UsageError(`number of headers (${headers.length}) and field specifications (${specs.length}) don't match`);
-  return headers.map((header, i) => ({ header, path: relaxed(specs[i]!) }));
+  return headers.map((header, i) => ({ header, path: relaxed(specs[i]) }));
 }
 
 function relaxed(p: string): JSONPath {
@@ -302,9 +316,12 @@ function customCell(c: CustomColumn, obj: unknown): string {
     if (e instanceof JSONPathError) throw new CliError(`error executing custom-columns ${c.header}: ${e.message}`);
     throw e;
   }
-  if (!values.length || !values[0]!.length) return '<none>';
+  if (!values.length || !values[0].length) return '<none>';
   // Control characters would let an object's content drive the terminal.
-  return values.flat().map((v) => cellText(v).replace(/[\u0000-\u001f\u007f]/g, (ch) => JSON.stringify(ch).slice(1, -1))).join(',');
+  return values
+    .flat()
+    .map((v) => cellText(v).replace(/[\u0000-\u001f\u007f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))
+    .join(',');
 }
 
 /** Exactly what -o json shows: no undefined fields, no Date objects. */
@@ -313,13 +330,28 @@ function jsonForm(v: unknown): unknown {
 }
 
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const SUFFIX: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const SUFFIX: Record<string, number> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 
 function quantityValue(s: string): number | undefined {
   const m = QUANTITY.exec(s);
   if (!m) return undefined;
   const suffix = m[2] ?? '';
-  const mult = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix]!;
+  const mult = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
   return Number(m[1]) * mult;
 }
 

@@ -11,7 +11,9 @@ import type { Pod } from '../../src/kube/types.js';
 const kubectl = (args: string[]) => run('kubectl', args, { env: { KUBECONFIG: inject('cluster').kubeconfig } });
 
 const claim = (name: string, size: string, labels: Record<string, string> = {}) => ({
-  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, labels },
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name, labels },
   // A class nobody provisions: the claims stay Pending, which is all these tests need.
   spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, storageClassName: 'e2e-none' },
 });
@@ -28,7 +30,7 @@ async function same(ours: Promise<Ran>, theirs: () => Promise<Ran>): Promise<str
 }
 
 describe('storage list: the same output as kubectl get pvc', () => {
-  it('jsonpath, custom-columns, --no-headers, --sort-by and -l give kubectl\'s bytes', async () => {
+  it("jsonpath, custom-columns, --no-headers, --sort-by and -l give kubectl's bytes", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'out-pvc');
     // Names, sizes and labels chosen so that name order, size order and text order differ.
@@ -38,30 +40,34 @@ describe('storage list: the same output as kubectl get pvc', () => {
 
     const names = await same(mlops(['storage', '-n', ns, '-o', 'jsonpath={.claims[*].name}']), () => kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}']));
     expect(names).toBe('alpha beta gamma');
-    await same(
-      mlops(['storage', '-n', ns, '-o', 'jsonpath={range .claims[*]}{.name}{"\\t"}{.requested}{"\\n"}{end}']),
-      () => kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.resources.requests.storage}{"\\n"}{end}']),
+    await same(mlops(['storage', '-n', ns, '-o', 'jsonpath={range .claims[*]}{.name}{"\\t"}{.requested}{"\\n"}{end}']), () =>
+      kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.resources.requests.storage}{"\\n"}{end}']),
     );
-    await same(
-      mlops(['storage', '-n', ns, '-o', 'jsonpath={.claims[?(@.requested=="2Gi")].name}']),
-      () => kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={.items[?(@.spec.resources.requests.storage=="2Gi")].metadata.name}']),
+    await same(mlops(['storage', '-n', ns, '-o', 'jsonpath={.claims[?(@.requested=="2Gi")].name}']), () =>
+      kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={.items[?(@.spec.resources.requests.storage=="2Gi")].metadata.name}']),
     );
 
-    const cols = await same(
-      mlops(['storage', '-n', ns, '-o', 'custom-columns=NAME:.name,SIZE:.requested,MODES:.accessModes']),
-      () => kubectl(['get', 'pvc', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage,MODES:.spec.accessModes']),
+    const cols = await same(mlops(['storage', '-n', ns, '-o', 'custom-columns=NAME:.name,SIZE:.requested,MODES:.accessModes']), () =>
+      kubectl(['get', 'pvc', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage,MODES:.spec.accessModes']),
     );
     expect(cols).toBe('NAME    SIZE    MODES\nalpha   10Gi    [ReadWriteOnce]\nbeta    512Mi   [ReadWriteOnce]\ngamma   2Gi     [ReadWriteOnce]\n');
 
     // Quantities sort by size (512Mi < 2Gi < 10Gi), not as text.
-    const sorted = await same(
-      mlops(['storage', '-n', ns, '--sort-by=.requested', '--no-headers', '-o', 'custom-columns=NAME:.name,SIZE:.requested']),
-      () => kubectl(['get', 'pvc', '-n', ns, '--sort-by=.spec.resources.requests.storage', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage']),
+    const sorted = await same(mlops(['storage', '-n', ns, '--sort-by=.requested', '--no-headers', '-o', 'custom-columns=NAME:.name,SIZE:.requested']), () =>
+      kubectl([
+        'get',
+        'pvc',
+        '-n',
+        ns,
+        '--sort-by=.spec.resources.requests.storage',
+        '--no-headers',
+        '-o',
+        'custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage',
+      ]),
     );
     expect(sorted).toBe('beta    512Mi\ngamma   2Gi\nalpha   10Gi\n');
-    await same(
-      mlops(['storage', '-n', ns, '--sort-by={.name}', '-o', 'jsonpath={.claims[*].name}', '-l', 'tier=a']),
-      () => kubectl(['get', 'pvc', '-n', ns, '--sort-by={.metadata.name}', '-o', 'jsonpath={.items[*].metadata.name}', '-l', 'tier=a']),
+    await same(mlops(['storage', '-n', ns, '--sort-by={.name}', '-o', 'jsonpath={.claims[*].name}', '-l', 'tier=a']), () =>
+      kubectl(['get', 'pvc', '-n', ns, '--sort-by={.metadata.name}', '-o', 'jsonpath={.items[*].metadata.name}', '-l', 'tier=a']),
     );
     expect(await same(mlops(['storage', '-n', ns, '-l', 'tier=a', '-o', 'name']), () => kubectl(['get', 'pvc', '-n', ns, '-l', 'tier=a', '-o', 'name']))).toBe(
       'persistentvolumeclaim/alpha\npersistentvolumeclaim/gamma\n',
@@ -78,7 +84,9 @@ describe('storage list: the same output as kubectl get pvc', () => {
     const tpl = writeTemp('names.jsonpath', '{range .claims[*]}{.name}{"\\n"}{end}');
     expect((await mlops(['storage', '-n', ns, '-o', `jsonpath-file=${tpl}`])).out).toBe('alpha\nbeta\ngamma\n');
     const cc = writeTemp('cols.txt', 'NAME      SIZE\n.name     .requested\n');
-    await same(mlops(['storage', '-n', ns, '-o', `custom-columns-file=${cc}`]), () => kubectl(['get', 'pvc', '-n', ns, '-o', `custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage`]));
+    await same(mlops(['storage', '-n', ns, '-o', `custom-columns-file=${cc}`]), () =>
+      kubectl(['get', 'pvc', '-n', ns, '-o', `custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage`]),
+    );
     const none = await mlops(['storage', '-n', ns, '-l', 'tier=zzz']);
     expect(none).toMatchObject({ code: 0, out: '', err: `No resources found in ${ns} namespace.\n` });
   });
@@ -105,7 +113,7 @@ describe('storage list: the same output as kubectl get pvc', () => {
 
     // Refused before connecting: exit 2, nothing printed on stdout.
     const gt = await mlops(['storage', '-n', ns, '-o', 'go-template={{.name}}']);
-    expect(gt).toEqual({ code: 2, out: '', err: 'error: -o go-template is not supported: use -o jsonpath=TEMPLATE (kubectl\'s JSONPath dialect) or -o custom-columns=SPEC\n' });
+    expect(gt).toEqual({ code: 2, out: '', err: "error: -o go-template is not supported: use -o jsonpath=TEMPLATE (kubectl's JSONPath dialect) or -o custom-columns=SPEC\n" });
     const bad = await mlops(['storage', '-n', ns, '-o', 'jsonpath={.claims[']);
     expect(bad).toEqual({ code: 2, out: '', err: 'error: error parsing jsonpath "{.claims[": unterminated array\n' });
   });
@@ -115,34 +123,62 @@ describe('the other list views', () => {
   it('storage pv and debug-pod list print what kubectl prints for the same volumes and pods', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'out-lists');
-    for (const [name, size] of [['a', '3Gi'], ['b', '1Gi'], ['c', '20Mi']] as const) {
+    for (const [name, size] of [
+      ['a', '3Gi'],
+      ['b', '1Gi'],
+      ['c', '20Mi'],
+    ] as const) {
       await kube.create(pathOf(R.pvs), {
-        apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-${name}`, labels: { e2e: ns } },
-        spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'e2e-none', hostPath: { path: `/tmp/${ns}-${name}` } },
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: `${ns}-${name}`, labels: { e2e: ns } },
+        spec: {
+          capacity: { storage: size },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          storageClassName: 'e2e-none',
+          hostPath: { path: `/tmp/${ns}-${name}` },
+        },
       });
     }
-    const pv = await same(
-      mlops(['storage', 'pv', '-l', `e2e=${ns}`, '--sort-by=.capacity', '-o', 'custom-columns=NAME:.name,CAPACITY:.capacity']),
-      () => kubectl(['get', 'pv', '-l', `e2e=${ns}`, '--sort-by=.spec.capacity.storage', '-o', 'custom-columns=NAME:.metadata.name,CAPACITY:.spec.capacity.storage']),
+    const pv = await same(mlops(['storage', 'pv', '-l', `e2e=${ns}`, '--sort-by=.capacity', '-o', 'custom-columns=NAME:.name,CAPACITY:.capacity']), () =>
+      kubectl(['get', 'pv', '-l', `e2e=${ns}`, '--sort-by=.spec.capacity.storage', '-o', 'custom-columns=NAME:.metadata.name,CAPACITY:.spec.capacity.storage']),
     );
     expect(pv.split('\n').map((l) => l.split(/ +/)[1])).toEqual(['CAPACITY', '20Mi', '1Gi', '3Gi', undefined]);
     await same(mlops(['storage', 'pv', '-l', `e2e=${ns}`, '-o', 'name']), () => kubectl(['get', 'pv', '-l', `e2e=${ns}`, '-o', 'name']));
 
     // Detached pods as debug-pod leaves them (its label), plus one that is not detached.
-    for (const [name, team] of [['zeta', 'x'], ['eta', 'y'], ['theta', 'x']]) {
+    for (const [name, team] of [
+      ['zeta', 'x'],
+      ['eta', 'y'],
+      ['theta', 'x'],
+    ]) {
       await kube.create(pathOf(R.pods, { namespace: ns }), {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { 'mlops.kubectl.io/debug': 'true', team } },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, labels: { 'mlops.kubectl.io/debug': 'true', team } },
         spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] },
       });
     }
-    await kube.create(pathOf(R.pods, { namespace: ns }), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other' }, spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] } });
+    await kube.create(pathOf(R.pods, { namespace: ns }), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'other' },
+      spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] },
+    });
     const sel = ['-n', ns, '-l', 'mlops.kubectl.io/debug=true'];
-    await same(mlops(['debug-pod', 'list', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}']), () => kubectl(['get', 'pods', ...sel, '-o', 'jsonpath={.items[*].metadata.name}']));
+    await same(mlops(['debug-pod', 'list', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}']), () =>
+      kubectl(['get', 'pods', ...sel, '-o', 'jsonpath={.items[*].metadata.name}']),
+    );
     await same(
       mlops(['debug-pod', 'list', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,TEAM:.metadata.labels.team', '--sort-by=.metadata.labels.team', '--no-headers']),
       () => kubectl(['get', 'pods', ...sel, '-o', 'custom-columns=NAME:.metadata.name,TEAM:.metadata.labels.team', '--sort-by=.metadata.labels.team', '--no-headers']),
     );
-    expect(await same(mlops(['debug-pod', 'list', '-n', ns, '-l', 'team=x', '-o', 'name']), () => kubectl(['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true,team=x', '-o', 'name']))).toBe('pod/theta\npod/zeta\n');
+    expect(
+      await same(mlops(['debug-pod', 'list', '-n', ns, '-l', 'team=x', '-o', 'name']), () =>
+        kubectl(['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true,team=x', '-o', 'name']),
+      ),
+    ).toBe('pod/theta\npod/zeta\n');
     const t = await mlops(['debug-pod', 'list', '-n', ns, '--no-headers', '--sort-by=.metadata.name']);
     expect(t.out.split('\n').map((l) => l.split(' ')[0])).toEqual(['eta', 'theta', 'zeta', '']);
   });
@@ -178,15 +214,23 @@ describe('commands that print one object or a result', () => {
 
     const cm = await mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=hello', '-n', ns, '-o', 'jsonpath={.kind}/{.metadata.name} {.data.MESSAGE}']);
     expect(cm).toMatchObject({ code: 0, out: 'ConfigMap/greeting-config hello' });
-    await same(mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=hello', '-n', ns, '-o', 'custom-columns=K:.data']), () => kubectl(['get', 'cm', 'greeting-config', '-n', ns, '-o', 'custom-columns=K:.data']));
+    await same(mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=hello', '-n', ns, '-o', 'custom-columns=K:.data']), () =>
+      kubectl(['get', 'cm', 'greeting-config', '-n', ns, '-o', 'custom-columns=K:.data']),
+    );
     // The dry-run suffix, kubectl's spelling.
-    expect((await mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=bye', '-n', ns, '--dry-run=server'])).out).toContain('configmap/greeting-config configured (server dry run)\n');
-    expect((await mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=bye', '-n', ns, '--dry-run=client'])).out).toContain('configmap/greeting-config: update (dry run)\n');
+    expect((await mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=bye', '-n', ns, '--dry-run=server'])).out).toContain(
+      'configmap/greeting-config configured (server dry run)\n',
+    );
+    expect((await mlops(['config', 'greeting-config', '--from-literal', 'MESSAGE=bye', '-n', ns, '--dry-run=client'])).out).toContain(
+      'configmap/greeting-config: update (dry run)\n',
+    );
 
     await mlops(['secret', 'db-credentials', '--from-literal', 'password=s3cret', '--from-literal', 'user=admin', '-n', ns]);
     const keys = await mlops(['secret', 'view', 'db-credentials', '-n', ns, '-o', 'jsonpath={.keys[*].key}']);
     expect(keys).toEqual({ code: 0, out: 'password user', err: '' });
-    expect((await mlops(['secret', 'view', 'db-credentials', '-n', ns, '-o', 'custom-columns=KEY:.keys[*].key,SIZE:.keys[*].size'])).out).toBe('KEY             SIZE\npassword,user   6,5\n');
+    expect((await mlops(['secret', 'view', 'db-credentials', '-n', ns, '-o', 'custom-columns=KEY:.keys[*].key,SIZE:.keys[*].size'])).out).toBe(
+      'KEY             SIZE\npassword,user   6,5\n',
+    );
     // The secret command itself prints no JSON, so it takes no template either.
     expect((await mlops(['secret', 'db-credentials', '--from-literal', 'password=x', '-n', ns, '-o', 'jsonpath={.data}'])).code).toBe(2);
 
@@ -205,25 +249,28 @@ describe('commands that print one object or a result', () => {
     const name = pod!.metadata!.name!;
     const r = await mlops(['debug-pod', name, '-n', ns, '-o', 'jsonpath={.metadata.name} {.metadata.labels.mlops\\.kubectl\\.io/debug} {.metadata.ownerReferences}']);
     expect(r).toMatchObject({ code: 0, out: `${name} true ` });
-    await same(
-      mlops(['debug-pod', 'list', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,APP:.metadata.labels.app']),
-      () => kubectl(['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true', '-o', 'custom-columns=NAME:.metadata.name,APP:.metadata.labels.app']),
+    await same(mlops(['debug-pod', 'list', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,APP:.metadata.labels.app']), () =>
+      kubectl(['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true', '-o', 'custom-columns=NAME:.metadata.name,APP:.metadata.labels.app']),
     );
   });
 });
 
 /** A running plugin or kubectl whose stdout lines can be awaited. */
 function stream(cmd: string, args: string[]) {
-  const child: ChildProcess = spawn(cmd, args, { env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: inject('cluster').kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(cmd, args, {
+    env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: inject('cluster').kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const waiters: { pred: (lines: string[]) => boolean; resolve: () => void }[] = [];
   const check = () => {
     const lines = out.split('\n').slice(0, -1);
-    for (const w of [...waiters]) if (w.pred(lines)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
+    for (const w of [...waiters])
+      if (w.pred(lines)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
   };
   child.stdout!.on('data', (d) => {
     out += d;
@@ -289,7 +336,9 @@ describe('-w/--watch', () => {
     // An empty list says so on stderr, then the watch goes on.
     await until(async () => dpw.err().includes(`No detached debug pods found in ${ns} namespace.`), 30_000, 'empty-list message');
     await kube.create(pathOf(R.pvs), {
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: pvName, labels: { e2e: ns } },
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: pvName, labels: { e2e: ns } },
       spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'e2e-none', hostPath: { path: `/tmp/${pvName}` } },
     });
     await pvw.waitFor(new RegExp(`^${pvName} +1Gi$`));
@@ -298,7 +347,9 @@ describe('-w/--watch', () => {
     await pvw.waitFor(new RegExp(`^${pvName} `), 2);
 
     await kube.create(pathOf(R.pods, { namespace: ns }), {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dbg', labels: { 'mlops.kubectl.io/debug': 'true' } },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'dbg', labels: { 'mlops.kubectl.io/debug': 'true' } },
       spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] },
     });
     await dpw.waitFor(/^dbg +/);

@@ -43,8 +43,19 @@ const words = (s: string) => s.split(/\s+/).filter(Boolean).sort();
  * JSON (the "unstructured" result recorded by the generator).
  */
 const GO_TYPED_DIFFERENCES = [
-  'structSlice', 'structSliceIndex', 'structSliceIndexReverse', 'structSubSliceFirst2', 'structSubSliceFirst2Alt',
-  'structSubSliceStepOdd', 'structSubSliceStepEven', 'allstructsSlice', 'allstructs', 'lastarray', 'recurarray', 'bool', 'invalid array',
+  'structSlice',
+  'structSliceIndex',
+  'structSliceIndexReverse',
+  'structSubSliceFirst2',
+  'structSubSliceFirst2Alt',
+  'structSubSliceStepOdd',
+  'structSubSliceStepEven',
+  'allstructsSlice',
+  'allstructs',
+  'lastarray',
+  'recurarray',
+  'bool',
+  'invalid array',
 ];
 
 describe('client-go JSONPath table', () => {

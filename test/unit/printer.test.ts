@@ -78,7 +78,9 @@ describe('formats', () => {
     expect(() => printer({ output: 'jsonpath-file=nope' })).toThrow('cannot read the template file for -o jsonpath-file: nope: no such file');
     expect(() => printer({ output: 'custom-columns=NAME' })).toThrow('unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>');
     expect(() => printer({ output: 'custom-columns-file=c' }, { c: 'A B\n.a\n' })).toThrow("number of headers (2) and field specifications (1) don't match");
-    expect(() => printer({ output: 'xml' })).toThrow('unable to match a printer suitable for the output format "xml", allowed formats are: table,wide,json,yaml,name,jsonpath,jsonpath-file,custom-columns,custom-columns-file');
+    expect(() => printer({ output: 'xml' })).toThrow(
+      'unable to match a printer suitable for the output format "xml", allowed formats are: table,wide,json,yaml,name,jsonpath,jsonpath-file,custom-columns,custom-columns-file',
+    );
     expect(() => new Printer({ output: 'jsonpath={.a}' }, ['table', 'name'], () => '')).toThrow(/allowed formats are: table,name \(/);
     expect(() => printer({ sortBy: '{.a}{.b}' })).toThrow(/invalid --sort-by/);
   });
@@ -127,7 +129,9 @@ describe('--help examples', () => {
   it.each(Object.entries(EXAMPLES))('"%s" examples call that command', (p, list) => {
     for (const [comment, command] of list) {
       expect(comment).not.toMatch(/^#/);
-      expect(command.startsWith(p === 'completion' ? 'source <(kubectl-mlops completion' : `kubectl mlops ${p}`.trimEnd()) || command.startsWith('kubectl-mlops completion')).toBe(true);
+      expect(command.startsWith(p === 'completion' ? 'source <(kubectl-mlops completion' : `kubectl mlops ${p}`.trimEnd()) || command.startsWith('kubectl-mlops completion')).toBe(
+        true,
+      );
     }
   });
 
