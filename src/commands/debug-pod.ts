@@ -198,7 +198,8 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   if (o.watch || o.watchOnly) {
     const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
     const io = { out: deps.out, err: deps.err };
-    return watchList({ kube, path, labelSelector, rows: list, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    const rowOf = (p: unknown) => withKind(p as Pod, 'Pod', 'v1');
+    return watchList({ kube, path, labelSelector, rows: list, rowOf, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
   }
   await printer.print(deps, spec(await list()));
 }

@@ -1,6 +1,8 @@
 // `-w/--watch` and `--watch-only` for list views, kubectl get -w style: the list, then one
 // line per change of a watched object, until Ctrl-C. The command keeps building its rows
 // its own way (a row may join several objects); this only decides when and what to print.
+// A joined row shows the object as it is when the change is processed (kubectl shows the
+// event's copy); rows that are the object itself (rowOf) show the event's copy.
 import type { Kube } from '../kube/client.js';
 import { ApiError } from '../errors.js';
 import type { PrintSpec, Printer } from './printer.js';
@@ -15,8 +17,10 @@ export interface WatchListOptions<Row> {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** The command's list, run again on every change. */
+  /** The command's list, run again on every change (a row may join several objects). */
   rows: () => Promise<Row[]>;
+  /** When a row is the watched object itself: the row of an event's object, so each line shows that event's state and no list is needed. */
+  rowOf?: (obj: unknown) => Row;
   /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
   key: (row: Row) => string;
   spec: (rows: Row[]) => PrintSpec<Row>;
@@ -35,6 +39,7 @@ export interface WatchListOptions<Row> {
 export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
   const lo = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
   let first = true;
+  let needHeader = o.watchOnly;
   try {
     for (;;) {
       // The version first, then the rows: every change after the rows were built is replayed.
@@ -53,14 +58,22 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
           async (ev) => {
             const k = `${ev.object.metadata?.namespace ?? ''}/${ev.object.metadata?.name ?? ''}`;
             let row: Row | undefined;
-            if (ev.type === 'DELETED') {
+            if (o.rowOf) {
+              row = o.rowOf(ev.object);
+            } else if (ev.type === 'DELETED') {
               row = last.get(k);
-              last.delete(k);
             } else {
-              last = new Map((await o.rows()).map((r) => [o.key(r), r]));
-              row = last.get(k);
+              // The rows as they are now; an object already gone since this event keeps its last row.
+              const fresh = new Map((await o.rows()).map((r) => [o.key(r), r]));
+              row = fresh.get(k) ?? last.get(k);
+              last = fresh;
+              if (row !== undefined) last.set(k, row);
             }
-            if (row !== undefined && !o.signal.aborted) o.io.out.write(await o.printer.render(o.spec([row]), { noHeaders: true }));
+            if (ev.type === 'DELETED') last.delete(k);
+            if (row === undefined || o.signal.aborted) return false;
+            // --watch-only: kubectl puts the header above the first change.
+            o.io.out.write(await o.printer.render(o.spec([row]), { noHeaders: !needHeader }));
+            needHeader = false;
             return false;
           },
           o.signal,

@@ -181,6 +181,7 @@ describe('the other list views', () => {
     ).toBe('pod/theta\npod/zeta\n');
     const t = await mlops(['debug-pod', 'list', '-n', ns, '--no-headers', '--sort-by=.metadata.name']);
     expect(t.out.split('\n').map((l) => l.split(' ')[0])).toEqual(['eta', 'theta', 'zeta', '']);
+    for (const name of ['a', 'b', 'c']) await kube.delete(pathOf(R.pvs, { name: `${ns}-${name}` }));
   });
 });
 
@@ -299,6 +300,17 @@ function stream(cmd: string, args: string[]) {
 }
 
 describe('-w/--watch', () => {
+  /** kubectl get -w prints one line per event; once the events stop, both have printed as many lines for the object. */
+  const sameCount = (ours: ReturnType<typeof stream>, theirs: ReturnType<typeof stream>, re: RegExp, atLeast: number) =>
+    until(
+      async () => {
+        const n = ours.lines().filter((l) => re.test(l)).length;
+        return n >= atLeast && n === theirs.lines().filter((l) => re.test(l)).length;
+      },
+      30_000,
+      `as many ${re} lines as kubectl: ${JSON.stringify(ours.lines())} vs ${JSON.stringify(theirs.lines())}`,
+    );
+
   it('storage -w prints the list, then a line per change (create, change, delete) until Ctrl-C, exit 0', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'out-watch');
@@ -306,58 +318,76 @@ describe('-w/--watch', () => {
     const w = stream(BIN, ['storage', '-n', ns, '-w', '-o', 'custom-columns=NAME:.name,STATUS:.status,SIZE:.requested']);
     const k = stream('kubectl', ['get', 'pvc', '-n', ns, '-w']);
     await w.waitFor(/^first /);
-    expect(w.lines()[0]).toMatch(/^NAME +STATUS/);
     await k.waitFor(/^first /);
 
     await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('second', '2Gi'));
-    await w.waitFor(/^second +Pending/);
+    await w.waitFor(/^second +Pending +2Gi$/);
     await kube.patch(pathOf(R.pvcs, { namespace: ns, name: 'second' }), { metadata: { labels: { team: 'x' } } }, 'merge');
     await w.waitFor(/^second /, 2);
     await kube.delete(pathOf(R.pvcs, { namespace: ns, name: 'second' }));
-    await w.waitFor(/^second /, 3);
-    await k.waitFor(/^second /, 3);
+    await until(async () => !(await kube.getOptional(pathOf(R.pvcs, { namespace: ns, name: 'second' }))), 30_000, 'claim gone');
+    // Created, labelled, deleted (the protection finalizer adds a step): a line for each, as kubectl.
+    await sameCount(w, k, /^second /, 3);
 
     const lines = w.lines();
     expect(lines[0]).toMatch(/^NAME +STATUS +SIZE$/);
-    expect(lines.slice(1).map((l) => l.split(/ +/)[0])).toEqual(['first', 'second', 'second', 'second']);
-    expect(lines.filter((l) => l.startsWith('second')).every((l) => / 2Gi$/.test(l))).toBe(true);
+    expect(lines[1]).toMatch(/^first +Pending +1Gi$/);
+    expect(lines.slice(2).every((l) => /^second +Pending +2Gi$/.test(l))).toBe(true);
     expect(w.err()).toBe('');
     // kubectl get -w exits 1 on Ctrl-C; we exit 0 (README: deliberate difference).
     expect(await k.interrupt()).toBe(1);
     expect(await w.interrupt()).toBe(0);
   });
 
-  it('storage pv --watch-only and debug-pod list -w follow their objects', async () => {
+  it('storage pv --watch-only and debug-pod list -w follow their objects as kubectl does', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'out-watch2');
     const pvName = `${ns}-w`;
-    const pvw = stream(BIN, ['storage', 'pv', '--watch-only', '-l', `e2e=${ns}`, '-o', 'custom-columns=NAME:.name,CAPACITY:.capacity']);
-    const dpw = stream(BIN, ['debug-pod', 'list', '-n', ns, '-w']);
-    // An empty list says so on stderr, then the watch goes on.
-    await until(async () => dpw.err().includes(`No detached debug pods found in ${ns} namespace.`), 30_000, 'empty-list message');
-    await kube.create(pathOf(R.pvs), {
+    const volume = (name: string) => ({
       apiVersion: 'v1',
       kind: 'PersistentVolume',
-      metadata: { name: pvName, labels: { e2e: ns } },
-      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'e2e-none', hostPath: { path: `/tmp/${pvName}` } },
+      metadata: { name, labels: { e2e: ns } },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'e2e-none', hostPath: { path: `/tmp/${name}` } },
     });
-    await pvw.waitFor(new RegExp(`^${pvName} +1Gi$`));
-    expect(pvw.lines()).toEqual([`${pvName}   1Gi`]);
-    await kube.delete(pathOf(R.pvs, { name: pvName }));
-    await pvw.waitFor(new RegExp(`^${pvName} `), 2);
-
-    await kube.create(pathOf(R.pods, { namespace: ns }), {
+    const debugPod = (name: string) => ({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'dbg', labels: { 'mlops.kubectl.io/debug': 'true' } },
+      metadata: { name, labels: { 'mlops.kubectl.io/debug': 'true' } },
       spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] },
     });
-    await dpw.waitFor(/^dbg +/);
-    await until(async () => (await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'dbg' }))).status?.phase === 'Running', 30_000, 'dbg running');
-    await dpw.waitFor(/^dbg .* Running /);
-    expect(await pvw.interrupt()).toBe(0);
-    expect(await dpw.interrupt()).toBe(0);
-    expect(pvw.err()).toBe('');
+    // Sentinels in the first lists: once a list is printed, every later change reaches its watch
+    // (both watch from the list's resourceVersion), so the counts below cannot race.
+    await kube.create(pathOf(R.pvs), volume(`${ns}-s`));
+    await kube.create(pathOf(R.pods, { namespace: ns }), debugPod('aaa'));
+    const pvCols = ['-l', `e2e=${ns}`, '-o', 'custom-columns=NAME:.metadata.name,CAPACITY:.spec.capacity.storage'];
+    const pvw = stream(BIN, ['storage', 'pv', '--watch-only', '-v', '-l', `e2e=${ns}`, '-o', 'custom-columns=NAME:.name,CAPACITY:.capacity']);
+    const kpv = stream('kubectl', ['get', 'pv', '-w', ...pvCols]);
+    const podCols = ['-o', 'custom-columns=NAME:.metadata.name,PHASE:.status.phase,NODE:.spec.nodeName'];
+    const dpw = stream(BIN, ['debug-pod', 'list', '-n', ns, '-w', ...podCols]);
+    const kdp = stream('kubectl', ['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true', '-w', ...podCols]);
+    // --watch-only prints nothing until a change: -v shows the list it watches from.
+    await until(async () => /GET \/api\/v1\/persistentvolumes\?\S*labelSelector\S* 200 /.test(pvw.err()), 30_000, 'the volume list');
+    await Promise.all([kpv.waitFor(new RegExp(`^${ns}-s `)), dpw.waitFor(/^aaa /), kdp.waitFor(/^aaa /)]);
+
+    await kube.create(pathOf(R.pvs), volume(pvName));
+    await pvw.waitFor(new RegExp(`^${pvName} +1Gi$`));
+    // --watch-only: the header comes with the first change, as kubectl prints it.
+    expect(pvw.lines()[0]).toMatch(/^NAME +CAPACITY$/);
+    await kube.delete(pathOf(R.pvs, { name: pvName }));
+    await until(async () => !(await kube.getOptional(pathOf(R.pvs, { name: pvName }))), 30_000, 'volume gone');
+    const line = new RegExp(`^${pvName} +1Gi$`);
+    await sameCount(pvw, kpv, line, 2);
+    expect(pvw.lines().slice(1)).toEqual(kpv.lines().filter((l) => line.test(l)));
+
+    await kube.create(pathOf(R.pods, { namespace: ns }), debugPod('dbg'));
+    await dpw.waitFor(/^dbg +Running +/);
+    // Each line is the event's copy of the pod: the same lines as kubectl's, in order.
+    await sameCount(dpw, kdp, /^dbg /, 2);
+    expect(dpw.lines()).toEqual(kdp.lines());
+    for (const s of [pvw, dpw]) expect(await s.interrupt()).toBe(0);
+    for (const s of [kpv, kdp]) expect(await s.interrupt()).toBe(1);
+    expect(dpw.err()).toBe('');
+    await kube.delete(pathOf(R.pvs, { name: `${ns}-s` }));
   });
 
   it('-w is refused with one CLAIM (usage, exit 2, before connecting)', async () => {
