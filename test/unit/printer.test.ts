@@ -162,3 +162,35 @@ it('a jsonpath-file is read before connecting (a missing one is exit 2 with noth
   expect(r).toMatchObject({ code: 2, out: '' });
   expect(r.err).toMatch(/^error: cannot read the template file for -o jsonpath-file: .*missing: no such file\n$/);
 });
+
+describe('every --help example parses', () => {
+  /** Enough of sh to split the examples: single and double quotes, no expansion. */
+  const words = (line: string): string[] => {
+    const out: string[] = [];
+    const re = /'([^']*)'|"((?:\\.|[^"\\])*)"|([^\s'"]+)/g;
+    let cur: string | undefined;
+    let last = -1;
+    for (const m of line.matchAll(re)) {
+      const part = m[1] ?? m[2]?.replace(/\\(.)/g, '$1') ?? m[3]!;
+      // Adjacent pieces (jsonpath='{...}') belong to one word.
+      if (cur !== undefined && m.index === last) cur += part;
+      else {
+        if (cur !== undefined) out.push(cur);
+        cur = part;
+      }
+      last = m.index + m[0].length;
+    }
+    if (cur !== undefined) out.push(cur);
+    return out;
+  };
+  const examples = Object.values(EXAMPLES).flat().map(([, c]) => c);
+
+  it.each(examples)('%s', async (example) => {
+    const argv = words(example.replace(/^source <\((.*)\)$/, '$1').replace(/ > .*$/, ''));
+    const args = argv[0] === 'kubectl' ? argv.slice(2) : argv.slice(1);
+    const r = await runCli([...args, '--kubeconfig', '/nonexistent/kubeconfig']);
+    // Flags and arguments are accepted: what stops it is the missing kubeconfig or an input file of the example.
+    if (r.code === 2) expect(r.err).toMatch(/no such file|ENOENT|cannot read|does not exist/i);
+    else expect([0, 3]).toContain(r.code);
+  });
+});
