@@ -183,7 +183,9 @@ describe('every --help example parses', () => {
     if (cur !== undefined) out.push(cur);
     return out;
   };
-  const examples = Object.values(EXAMPLES).flat().map(([, c]) => c);
+  const examples = Object.values(EXAMPLES)
+    .flat()
+    .map(([, c]) => c);
 
   it.each(examples)('%s', async (example) => {
     const argv = words(example.replace(/^source <\((.*)\)$/, '$1').replace(/ > .*$/, ''));
