@@ -41,7 +41,7 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
  * --allow-missing-template-keys. List views pass { list: true } for --no-headers and --sort-by.
  */
 export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, opts: { list?: boolean } = {}): Command {
-  const templates = allowed.includes('json') ? ['jsonpath=TEMPLATE', 'jsonpath-file=FILE', 'custom-columns=SPEC', 'custom-columns-file=FILE'] : [];
+  const templates = allowed.includes('json') ? ['jsonpath=TEMPLATE', 'jsonpath-file=FILE', 'jsonpath-as-json=TEMPLATE', 'custom-columns=SPEC', 'custom-columns-file=FILE'] : [];
   cmd.addOption(new Option('-o, --output <format>', `output format: ${[...allowed, ...templates].join('|')}`).default('table'));
   OUTPUT_ALLOWED.set(cmd, allowed);
   if (templates.length) {

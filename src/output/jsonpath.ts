@@ -457,8 +457,8 @@ function goFloat(f: number): string {
   return String(f);
 }
 
-/** Go's encoding/json.Marshal: sorted keys, compact, <>& and U+2028/9 escaped. */
-export function goJSON(v: Value): string {
+/** Go's encoding/json.Marshal (MarshalIndent with an indent): sorted keys, <>& and U+2028/9 escaped. */
+export function goJSON(v: Value, indent?: string): string {
   const sortKeys = (x: Value): Value => {
     if (x instanceof GoFloat || x instanceof GoByte) return x.value;
     if (Array.isArray(x)) return x.map(sortKeys);
@@ -472,7 +472,7 @@ export function goJSON(v: Value): string {
     }
     return x;
   };
-  return (JSON.stringify(sortKeys(v)) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(sortKeys(v), null, indent) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function toText(v: Value): string {
@@ -509,6 +509,8 @@ export function compareBytes(a: string, b: string): number {
 
 export interface ExecuteOptions {
   allowMissingKeys?: boolean;
+  /** kubectl's -o jsonpath-as-json: each action's results as one indented JSON array. */
+  json?: boolean;
 }
 
 export class JSONPath {
@@ -545,7 +547,7 @@ export class JSONPath {
     this.beginRange = this.inRange = this.endRange = 0;
     this.lastEndNode = undefined;
     let out = '';
-    for (const results of this.findResults(data, this.root.nodes)) out += printResults(results);
+    for (const results of this.findResults(data, this.root.nodes)) out += opts.json ? goJSON(results, '    ') + '\n' : printResults(results);
     return out;
   }
 

@@ -9,7 +9,7 @@ import { JSONPath, JSONPathError, cellText, compareBytes, relaxedJSONPath } from
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** The template forms; every command that prints JSON accepts them. */
-export const TEMPLATE_FORMATS = ['jsonpath', 'jsonpath-file', 'custom-columns', 'custom-columns-file'] as const;
+export const TEMPLATE_FORMATS = ['jsonpath', 'jsonpath-file', 'jsonpath-as-json', 'custom-columns', 'custom-columns-file'] as const;
 export type OutputKind = OutputFormat | 'jsonpath' | 'custom-columns';
 
 export function parseOutput<F extends OutputFormat>(value: string | undefined, allowed: readonly F[]): F {
@@ -115,7 +115,7 @@ interface CustomColumn {
  */
 export class Printer {
   readonly format: OutputKind;
-  private readonly template?: { text: string; path: JSONPath };
+  private readonly template?: { text: string; path: JSONPath; json: boolean };
   private readonly customColumns?: CustomColumn[];
   private readonly noHeaders: boolean;
   private readonly sortBy?: { text: string; path: JSONPath };
@@ -140,7 +140,7 @@ export class Printer {
         );
       if (kind.startsWith('jsonpath')) {
         this.format = 'jsonpath';
-        this.template = { text, path: parseTemplate(text, 'jsonpath') };
+        this.template = { text, path: parseTemplate(text, 'jsonpath'), json: kind === 'jsonpath-as-json' };
       } else {
         this.format = 'custom-columns';
         this.customColumns = kind === 'custom-columns' ? columnsFromSpec(text) : columnsFromFile(text);
@@ -220,7 +220,7 @@ export class Printer {
 
   private executeTemplate(data: unknown): string {
     try {
-      return this.template!.path.execute(data, { allowMissingKeys: this.allowMissingKeys });
+      return this.template!.path.execute(data, { allowMissingKeys: this.allowMissingKeys, json: this.template!.json });
     } catch (e) {
       if (e instanceof JSONPathError) throw new CliError(`error executing jsonpath ${JSON.stringify(this.template!.text)}: ${e.message}`);
       throw e;

@@ -47,6 +47,10 @@ describe('storage list: the same output as kubectl get pvc', () => {
       kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath={.items[?(@.spec.resources.requests.storage=="2Gi")].metadata.name}']),
     );
 
+    await same(mlops(['storage', '-n', ns, '-o', 'jsonpath-as-json={.claims[*].name}']), () =>
+      kubectl(['get', 'pvc', '-n', ns, '-o', 'jsonpath-as-json={.items[*].metadata.name}']),
+    );
+
     const cols = await same(mlops(['storage', '-n', ns, '-o', 'custom-columns=NAME:.name,SIZE:.requested,MODES:.accessModes']), () =>
       kubectl(['get', 'pvc', '-n', ns, '-o', 'custom-columns=NAME:.metadata.name,SIZE:.spec.resources.requests.storage,MODES:.spec.accessModes']),
     );

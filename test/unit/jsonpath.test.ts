@@ -15,7 +15,7 @@ interface Case {
   input: unknown;
   goTyped: boolean;
   allowMissingKeys: boolean;
-  mode: 'exact' | 'sorted' | 'error' | 'parse' | 'parse-error' | 'unstructured';
+  mode: 'exact' | 'sorted' | 'error' | 'parse' | 'parse-error' | 'unstructured' | 'json-output';
   expect: string;
   expectError: boolean;
   unstructured?: { output: string; error?: string };
@@ -59,9 +59,10 @@ const GO_TYPED_DIFFERENCES = [
 ];
 
 describe('client-go JSONPath table', () => {
-  it('has the whole table (client-go v0.35.4 has 155 cases; we add 118 unstructured ones)', () => {
-    expect(cases.filter((c) => c.suite !== 'extra')).toHaveLength(155);
+  it('has the whole table (client-go v0.35.4 has 155 cases; we add 118 unstructured and 7 jsonpath-as-json ones)', () => {
+    expect(cases.filter((c) => !c.suite.startsWith('extra'))).toHaveLength(155);
     expect(cases.filter((c) => c.suite === 'extra')).toHaveLength(118);
+    expect(cases.filter((c) => c.mode === 'json-output')).toHaveLength(7);
   });
 
   const usedUnstructured: string[] = [];
@@ -88,6 +89,12 @@ describe('client-go JSONPath table', () => {
   for (const c of cases.filter((c) => c.mode === 'unstructured')) {
     it(`kubectl-shaped input (client-go's output recorded): ${c.template} allowMissingKeys=${c.allowMissingKeys}`, () => {
       expect(run(c)).toEqual(c.unstructured);
+    });
+  }
+
+  for (const c of cases.filter((c) => c.mode === 'json-output')) {
+    it(`-o jsonpath-as-json (client-go's output recorded): ${c.template}`, () => {
+      expect(new JSONPath(c.template).execute(c.input, { allowMissingKeys: true, json: true })).toBe(c.unstructured!.output);
     });
   }
 

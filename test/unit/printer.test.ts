@@ -55,6 +55,10 @@ describe('formats', () => {
     expect(await printer({ output: 'jsonpath-file=t' }, { t: '{range .claims[*]}{.metadata.name}={.spec.size}{"\\n"}{end}' }).render(spec)).toBe('b=10Gi\na=512Mi\nc=\n');
   });
 
+  it('jsonpath-as-json prints each action as an indented JSON array', async () => {
+    expect(await printer({ output: 'jsonpath-as-json={.claims[*].metadata.name}' }).render(spec)).toBe('[\n    "b",\n    "a",\n    "c"\n]\n');
+  });
+
   it('missing keys print nothing unless --allow-missing-template-keys=false', async () => {
     expect(await printer({ output: 'jsonpath={.claims[2].spec.size}' }).render(spec)).toBe('');
     await expect(printer({ output: 'jsonpath={.claims[2].spec.size}', allowMissingTemplateKeys: 'false' }).render(spec)).rejects.toThrow(
@@ -79,7 +83,7 @@ describe('formats', () => {
     expect(() => printer({ output: 'custom-columns=NAME' })).toThrow('unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>');
     expect(() => printer({ output: 'custom-columns-file=c' }, { c: 'A B\n.a\n' })).toThrow("number of headers (2) and field specifications (1) don't match");
     expect(() => printer({ output: 'xml' })).toThrow(
-      'unable to match a printer suitable for the output format "xml", allowed formats are: table,wide,json,yaml,name,jsonpath,jsonpath-file,custom-columns,custom-columns-file',
+      'unable to match a printer suitable for the output format "xml", allowed formats are: table,wide,json,yaml,name,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file',
     );
     expect(() => new Printer({ output: 'jsonpath={.a}' }, ['table', 'name'], () => '')).toThrow(/allowed formats are: table,name \(/);
     expect(() => printer({ sortBy: '{.a}{.b}' })).toThrow(/invalid --sort-by/);
@@ -145,7 +149,7 @@ describe('--help examples', () => {
 describe('completion', () => {
   it('offers the command -o values, templates without a trailing space', async () => {
     const r = await runCli(['__complete', 'storage', '-o', '']);
-    expect(r.out).toBe('table\nwide\njson\nyaml\nname\njsonpath=\njsonpath-file=\ncustom-columns=\ncustom-columns-file=\n:6\n');
+    expect(r.out).toBe('table\nwide\njson\nyaml\nname\njsonpath=\njsonpath-file=\njsonpath-as-json=\ncustom-columns=\ncustom-columns-file=\n:6\n');
     const s = await runCli(['__complete', 'secret', 'x', '-o', '']);
     expect(s.out).toBe('table\nname\n:4\n');
   });
