@@ -188,7 +188,7 @@ class Parser {
       }
     }
     const value = this.consumeText();
-    if (/^[+-]?\d+$/.test(value)) cur.nodes.push({ type: 'NodeInt', value: Number(value) });
+    if (isAtoi(value)) cur.nodes.push({ type: 'NodeInt', value: Number(value) });
     else if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(value)) cur.nodes.push({ type: 'NodeFloat', value: Number(value) });
     else throw new JSONPathError(`cannot parse number ${value}`);
     return this.parseInsideAction(cur);
@@ -226,7 +226,7 @@ class Parser {
         if (i > 0 && v === '') p.known = false;
         else {
           p.known = true;
-          if (!/^[+-]?\d+$/.test(v)) throw new JSONPathError(`array index ${v} is not a number`);
+          if (!isAtoi(v)) throw new JSONPathError(`array index ${v} is not a number`);
           p.value = Number(v);
         }
       } else if (i === 1) {
@@ -263,7 +263,7 @@ class Parser {
     if (this.next() !== 0x5d) throw new JSONPathError('unclosed array expect ]');
     let text = this.consumeText();
     text = text.slice(0, -2);
-    const m = /^([^!<>=]+)([!<>=]+)(.+?)$/s.exec(text);
+    const m = /^([^!<>=]+)([!<>=]+)(.+?)$/.exec(text);
     if (!m) cur.nodes.push({ type: 'NodeFilter', left: parseAction(text), right: newList(), operator: 'exists' });
     else cur.nodes.push({ type: 'NodeFilter', left: parseAction(m[1]), right: parseAction(m[3]), operator: m[2] });
     return this.parseInsideAction(cur);
@@ -304,6 +304,13 @@ class Parser {
     }
     return true;
   }
+}
+
+/** Go's strconv.Atoi accepts it: an optional sign, digits, within int64 (beyond, the parser takes a float). */
+function isAtoi(s: string): boolean {
+  if (!/^[+-]?\d+$/.test(s)) return false;
+  const n = BigInt(s);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
 function parseAction(text: string): ListNode {
