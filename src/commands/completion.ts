@@ -111,6 +111,14 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
     if (kind === 'namespace') return { candidates: match(await names(deps, flags, R.namespaces)), directive: NO_FILE };
     return { candidates: [], directive: NO_FILE };
   }
+  const inlineOutput = /^(-o|--output)=(.*)$/.exec(partial);
+  if (inlineOutput) {
+    const [, flag = '', value = ''] = inlineOutput;
+    const cs = outputFormatsOf(cmd)
+      .filter((v) => v.startsWith(value))
+      .map((v) => ({ value: `${flag}=${v}` }));
+    return { candidates: cs, directive: NO_FILE | (cs.some((c) => c.value.endsWith('=')) ? NO_SPACE : 0) };
+  }
   if (partial.startsWith('-')) {
     const seen = new Set<string>();
     const out: Candidate[] = [];

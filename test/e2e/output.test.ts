@@ -236,6 +236,10 @@ describe('commands that print one object or a result', () => {
     expect((await mlops(['secret', 'view', 'db-credentials', '-n', ns, '-o', 'custom-columns=KEY:.keys[*].key,SIZE:.keys[*].size'])).out).toBe(
       'KEY             SIZE\npassword,user   6,5\n',
     );
+    // Without --reveal no template can reach a value.
+    const all = await mlops(['secret', 'view', 'db-credentials', '-n', ns, '-o', 'jsonpath={..}']);
+    expect(all.code).toBe(0);
+    expect(all.out).not.toMatch(/s3cret|admin|czNjcmV0|YWRtaW4/);
     // The secret command itself prints no JSON, so it takes no template either.
     expect((await mlops(['secret', 'db-credentials', '--from-literal', 'password=x', '-n', ns, '-o', 'jsonpath={.data}'])).code).toBe(2);
 

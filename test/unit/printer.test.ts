@@ -154,6 +154,11 @@ describe('completion', () => {
     expect(s.out).toBe('table\nname\n:4\n');
   });
 
+  it('completes -o=VALUE and --output=VALUE too', async () => {
+    expect((await runCli(['__complete', 'storage', '--output=js'])).out).toBe('--output=json\n--output=jsonpath=\n--output=jsonpath-file=\n--output=jsonpath-as-json=\n:6\n');
+    expect((await runCli(['__complete', 'version', '-o=y'])).out).toBe('-o=yaml\n:4\n');
+  });
+
   it('offers the new flags', async () => {
     const r = await runCli(['__complete', 'debug-pod', 'list', '--']);
     for (const f of ['--no-headers', '--sort-by', '--watch', '--watch-only', '--selector', '--allow-missing-template-keys']) expect(r.out).toContain(`${f}\t`);
