@@ -2,6 +2,7 @@
 // objects (the JSON shape it documents for -o json) and its table columns; the printer owns
 // the choice of format (-o table|wide|json|yaml|name|jsonpath=|jsonpath-file=|
 // custom-columns=|custom-columns-file=), --no-headers, --sort-by, and the dry-run suffix.
+import Table from 'cli-table3';
 import type { DryRun } from '../kube/client.js';
 import { CliError, UsageError } from '../errors.js';
 import { JSONPath, JSONPathError, cellText, compareBytes, relaxedJSONPath } from './jsonpath.js';
@@ -50,26 +51,77 @@ export interface PrintFlags {
   allowMissingTemplateKeys?: string | boolean;
 }
 
-/** kubectl's column layout (text/tabwriter: min width 6, padding 3); widths only grow, so watch lines stay aligned. */
+/**
+ * kubectl's column layout (text/tabwriter: min width 6, padding 3), drawn by cli-table3.
+ * Widths only grow, so the lines a watch prints later stay under the first table's columns.
+ */
 export class TableLayout {
   private widths: number[] = [];
 
   render(lines: string[][]): string {
+    if (!lines.length) return '';
+    const n = Math.max(...lines.map((l) => l.length));
     for (const cells of lines) {
       cells.forEach((c, i) => {
-        if (i < cells.length - 1) this.widths[i] = Math.max(this.widths[i] ?? 0, 6, [...c].length + 3);
+        if (i < n - 1) this.widths[i] = Math.max(this.widths[i] ?? 0, 6, displayWidth(c) + 3);
       });
     }
-    return lines
-      .map(
-        (cells) =>
-          cells
-            .map((c, i) => (i < cells.length - 1 ? c + ' '.repeat(this.widths[i] - [...c].length) : c))
-            .join('')
-            .trimEnd() + '\n',
-      )
-      .join('');
+    const last = Math.max(1, ...lines.map((l) => displayWidth(l[n - 1] ?? '')));
+    const table = new Table({
+      chars: {
+        top: '',
+        'top-mid': '',
+        'top-left': '',
+        'top-right': '',
+        bottom: '',
+        'bottom-mid': '',
+        'bottom-left': '',
+        'bottom-right': '',
+        left: '',
+        'left-mid': '',
+        mid: '',
+        'mid-mid': '',
+        right: '',
+        'right-mid': '',
+        middle: '',
+      },
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+      colWidths: [...this.widths.slice(0, n - 1), last],
+      wordWrap: false,
+    });
+    for (const cells of lines) table.push(cells);
+    return (
+      table
+        .toString()
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n') + '\n'
+    );
   }
+}
+
+/**
+ * Terminal columns of a cell, never less than cli-table3 counts (it would cut the cell):
+ * East Asian wide characters take two, as in cli-table3; tabwriter counts every rune as one,
+ * which is the same for the ASCII that names and statuses are made of.
+ */
+function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    w +=
+      (cp >= 0x1100 && cp <= 0x115f) ||
+      (cp >= 0x2e80 && cp <= 0xa4cf) ||
+      (cp >= 0xac00 && cp <= 0xd7a3) ||
+      (cp >= 0xf900 && cp <= 0xfaff) ||
+      (cp >= 0xfe30 && cp <= 0xfe4f) ||
+      (cp >= 0xff00 && cp <= 0xff60) ||
+      (cp >= 0xffe0 && cp <= 0xffe6) ||
+      cp >= 0x1f300
+        ? 2
+        : 1;
+  }
+  return w;
 }
 
 /** kubectl's look: no borders, upper-case headers, three spaces between columns. */
