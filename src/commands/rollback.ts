@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Deployment, Pod, ReplicaSet, Service } from '../kube/types.js';
 import type { Kube, DryRun } from '../kube/client.js';
-import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
+import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
 import { parseTimeout, preflight } from './flow.js';
-import { renderData, withKind } from '../output/printer.js';
+import { dryRunSuffix, withKind, type Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { selectorToString } from '../util/labels.js';
 import { R, pathOf, parseTarget } from '../kube/resources.js';
@@ -52,7 +52,8 @@ export function register(program: Command, deps: Deps): void {
   cmd.action(async (target: string, assignments: string[]) => {
     // 1. Options, no I/O.
     const o = cmd.opts<Options & { yes?: boolean }>();
-    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseTimeout(o.timeout);
     const toRevision = parseRevision(o.toRevision ?? '0', '--to-revision');
@@ -65,21 +66,21 @@ export function register(program: Command, deps: Deps): void {
       const { kube, namespace } = await connectFrom(cmd, deps);
       // 2. Access pre-flight, before any read of the plan.
       if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'replicaset');
-      await rollbackReplicaSet(kube, deps, { namespace, name, images, keep, dryRun, timeoutMs, format, yes: o.yes });
+      await rollbackReplicaSet(kube, deps, { namespace, name, images, keep, dryRun, timeoutMs, format, printer, yes: o.yes });
       return;
     }
     if (assignments.length) throw new UsageError(`CONTAINER=IMAGE arguments apply to rs/NAME; for a Deployment use --to-revision (or \`kubectl mlops ship\`)`);
     const { kube, namespace } = await connectFrom(cmd, deps);
     // 2. Access pre-flight, before any read of the plan.
     if (dryRun !== 'client') await preflight(kube, 'rollback', namespace, (when) => when === 'deployment' || (when === 'keep-for-debug' && keep !== undefined));
-    await rollbackDeployment(kube, deps, { namespace, name, toRevision, reason: o.reason, keep, dryRun, timeoutMs, format });
+    await rollbackDeployment(kube, deps, { namespace, name, toRevision, reason: o.reason, keep, dryRun, timeoutMs, format, printer });
   });
 }
 
 async function rollbackDeployment(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string },
+  a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; printer: Printer },
 ): Promise<void> {
   const path = pathOf(R.deployments, { namespace: a.namespace, name: a.name });
   const ns = ` -n ${a.namespace}`;
@@ -116,7 +117,7 @@ async function rollbackDeployment(
   if (!already && templatesEqual(d.spec?.template, to.rs.spec?.template)) already = `deployment.apps/${a.name} is already at revision ${to.revision} (its template matches)`;
   const keepPods = !already && a.keep !== undefined ? await podsToKeep(kube, a.namespace, current, a.keep === 'default' ? 1 : a.keep, `deployment/${a.name}`) : [];
   if (!already && a.format === 'table') {
-    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${to.revision} (change-cause "${cause}")${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n${renderDiff(diffTemplates(d.spec?.template, to.rs.spec?.template))}`);
+    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${to.revision} (change-cause "${cause}")${dryRunSuffix(a.dryRun)}\n${renderDiff(diffTemplates(d.spec?.template, to.rs.spec?.template))}`);
     if (keepPods.length) deps.out.write(`  pods of revision ${currentRev} kept for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ')}\n`);
   }
   if (a.dryRun === 'client' && !already) return;
@@ -163,7 +164,7 @@ async function rollbackDeployment(
   if (already) deps.err.write(`${already}; nothing to change${a.dryRun === 'none' ? ', verifying its rollout' : ''}\n`);
   if (a.dryRun === 'client') return;
   if (a.dryRun === 'server') {
-    if (changed && (a.format === 'json' || a.format === 'yaml')) deps.out.write(await renderData(withKind(written, 'Deployment', 'apps/v1'), a.format));
+    if (changed && a.printer.structured) await a.printer.print(deps, { items: [withKind(written, 'Deployment', 'apps/v1')] });
     return;
   }
 
@@ -183,7 +184,7 @@ async function rollbackDeployment(
   );
   deps.journal.confirm('rollout');
   // 6. Report.
-  if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(done.deployment, 'Deployment', 'apps/v1'), a.format));
+  if (a.printer.structured) await a.printer.print(deps, { items: [withKind(done.deployment, 'Deployment', 'apps/v1')] });
   else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
   else deps.out.write(`deployment.apps/${a.name} rolled back to revision ${to.revision}\n`);
   reportKept(deps, a.namespace, kept);
@@ -224,7 +225,7 @@ function reportKept(deps: Deps, namespace: string, kept: Pod[]): void {
 async function rollbackReplicaSet(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; yes?: boolean },
+  a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; printer: Printer; yes?: boolean },
 ): Promise<void> {
   // 3. Plan: reads only; refusals before anything is written.
   const path = pathOf(R.replicasets, { namespace: a.namespace, name: a.name });
@@ -251,7 +252,7 @@ async function rollbackReplicaSet(
   if (nothingToDo) deps.err.write(`replicaset.apps/${a.name} already runs ${[...a.images.values()].join(', ')} on every pod; nothing to change${a.dryRun === 'none' ? ', verifying its pods' : ''}\n`);
   if (a.format === 'table' && !nothingToDo) {
     deps.out.write(
-      `replicaset.apps/${a.name}: rollback to ${[...a.images].map(([c, i]) => `${c}=${i}`).join(', ')}${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n` +
+      `replicaset.apps/${a.name}: rollback to ${[...a.images].map(([c, i]) => `${c}=${i}`).join(', ')}${dryRunSuffix(a.dryRun)}\n` +
         renderDiff(diff) +
         `  pods to keep for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ') || '(none)'}\n` +
         `  pods to delete (replaced by the ReplicaSet): ${deletePods.map((p) => p.metadata!.name).join(', ') || '(none)'}\n`,
@@ -304,7 +305,7 @@ async function rollbackReplicaSet(
   );
   deps.journal.confirm('rollout');
   if (a.format === 'name') deps.out.write(`replicaset.apps/${a.name}\n`);
-  else if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<ReplicaSet>(path), 'ReplicaSet', 'apps/v1'), a.format));
+  else if (a.printer.structured) await a.printer.print(deps, { items: [withKind(await kube.get<ReplicaSet>(path), 'ReplicaSet', 'apps/v1')] });
   else {
     deps.out.write(`replicaset.apps/${a.name} rolled back: ${desired}/${desired} Ready on ${[...a.images.values()].join(', ')}\n`);
     for (const d of deleted) deps.out.write(`pod/${d} deleted\n`);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Deployment } from '../kube/types.js';
-import { addDryRunOption, addOutputOption, connectFrom, dryRunOf, outputOf } from './common.js';
+import { addDryRunOption, addOutputOption, connectFrom, dryRunOf, printerOf } from './common.js';
 import { preflight, parseTimeout } from './flow.js';
-import { renderData, withKind } from '../output/printer.js';
+import { dryRunSuffix, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { R, pathOf } from '../kube/resources.js';
 import { CliError } from '../errors.js';
@@ -25,7 +25,8 @@ export function register(program: Command, deps: Deps): void {
   cmd.action(async (target: string, assignments: string[]) => {
     // 1. Options, no I/O.
     const o = cmd.opts<{ cause?: string; timeout: string; wait: boolean }>();
-    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseTimeout(o.timeout);
     const name = deploymentName(target);
@@ -73,11 +74,11 @@ export function register(program: Command, deps: Deps): void {
       const running = revisionOfTemplate(revisions, r.object.spec?.template);
       deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}${running ? ` (revision ${running.revision})` : ''}; nothing to change${waits ? ', verifying its rollout' : ''}\n`);
     }
-    if (r.changed && format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
+    if (r.changed && format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRunSuffix(dryRun)}\n${renderDiff(diff)}`);
     if (dryRun === 'client') return;
     const result = r.object;
     if (dryRun === 'server') {
-      if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(result, 'Deployment', 'apps/v1'), format));
+      if (printer.structured) await printer.print(deps, { items: [withKind(result, 'Deployment', 'apps/v1')] });
       return;
     }
 
@@ -102,8 +103,8 @@ export function register(program: Command, deps: Deps): void {
       final = done.deployment;
     }
     // 6. Report.
-    if (format === 'json' || format === 'yaml') {
-      deps.out.write(await renderData(withKind(final, 'Deployment', 'apps/v1'), format));
+    if (printer.structured) {
+      await printer.print(deps, { items: [withKind(final, 'Deployment', 'apps/v1')] });
     } else if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
     else deps.out.write(`deployment.apps/${name} ${waits ? 'rolled out' : r.changed ? 'updated' : 'unchanged'}\n`);
   });

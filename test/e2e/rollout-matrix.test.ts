@@ -172,14 +172,14 @@ describe.concurrent('refusals against the local control plane: one line, right e
   it.each([
     [
       ['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=client'],
-      /^deployment\.apps\/web: ship \(change-cause "image app=registry\.local\/my-app:3\.0"\) \(dry run: client\)\n  ~ containers\[app\]\.image: registry\.local\/my-app:2\.0 -> registry\.local\/my-app:3\.0\n$/,
+      /^deployment\.apps\/web: ship \(change-cause "image app=registry\.local\/my-app:3\.0"\) \(dry run\)\n  ~ containers\[app\]\.image: registry\.local\/my-app:2\.0 -> registry\.local\/my-app:3\.0\n$/,
     ],
-    [['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=server'], /\(dry run: server\)\n  ~ containers\[app\]\.image/],
+    [['ship', 'web', `app=${IMG('3.0')}`, '--dry-run=server'], /\(server dry run\)\n  ~ containers\[app\]\.image/],
     [
       ['rollback', 'web', '--dry-run=client'],
-      /^deployment\.apps\/web: rollback from revision 2 to 1 \(change-cause "rollback to revision 1 \("initial image 1\.0"\)"\) \(dry run: client\)\n/,
+      /^deployment\.apps\/web: rollback from revision 2 to 1 \(change-cause "rollback to revision 1 \("initial image 1\.0"\)"\) \(dry run\)\n/,
     ],
-    [['rollback', 'web', '--dry-run=server'], /rollback from revision 2 to 1 .*\(dry run: server\)/],
+    [['rollback', 'web', '--dry-run=server'], /rollback from revision 2 to 1 .*\(server dry run\)/],
     [['rollback', 'rs/bare', `app=${IMG('0.9')}`, '--dry-run=server'], /pods to delete \(replaced by the ReplicaSet\): bare-/],
   ] as [string[], RegExp][])('dry run %j: exit 0, the plan on stdout, nothing changed', async (args, out) => {
     const before = await snapshot(kube, ns);
