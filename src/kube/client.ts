@@ -468,8 +468,10 @@ export class Kube {
 }
 
 /** Carries an error thrown by a watch callback past the resume-on-drop handling. */
-class CallbackError {
-  constructor(readonly error: unknown) {}
+class CallbackError extends Error {
+  constructor(readonly error: unknown) {
+    super('watch callback failed');
+  }
 }
 
 function mutateQuery(mo: MutateOptions) {
