@@ -339,6 +339,7 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     const paused = startMlops(['ship', 'web', `app=${IMG('fail-2.0')}`, '-v', '-n', ns]);
     await paused.waitForErr(/watch=1/);
     expect((await kubectl(['rollout', 'pause', 'deployment/web', '-n', ns])).code).toBe(0);
+    // Deliberate: a pause during the wait ends it at once, exit 1 (`kubectl rollout status` keeps waiting).
     expectOneLineError(await paused.done, 1, /^error: deployment\/web is paused, so its rollout cannot progress \(.*\); resume it: kubectl rollout resume deployment\/web/);
     await kube.patch(pathOf(R.deployments, { namespace: ns, name: 'web' }), { spec: { paused: false } }, 'merge');
     const deleted = startMlops(['ship', 'web', `app=${IMG('fail-2.0')}`, '-v', '-n', ns]);
@@ -363,6 +364,7 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     expect(r.err).toContain(`  to undo:      kubectl mlops rollback web --to-revision 1 -n ${ns}`);
     // The controller keeps writing status; a spec write would bump the generation.
     const gen = (await get(kube, ns)).metadata!.generation;
+    // Deliberate: our --timeout exits 4 (kubectl rollout status --timeout exits 1).
     const again = await mlops(['ship', 'web', `app=${IMG('fail-2.0')}`, '--timeout', '2s', '-n', ns]);
     expectOneLineError(again, 4, /^error: timed out after 2s waiting for deployment\/web to roll out \(.*\); pods not Ready: web-\w+-\w+ \(ImagePullBackOff/);
     expect(again.err).toMatch(/^deployment\.apps\/web already runs registry\.local\/my-app:fail-2\.0 \(revision 2\); nothing to change, verifying its rollout\n/);
