@@ -1,5 +1,5 @@
 // Flag plumbing shared by commands: global flags, -o, --dry-run/--yes, and confirmation.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Connection } from '../kube/connect.js';
 import type { DryRun } from '../kube/client.js';
@@ -12,16 +12,53 @@ export interface GlobalFlags {
   context?: string;
   namespace?: string;
   requestTimeout?: string;
+  /** -v / --v=N: true for a bare -v (level 6), else the level. */
+  v?: number | true;
   verbose?: boolean;
+  cluster?: string;
+  user?: string;
+  server?: string;
+  token?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: boolean;
+  tlsServerName?: string;
+  as?: string;
+  asGroup?: string[];
+  asUid?: string;
 }
 
+function logLevel(value: string): number {
+  const v = value.replace(/^=/, '');
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`"${value}" is not a log level (a number, e.g. -v 6 or --v=6)`);
+  return Number(v);
+}
+
+/** kubectl's global flags (its persistent flags); a command's own flag of the same name wins. */
 export function addGlobalOptions(program: Command): void {
-  program
-    .option('--kubeconfig <file>', 'path to the kubeconfig file to use')
-    .option('--context <name>', 'the kubeconfig context to use')
-    .option('-n, --namespace <namespace>', 'the namespace to work in')
-    .option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)')
-    .option('-v, --verbose', 'log every API request (method, path, status, milliseconds) to stderr');
+  const add = (o: Option) => {
+    if (program.options.some((x) => x.long === o.long || (o.short && x.short === o.short))) return;
+    program.addOption(o);
+  };
+  add(new Option('--kubeconfig <file>', 'path to the kubeconfig file to use'));
+  add(new Option('--context <name>', 'the kubeconfig context to use'));
+  add(new Option('-n, --namespace <namespace>', 'the namespace to work in'));
+  add(new Option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)'));
+  add(new Option('-v, --v [level]', 'log level as kubectl: 6 or more logs every API request (method, path, status, milliseconds) to stderr; -v alone is 6').argParser(logLevel));
+  add(new Option('--verbose', 'the same as -v 6'));
+  add(new Option('--cluster <name>', 'the kubeconfig cluster to use'));
+  add(new Option('--user <name>', 'the kubeconfig user to use'));
+  add(new Option('-s, --server <url>', 'the address and port of the Kubernetes API server'));
+  add(new Option('--token <token>', 'bearer token for authentication to the API server'));
+  add(new Option('--certificate-authority <file>', 'path to a cert file for the certificate authority'));
+  add(new Option('--client-certificate <file>', 'path to a client certificate file for TLS'));
+  add(new Option('--client-key <file>', 'path to a client key file for TLS'));
+  add(new Option('--insecure-skip-tls-verify', "do not check the server's certificate (insecure)"));
+  add(new Option('--tls-server-name <name>', 'server name to use for certificate validation (default: the server address host)'));
+  add(new Option('--as <user>', 'username to impersonate for the operation'));
+  add(new Option('--as-group <group>', 'group to impersonate for the operation (repeatable)').argParser(collect));
+  add(new Option('--as-uid <uid>', 'UID to impersonate for the operation'));
 }
 
 export function globals(cmd: Command): GlobalFlags {
@@ -31,7 +68,29 @@ export function globals(cmd: Command): GlobalFlags {
 export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection> {
   const g = globals(cmd);
   const requestTimeoutMs = parseDuration(g.requestTimeout ?? '0', '--request-timeout');
-  return deps.connect({ kubeconfig: g.kubeconfig, context: g.context, namespace: g.namespace, requestTimeoutMs, verbose: g.verbose });
+  const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
+  // A command with its own --as (config --wire --as) keeps it; impersonation then comes from the kubeconfig.
+  const as = cmd.options.some((o) => o.long === '--as') ? undefined : g.as;
+  if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');
+  return deps.connect({
+    kubeconfig: g.kubeconfig,
+    context: g.context,
+    namespace: g.namespace,
+    requestTimeoutMs,
+    verbosity,
+    cluster: g.cluster,
+    user: g.user,
+    server: g.server,
+    token: g.token,
+    certificateAuthority: g.certificateAuthority,
+    clientCertificate: g.clientCertificate,
+    clientKey: g.clientKey,
+    insecureSkipTlsVerify: g.insecureSkipTlsVerify,
+    tlsServerName: g.tlsServerName,
+    as,
+    asGroups: g.asGroup,
+    asUid: g.asUid,
+  });
 }
 
 export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] = OUTPUT_FORMATS): Command {
