@@ -35,10 +35,14 @@ function logLevel(value: string): number {
   return Number(v);
 }
 
+/** The Option objects added by addGlobalOptions, to tell them from a command's own flag of the same name. */
+const globalOptions = new WeakSet<Option>();
+
 /** kubectl's global flags (its persistent flags); a command's own flag of the same name wins. */
 export function addGlobalOptions(program: Command): void {
   const add = (o: Option) => {
     if (program.options.some((x) => x.long === o.long || (o.short && x.short === o.short))) return;
+    globalOptions.add(o);
     program.addOption(o);
   };
   add(new Option('--kubeconfig <file>', 'path to the kubeconfig file to use'));
@@ -70,7 +74,7 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
   const requestTimeoutMs = parseDuration(g.requestTimeout ?? '0', '--request-timeout');
   const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
   // A command with its own --as (config --wire --as) keeps it; impersonation then comes from the kubeconfig.
-  const as = cmd.options.some((o) => o.long === '--as') ? undefined : g.as;
+  const as = cmd.options.some((o) => o.long === '--as' && !globalOptions.has(o)) ? undefined : g.as;
   if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');
   return deps.connect({
     kubeconfig: g.kubeconfig,

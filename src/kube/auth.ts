@@ -11,7 +11,7 @@ import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
 import type { Writable } from 'node:stream';
 import { ExecCredentialSource, type ExecCredential } from './exec.js';
-import { proxyFor, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
+import { proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
 import type { Cluster, User } from './kubeconfig.js';
 
 // node:http's ESM facade reads lazy getters that load Node's bundled undici (~12 ms at every
@@ -70,6 +70,22 @@ export function impersonationHeaders(user: User): Record<string, string | string
   return h;
 }
 
+/**
+ * tls.checkServerIdentity, except for IP addresses: the pinned Node compares an IPv6 address
+ * with the certificate's IP SANs as text, so [::1] fails against "IP Address:0:0:0:0:0:0:0:1"
+ * (nodejs/node#64032). IPs are compared as addresses here, as Go's crypto/x509 does.
+ */
+export function checkServerIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (!net.isIP(h)) return tls.checkServerIdentity(host, cert);
+  const ips = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((e) => e.startsWith('IP Address:'))
+    .map((e) => e.slice('IP Address:'.length));
+  if (ips.some((ip) => net.isIP(ip) && sameIp(ip, h))) return undefined;
+  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: IP: ${h} is not in the cert's list: ${ips.join(', ')}`), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: `IP: ${h} is not in the cert's list`, host: h, cert });
+}
+
 /** A bearer token file re-read when it changes (client-go re-reads BearerTokenFile each minute; rotation is picked up at once here). */
 class TokenFile {
   private mtime = -1;
@@ -115,6 +131,7 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
     rejectUnauthorized: !cluster.skipTLSVerify,
     // SNI carries names only; for an IP address (IPv6 included) the certificate is checked against the IP.
     servername: cluster.tlsServerName ?? (net.isIP(host) ? undefined : host),
+    checkServerIdentity,
   };
   const tokenFile = secure && user.tokenFile ? new TokenFile(user.tokenFile, user.token) : undefined;
   const staticToken = secure && !tokenFile ? user.token : undefined;

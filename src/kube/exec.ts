@@ -101,6 +101,8 @@ export class ExecCredentialSource {
         ...(ca ? { 'certificate-authority-data': ca } : {}),
         ...(c.proxyUrl ? { 'proxy-url': c.proxyUrl } : {}),
         ...(c.disableCompression ? { 'disable-compression': true } : {}),
+        // client-go sends the exec extension (clusters[].extensions["client.authentication.k8s.io/exec"]); we read none, so null as it does then.
+        config: null,
       };
     }
     return JSON.stringify({ kind: 'ExecCredential', apiVersion: this.exec.apiVersion, spec });

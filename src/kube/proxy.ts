@@ -112,7 +112,7 @@ function toV6Bytes(ip: string): number[] {
   return b.length === 4 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b] : b;
 }
 
-function sameIp(a: string, b: string): boolean {
+export function sameIp(a: string, b: string): boolean {
   return toV6Bytes(a).join('.') === toV6Bytes(b).join('.');
 }
 
