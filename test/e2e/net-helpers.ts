@@ -184,9 +184,13 @@ export async function reverseProxy(apiServer: string, apiCaFile: string, dir: st
       return;
     }
     // Repeated headers (Impersonate-Group) stay separate lines, as the client sent them.
-    const headers: Record<string, string[]> = {};
-    for (let i = 0; i < req.rawHeaders.length; i += 2) (headers[req.rawHeaders[i]!.toLowerCase()] ??= []).push(req.rawHeaders[i + 1]!);
-    headers.host = [upstream.host];
+    const headers: Record<string, string | string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const k = req.rawHeaders[i]!.toLowerCase();
+      const prev = headers[k];
+      headers[k] = prev === undefined ? req.rawHeaders[i + 1]! : [...([] as string[]).concat(prev), req.rawHeaders[i + 1]!];
+    }
+    headers.host = upstream.host;
     delete headers['accept-encoding'];
     const up = https.request({ hostname: upstream.hostname, port: upstream.port, path: req.url.slice(prefix.length), method: req.method, headers, agent }, (ur) => {
       const out: http.OutgoingHttpHeaders = { ...ur.headers };
