@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
 import * as yaml from 'js-yaml';
-import { BIN, adminKube, freshNamespace, run, type Run } from './helpers.js';
-import { PROXY_ONLY_NAME, connectProxy, reverseProxy, socks5Proxy } from './net-helpers.js';
+import { BIN, adminKube, deployment, freshNamespace, run, until, type Run } from './helpers.js';
+import { PROXY_ONLY_NAME, connectProxy, forwarder, reverseProxy, socks5Proxy } from './net-helpers.js';
 import type { Kube } from '../../src/kube/client.js';
+import { R, pathOf } from '../../src/kube/resources.js';
+import type { Node, ReplicaSet } from '../../src/kube/types.js';
 
 const cluster = () => inject('cluster');
 let kube: Kube;
@@ -373,5 +375,34 @@ describe('in-cluster config', () => {
   it('without the service account or the env vars: the usual "no kubeconfig" line', async () => {
     const r = await runWith(BIN, ['version'], { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port });
     expect(r).toMatchObject({ code: 3, err: `error: no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ${dir}/.kube/config\n` });
+  });
+});
+
+describe('a server lost during a wait', () => {
+  it('ship keeps waiting through a lost API server (reconnecting with back-off) and finishes when it is back', async () => {
+    const fwd = await forwarder(cluster().server);
+    const gate = `mlops-e2e-gate-${ns}`.slice(0, 63);
+    const nodes = await kube.list<Node>(pathOf(R.nodes));
+    const node = nodes.items[0]!.metadata!.name!;
+    try {
+      const d = deployment('gated', { replicas: 1 });
+      (d.spec.template.spec as Record<string, unknown>).nodeSelector = { [`mlops-e2e/gate`]: gate };
+      await kube.create(pathOf(R.deployments, { namespace: ns }), d);
+      const file = writeConfig('via-forwarder', { server: `https://127.0.0.1:${fwd.port}`, 'certificate-authority': caFile }, { token }, { namespace: ns });
+      const shipping = runWith(BIN, ['ship', 'gated', 'app=registry.local/my-app:2.0', '--kubeconfig', file, '--timeout', '150s'], {});
+      // The new ReplicaSet exists: ship has written and is waiting for the rollout.
+      await until(async () => (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0'), 60_000, 'the new ReplicaSet');
+      fwd.cut();
+      await until(async () => fwd.dropped >= 2, 60_000, 'two reconnect attempts');
+      fwd.resume();
+      await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/gate': gate } } }, 'merge');
+      const r = await shipping;
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('deployment.apps/gated rolled out');
+    } finally {
+      await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/gate': null } } }, 'merge');
+      await fwd.close();
+    }
   });
 });

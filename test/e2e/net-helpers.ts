@@ -228,3 +228,51 @@ export async function reverseProxy(apiServer: string, apiCaFile: string, dir: st
     close: closer(server, sockets),
   };
 }
+
+export interface Forwarder {
+  port: number;
+  /** Connections accepted and dropped while cut. */
+  dropped: number;
+  /** Drops every open connection and every new one until resume(): the API server "restarts". */
+  cut(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP forwarder to the API server (TLS stays end to end) that can lose the server on demand. */
+export async function forwarder(target: string): Promise<Forwarder> {
+  const u = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let down = false;
+  const state = { dropped: 0 };
+  const server = net.createServer((client) => {
+    if (down) {
+      state.dropped++;
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(u.port), u.hostname.replace(/^\[|\]$/g, ''));
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  track(server, sockets);
+  const port = await listen(server);
+  return {
+    port,
+    get dropped() {
+      return state.dropped;
+    },
+    cut() {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    resume() {
+      down = false;
+    },
+    close: closer(server, sockets),
+  };
+}
