@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
 import type { Writable } from 'node:stream';
-import { ExecCredentialSource, type ExecCredential } from './exec.js';
+import type { ExecCredential, ExecCredentialSource } from './exec.js';
 import { proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
 import type { Cluster, User } from './kubeconfig.js';
 
@@ -137,7 +137,15 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
   const staticToken = secure && !tokenFile ? user.token : undefined;
   // exec.go UpdateTransportConfig: a token, basic auth or client certificate already set wins over the plugin.
   const useExec = secure && user.exec && !user.token && !user.tokenFile && !user.username && !user.certFile && !user.certData;
-  const exec = useExec ? new ExecCredentialSource(user.exec!, cluster, env, { stderr: io.stderr, stdinIsTTY: io.stdinIsTTY }) : undefined;
+  // Loaded only for exec users: node:child_process is not needed on the plain path.
+  let exec: ExecCredentialSource | undefined;
+  const execSource = async () => {
+    if (!exec) {
+      const { ExecCredentialSource } = await import('./exec.js');
+      exec ??= new ExecCredentialSource(user.exec!, cluster, env, { stderr: io.stderr, stdinIsTTY: io.stdinIsTTY });
+    }
+    return exec;
+  };
   const fixed: Record<string, string | string[]> = secure ? impersonationHeaders(user) : {};
   if (secure && user.username) fixed.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
   let agent: httpTypes.Agent | undefined;
@@ -154,8 +162,8 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
       let cred: ExecCredential | undefined;
       if (staticToken) headers.authorization = `Bearer ${staticToken}`;
       else if (tokenFile) headers.authorization = `Bearer ${tokenFile.read()}`;
-      else if (exec) {
-        cred = await exec.get();
+      else if (useExec) {
+        cred = await (await execSource()).get();
         if (cred.token) headers.authorization = `Bearer ${cred.token}`;
       }
       // An exec plugin may hand out a client certificate; a new one needs a new agent.
@@ -172,7 +180,8 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
         tokenFile.forget();
         return false;
       }
-      if (!exec || !used.exec) return false;
+      if (!useExec || !used.exec) return false;
+      const exec = await execSource();
       const fresh = await exec.afterUnauthorized(used.exec);
       return fresh !== used.exec;
     },
