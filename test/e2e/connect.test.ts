@@ -294,6 +294,33 @@ describe('exec credential plugins', () => {
     expect(JSON.parse(fs.readFileSync(path.join(rec, 'info.json'), 'utf8'))).toEqual(info);
   });
 
+  it('an interactive plugin gets the terminal as stdin and interactive: true (under script(1))', async () => {
+    const rec = path.join(dir, 'exec-tty');
+    fs.mkdirSync(rec, { recursive: true });
+    fs.writeFileSync(path.join(rec, 'token'), token);
+    plugin(
+      'exec-tty/cred.sh',
+      [
+        'd="$(dirname "$0")"',
+        'printf "%s" "$KUBERNETES_EXEC_INFO" > "$d/info.json"',
+        'if [ -t 0 ]; then echo tty > "$d/stdin-kind"; else echo not-a-tty > "$d/stdin-kind"; fi',
+        'printf "MFA code: " >&2',
+        'read code',
+        'echo "$code" > "$d/code"',
+        'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}\' "$(cat "$d/token")"',
+      ].join('\n'),
+    );
+    const file = writeConfig('exec-tty', { server: cluster().server, 'certificate-authority': caFile }, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: path.join(rec, 'cred.sh'), interactiveMode: 'IfAvailable' } });
+    const ts = path.join(rec, 'typescript');
+    const r = await run('script', ['-qec', `${BIN} version --kubeconfig ${file}`, ts], { env: { HOME: dir }, input: '123456\n', timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(rec, 'stdin-kind'), 'utf8')).toBe('tty\n');
+    expect(fs.readFileSync(path.join(rec, 'code'), 'utf8')).toBe('123456\n');
+    expect(JSON.parse(fs.readFileSync(path.join(rec, 'info.json'), 'utf8')).spec).toEqual({ interactive: true });
+    expect(fs.readFileSync(ts, 'utf8')).toContain('MFA code: ');
+    expect(fs.readFileSync(ts, 'utf8')).toContain('Server Version: v');
+  });
+
   it('re-runs the plugin once after a 401 and retries with the fresh token', async () => {
     const rec = path.join(dir, 'exec-401');
     fs.mkdirSync(rec, { recursive: true });
