@@ -188,22 +188,29 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
   };
 }
 
-/** Starts the dial and TLS-handshake timers of client-go's transport on a socket still connecting. */
+/** Starts the dial and TLS-handshake timers of client-go's transport on a socket still connecting (a reused keep-alive socket gets none). */
 export function guardHandshake(sock: net.Socket, tlsExpected: boolean): void {
+  const connecting = (sock as net.Socket & { connecting?: boolean }).connecting;
+  const handshaking = tlsExpected && !(sock as { _secureEstablished?: boolean })._secureEstablished;
+  if (!connecting && !handshaking) return;
   const fail = (msg: string, code: string) => sock.destroy(new TransportError(msg, code));
   let timer: NodeJS.Timeout | undefined;
-  if ((sock as net.Socket & { connecting?: boolean }).connecting) {
+  const startHandshakeTimer = () => {
+    clearTimeout(timer);
+    timer = tlsExpected ? setTimeout(() => fail('net/http: TLS handshake timeout', 'ETLSHANDSHAKETIMEOUT'), transportTimeouts.tlsHandshakeMs) : undefined;
+  };
+  if (connecting) {
     timer = setTimeout(() => fail('dial tcp: i/o timeout', 'ETIMEDOUT'), transportTimeouts.dialMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      if (tlsExpected) timer = setTimeout(() => fail('net/http: TLS handshake timeout', 'ETLSHANDSHAKETIMEOUT'), transportTimeouts.tlsHandshakeMs);
-    });
-  } else if (tlsExpected && !(sock as tls.TLSSocket).authorized && !(sock as { _secureEstablished?: boolean })._secureEstablished) {
-    timer = setTimeout(() => fail('net/http: TLS handshake timeout', 'ETLSHANDSHAKETIMEOUT'), transportTimeouts.tlsHandshakeMs);
-  }
-  sock.once('secureConnect', () => clearTimeout(timer));
-  sock.once('close', () => clearTimeout(timer));
-  if (!tlsExpected) sock.once('connect', () => clearTimeout(timer));
+    sock.once('connect', startHandshakeTimer);
+  } else startHandshakeTimer();
+  const done = () => {
+    clearTimeout(timer);
+    sock.off('secureConnect', done);
+    sock.off('close', done);
+  };
+  if (tlsExpected) sock.once('secureConnect', done);
+  else sock.once('connect', done);
+  sock.once('close', done);
 }
 
 type CreateConnection = (options: Record<string, unknown>, cb: (err: Error | null, s?: net.Socket) => void) => net.Socket | undefined;

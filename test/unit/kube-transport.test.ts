@@ -134,6 +134,27 @@ describe('bad answers are one line naming the server, status and content type', 
     expect(pages).toBe(2);
   });
 
+  it('many requests over one keep-alive connection add no listeners (no MaxListenersExceededWarning)', async () => {
+    const sockets = new Set<net.Socket>();
+    handler = (req, res) => {
+      sockets.add(req.socket);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    };
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const { kube } = kubeAt(base);
+      for (let i = 0; i < 25; i++) await kube.get('/version');
+      await new Promise((r) => setImmediate(r));
+      expect(sockets.size).toBe(1);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('the abort signal given to the Kube ends a request in flight (Ctrl-C), exit 130', async () => {
     handler = () => undefined;
     const ctl = new AbortController();
