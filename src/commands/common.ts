@@ -50,31 +50,57 @@ export function addGlobalOptions(program: Command): void {
   add(new Option('-n, --namespace <namespace>', 'the namespace to work in'));
   add(new Option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)'));
   add(new Option('-v, --v [level]', 'log level as kubectl: 6 or more logs every API request (method, path, status, milliseconds) to stderr; -v alone is 6').argParser(logLevel));
-  add(new Option('--verbose', 'the same as -v 6'));
-  add(new Option('--cluster <name>', 'the kubeconfig cluster to use'));
-  add(new Option('--user <name>', 'the kubeconfig user to use'));
-  add(new Option('-s, --server <url>', 'the address and port of the Kubernetes API server'));
-  add(new Option('--token <token>', 'bearer token for authentication to the API server'));
-  add(new Option('--certificate-authority <file>', 'path to a cert file for the certificate authority'));
-  add(new Option('--client-certificate <file>', 'path to a client certificate file for TLS'));
-  add(new Option('--client-key <file>', 'path to a client key file for TLS'));
-  add(new Option('--insecure-skip-tls-verify', "do not check the server's certificate (insecure)"));
-  add(new Option('--tls-server-name <name>', 'server name to use for certificate validation (default: the server address host)'));
-  add(new Option('--as <user>', 'username to impersonate for the operation'));
-  add(new Option('--as-group <group>', 'group to impersonate for the operation (repeatable)').argParser(collect));
-  add(new Option('--as-uid <uid>', 'UID to impersonate for the operation'));
+  // kubectl keeps its connection overrides out of each command's help (`kubectl options`
+  // lists them); here they are hidden from help and completion and listed once, below the
+  // top-level help, so `--to<TAB>` still completes to --to-revision alone.
+  const hidden = [
+    new Option('--verbose', 'the same as -v 6'),
+    new Option('--cluster <name>', 'the kubeconfig cluster to use'),
+    new Option('--user <name>', 'the kubeconfig user to use'),
+    new Option('-s, --server <url>', 'the address and port of the Kubernetes API server'),
+    new Option('--token <token>', 'bearer token for authentication to the API server'),
+    new Option('--certificate-authority <file>', 'path to a cert file for the certificate authority'),
+    new Option('--client-certificate <file>', 'path to a client certificate file for TLS'),
+    new Option('--client-key <file>', 'path to a client key file for TLS'),
+    new Option('--insecure-skip-tls-verify', "do not check the server's certificate (insecure)"),
+    new Option('--tls-server-name <name>', 'server name to use for certificate validation (default: the server address host)'),
+    new Option('--as <user>', 'username to impersonate for the operation'),
+    new Option('--as-group <group>', 'group to impersonate for the operation (repeatable)').argParser(collect),
+    new Option('--as-uid <uid>', 'UID to impersonate for the operation'),
+  ];
+  for (const o of hidden) add(o.hideHelp());
+  if (!program.parent) {
+    program.addHelpText(
+      'after',
+      `\nConnection flags, accepted by every command as kubectl's (not listed per command):\n${hidden
+        .slice(1)
+        .map((o) => `  ${o.flags.padEnd(32)} ${o.description}`)
+        .join('\n')}\n`,
+    );
+  }
 }
 
 export function globals(cmd: Command): GlobalFlags {
   return cmd.optsWithGlobals() as GlobalFlags;
 }
 
+/**
+ * The impersonation --as, read only from the global option: a command's own --as (config
+ * --wire --as env|volume, inherited by `secret view` through optsWithGlobals) is not a user name.
+ */
+function globalAs(cmd: Command): string | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const o = c.options.find((x) => x.long === '--as');
+    if (o && globalOptions.has(o) && c.getOptionValueSource('as') === 'cli') return c.getOptionValue('as') as string;
+  }
+  return undefined;
+}
+
 export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection> {
   const g = globals(cmd);
   const requestTimeoutMs = parseDuration(g.requestTimeout ?? '0', '--request-timeout');
   const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
-  // A command with its own --as (config --wire --as) keeps it; impersonation then comes from the kubeconfig.
-  const as = cmd.options.some((o) => o.long === '--as' && !globalOptions.has(o)) ? undefined : g.as;
+  const as = globalAs(cmd);
   if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');
   return deps.connect({
     kubeconfig: g.kubeconfig,
