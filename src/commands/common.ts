@@ -81,7 +81,7 @@ export function addGlobalOptions(program: Command): void {
 }
 
 export function globals(cmd: Command): GlobalFlags {
-  return cmd.optsWithGlobals() as GlobalFlags;
+  return cmd.optsWithGlobals<GlobalFlags>();
 }
 
 /**
@@ -91,7 +91,10 @@ export function globals(cmd: Command): GlobalFlags {
 function globalAs(cmd: Command): string | undefined {
   for (let c: Command | null = cmd; c; c = c.parent) {
     const o = c.options.find((x) => x.long === '--as');
-    if (o && globalOptions.has(o) && c.getOptionValueSource('as') === 'cli') return c.getOptionValue('as') as string;
+    if (o && globalOptions.has(o) && c.getOptionValueSource('as') === 'cli') {
+      const v: unknown = c.getOptionValue('as');
+      return typeof v === 'string' ? v : undefined;
+    }
   }
   return undefined;
 }

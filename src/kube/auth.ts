@@ -83,7 +83,12 @@ export function checkServerIdentity(host: string, cert: tls.PeerCertificate): Er
     .filter((e) => e.startsWith('IP Address:'))
     .map((e) => e.slice('IP Address:'.length));
   if (ips.some((ip) => net.isIP(ip) && sameIp(ip, h))) return undefined;
-  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: IP: ${h} is not in the cert's list: ${ips.join(', ')}`), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: `IP: ${h} is not in the cert's list`, host: h, cert });
+  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: IP: ${h} is not in the cert's list: ${ips.join(', ')}`), {
+    code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    reason: `IP: ${h} is not in the cert's list`,
+    host: h,
+    cert,
+  });
 }
 
 /** A bearer token file re-read when it changes (client-go re-reads BearerTokenFile each minute; rotation is picked up at once here). */
@@ -226,7 +231,12 @@ class ProxyHttpsAgent extends https.Agent {
       const host = String(options.host).replace(/^\[|\]$/g, '');
       tunnel(this.proxy, host, Number(options.port)).then(
         (raw) => {
-          const s = tls.connect({ ...(options as tls.ConnectionOptions), socket: raw, host, servername: (options.servername as string | undefined) || (net.isIP(host) ? undefined : host) });
+          const s = tls.connect({
+            ...(options as tls.ConnectionOptions),
+            socket: raw,
+            host,
+            servername: (options.servername as string | undefined) || (net.isIP(host) ? undefined : host),
+          });
           const timer = setTimeout(() => s.destroy(new TransportError('net/http: TLS handshake timeout', 'ETLSHANDSHAKETIMEOUT')), transportTimeouts.tlsHandshakeMs);
           s.once('secureConnect', () => clearTimeout(timer));
           s.once('close', () => clearTimeout(timer));
@@ -261,7 +271,9 @@ function fullClientAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv): A
     const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: cluster.skipTLSVerify, tlsServerName: cluster.tlsServerName }],
+      clusters: [
+        { name: cluster.name, server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: cluster.skipTLSVerify, tlsServerName: cluster.tlsServerName },
+      ],
       users: [{ name: user.name, authProvider: user.authProvider, impersonateUser: user.impersonateUser }],
       contexts: [{ name: 'mlops', cluster: cluster.name, user: user.name }],
       currentContext: 'mlops',
@@ -275,7 +287,7 @@ function fullClientAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv): A
       kcPromise ??= load();
       const kc = await kcPromise;
       const o: { headers?: Record<string, string>; agent?: httpTypes.Agent; ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
-      await kc.applyToHTTPSOptions(o as Record<string, unknown>);
+      await kc.applyToHTTPSOptions(o);
       const headers: Record<string, string | string[]> = { ...impersonationHeaders(user) };
       for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = String(v);
       agent ??= proxy

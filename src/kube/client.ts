@@ -160,7 +160,7 @@ export class Kube {
   async patchGuarded<T extends Versioned>(
     path: string,
     type: 'merge' | 'strategic' | 'json',
-    plan: (current: T) => unknown | undefined | Promise<unknown | undefined>,
+    plan: (current: T) => unknown,
     mo: MutateOptions & { attempts?: number; known?: T } = {},
   ): Promise<{ object: T; changed: boolean; current: T; body?: unknown }> {
     return this.onFreshObject(path, mo.attempts, mo.known, async (current: T) => {
@@ -177,7 +177,12 @@ export class Kube {
   }
 
   /** `known`: an object the caller just read, used for the first attempt instead of a GET. */
-  private async onFreshObject<T extends Versioned, R = { object: T; changed: boolean }>(path: string, attempts = 5, known: T | undefined, step: (current: T) => Promise<R>): Promise<R> {
+  private async onFreshObject<T extends Versioned, R = { object: T; changed: boolean }>(
+    path: string,
+    attempts = 5,
+    known: T | undefined,
+    step: (current: T) => Promise<R>,
+  ): Promise<R> {
     for (let i = 0; ; i++) {
       const current = i === 0 && known ? known : await this.get<T>(path);
       try {

@@ -109,7 +109,18 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     namespace = ctx.namespace;
     namespaceSource = 'context';
   }
-  return { files: found.files, context: contextName, contexts, cluster, user, namespace, namespaceSource, server: cluster.server, auth: authFor(cluster, user, env, io), inCluster: false };
+  return {
+    files: found.files,
+    context: contextName,
+    contexts,
+    cluster,
+    user,
+    namespace,
+    namespaceSource,
+    server: cluster.server,
+    auth: authFor(cluster, user, env, io),
+    inCluster: false,
+  };
 }
 
 function authFor(cluster: Cluster, user: User, env: NodeJS.ProcessEnv, io: AuthIO): Auth {
@@ -168,7 +179,8 @@ function confirmUsable(c: Cluster, u: User): void {
   if (c.proxyUrl) {
     try {
       const p = new URL(c.proxyUrl);
-      if (!['http:', 'https:', 'socks5:'].includes(p.protocol)) problems.push(`invalid 'proxy-url' "${c.proxyUrl}" for cluster "${c.name}": unsupported scheme "${p.protocol.slice(0, -1)}", must be http, https, or socks5`);
+      if (!['http:', 'https:', 'socks5:'].includes(p.protocol))
+        problems.push(`invalid 'proxy-url' "${c.proxyUrl}" for cluster "${c.name}": unsupported scheme "${p.protocol.slice(0, -1)}", must be http, https, or socks5`);
     } catch {
       problems.push(`invalid 'proxy-url' "${c.proxyUrl}" for cluster "${c.name}"`);
     }
@@ -180,7 +192,8 @@ function confirmUsable(c: Cluster, u: User): void {
   if (u.token) methods.push('token');
   if (u.username || u.password) methods.push('basicAuth');
   if (methods.length > 1) problems.push(`more than one authentication method found for ${u.name}; found [${methods.join(' ')}], only one is allowed`);
-  if ((u.certFile || u.certData) && !u.keyFile && !u.keyData) problems.push(`client-key-data or client-key must be specified for ${u.name} to use the clientCert authentication method.`);
+  if ((u.certFile || u.certData) && !u.keyFile && !u.keyData)
+    problems.push(`client-key-data or client-key must be specified for ${u.name} to use the clientCert authentication method.`);
   if (u.certFile && !fs.existsSync(u.certFile)) problems.push(`unable to read client-cert ${u.certFile} for ${u.name}: no such file`);
   if (u.keyFile && !fs.existsSync(u.keyFile)) problems.push(`unable to read client-key ${u.keyFile} for ${u.name}: no such file`);
   if (u.exec) {

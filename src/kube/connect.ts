@@ -33,7 +33,10 @@ export interface Connection {
 export const REQUEST_LOG_LEVEL = 6;
 
 export function connect(flags: ConnectFlags, env: NodeJS.ProcessEnv, log: (line: string) => void, sleep?: (ms: number) => Promise<void>, extras: ConnectExtras = {}): Connection {
-  const config = resolveConfig(flags, env, { stdinIsTTY: extras.stdinIsTTY, stderr: extras.stderr ?? { write: (s: string | Uint8Array) => (log(String(s).replace(/\n$/, '')), true) } as unknown as Writable });
+  const config = resolveConfig(flags, env, {
+    stdinIsTTY: extras.stdinIsTTY,
+    stderr: extras.stderr ?? ({ write: (s: string | Uint8Array) => (log(String(s).replace(/\n$/, '')), true) } as unknown as Writable),
+  });
   const verbosity = flags.verbosity ?? (flags.verbose ? REQUEST_LOG_LEVEL : 0);
   const kube = new Kube({
     auth: config.auth,

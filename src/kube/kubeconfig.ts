@@ -111,7 +111,12 @@ export function parseKubeconfig(text: string, file: string): LoadedFile {
       exec = {
         command: command.includes(path.sep) ? abs(command)! : command,
         args: Array.isArray(ex.args) ? ex.args.map(String) : undefined,
-        env: Array.isArray(ex.env) ? list(ex.env).map((v) => ({ name: String(v.name ?? ''), value: String(v.value ?? '') })) : undefined,
+        env: Array.isArray(ex.env)
+          ? list(ex.env).map((v) => ({
+              name: str(v.name) ?? '',
+              value: typeof v.value === 'string' ? v.value : v.value === undefined || v.value === null ? '' : JSON.stringify(v.value),
+            }))
+          : undefined,
         apiVersion: str(ex.apiVersion),
         installHint: str(ex.installHint),
         provideClusterInfo: ex.provideClusterInfo === true,

@@ -21,7 +21,7 @@ export class TransportError extends Error {
 
 /** httpproxy.getEnvAny: the upper-case name first, then the lower-case one; empty means unset. */
 function envAny(env: NodeJS.ProcessEnv, ...names: string[]): string {
-  for (const n of names) if (env[n]) return env[n]!;
+  for (const n of names) if (env[n]) return env[n];
   return '';
 }
 
@@ -71,7 +71,7 @@ export function useProxy(host: string, port: string, noProxy: string): boolean {
     let phost = p;
     let pport = '';
     const m = /^\[(.+)\]:(\d+)$/.exec(p) ?? (net.isIP(p) === 6 ? null : /^(.+):(\d+)$/.exec(p));
-    if (m) [phost, pport] = [m[1]!, m[2]!];
+    if (m) [phost, pport] = [m[1], m[2]];
     phost = stripBrackets(phost);
     if (net.isIP(phost)) {
       if (ipVersion && sameIp(phost, host) && (!pport || pport === port)) return false;
@@ -100,7 +100,14 @@ function ipBytes(ip: string): number[] {
   const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
   const parts = (s?: string) => (s ? s.split(':') : []);
   const expand = (ps: string[]) =>
-    ps.flatMap((p) => (p.includes('.') ? p.split('.').map(Number).reduce<number[]>((a, n, i) => (i % 2 ? [...a.slice(0, -1), a[a.length - 1]! * 256 + n] : [...a, n]), []) : [parseInt(p, 16)]));
+    ps.flatMap((p) =>
+      p.includes('.')
+        ? p
+            .split('.')
+            .map(Number)
+            .reduce<number[]>((a, n, i) => (i % 2 ? [...a.slice(0, -1), a[a.length - 1] * 256 + n] : [...a, n]), [])
+        : [parseInt(p, 16)],
+    );
   const h = expand(parts(head));
   const t = expand(parts(tail));
   const words = [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
@@ -127,7 +134,7 @@ function inCidr(ip: string, cidr: string): boolean {
   for (let i = 0; i < bits; i++) {
     const byte = i >> 3;
     const mask = 0x80 >> (i & 7);
-    if ((a[byte]! & mask) !== (b[byte]! & mask)) return false;
+    if ((a[byte] & mask) !== (b[byte] & mask)) return false;
   }
   return true;
 }
@@ -137,8 +144,7 @@ function dialProxy(proxy: URL): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const host = stripBrackets(proxy.hostname);
     const port = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : proxy.protocol.startsWith('socks') ? 1080 : 80));
-    const sock: net.Socket =
-      proxy.protocol === 'https:' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca: systemCa() }) : net.connect({ host, port });
+    const sock: net.Socket = proxy.protocol === 'https:' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca: systemCa() }) : net.connect({ host, port });
     const timer = setTimeout(() => sock.destroy(new TransportError(`dial tcp ${host}:${port}: i/o timeout (proxy)`, 'ETIMEDOUT')), transportTimeouts.dialMs);
     sock.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
@@ -166,7 +172,10 @@ export function systemCa(): string[] | undefined {
 /** A socket to host:port through the proxy, ready for TLS or HTTP. */
 export async function tunnel(proxy: URL, host: string, port: number): Promise<net.Socket> {
   const sock = await dialProxy(proxy);
-  const timer = setTimeout(() => sock.destroy(new TransportError(`proxy ${proxy.host} did not open a tunnel within ${transportTimeouts.dialMs / 1000}s`, 'ETIMEDOUT')), transportTimeouts.dialMs);
+  const timer = setTimeout(
+    () => sock.destroy(new TransportError(`proxy ${proxy.host} did not open a tunnel within ${transportTimeouts.dialMs / 1000}s`, 'ETIMEDOUT')),
+    transportTimeouts.dialMs,
+  );
   try {
     if (proxy.protocol.startsWith('socks')) await socks5(sock, proxy, host, port);
     else await connectTunnel(sock, proxy, host, port);
@@ -226,10 +235,12 @@ async function connectTunnel(sock: net.Socket, proxy: URL, host: string, port: n
   if (proxy.username) lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`);
   sock.write(lines.join('\r\n') + '\r\n\r\n');
   const r = reader(sock);
-  const head = (await r.take((b) => {
-    const i = b.indexOf('\r\n\r\n');
-    return i < 0 ? 0 : i + 4;
-  })).toString('latin1');
+  const head = (
+    await r.take((b) => {
+      const i = b.indexOf('\r\n\r\n');
+      return i < 0 ? 0 : i + 4;
+    })
+  ).toString('latin1');
   r.done();
   const status = /^HTTP\/1\.[01] (\d{3})(.*)/.exec(head);
   if (!status || status[1] !== '200') {
@@ -262,10 +273,21 @@ async function socks5(sock: net.Socket, proxy: URL, host: string, port: number):
     sock.write(Buffer.concat([Buffer.from([5, 1, 0]), addr, Buffer.from([port >> 8, port & 0xff])]));
     const [, rep, , atyp] = await r.take(4);
     if (rep !== 0) {
-      const why = ['', 'general failure', 'connection not allowed', 'network unreachable', 'host unreachable', 'connection refused', 'TTL expired', 'command not supported', 'address type not supported'][rep!] ?? `error ${rep}`;
+      const why =
+        [
+          '',
+          'general failure',
+          'connection not allowed',
+          'network unreachable',
+          'host unreachable',
+          'connection refused',
+          'TTL expired',
+          'command not supported',
+          'address type not supported',
+        ][rep] ?? `error ${rep}`;
       throw new TransportError(`SOCKS5 proxy ${proxy.host} could not connect to ${host}:${port}: ${why}`, 'EPROXY');
     }
-    const len = atyp === 1 ? 4 : atyp === 4 ? 16 : (await r.take(1))[0]!;
+    const len = atyp === 1 ? 4 : atyp === 4 ? 16 : (await r.take(1))[0];
     await r.take(len + 2);
   } finally {
     r.done();

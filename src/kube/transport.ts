@@ -114,7 +114,10 @@ export class Transport {
     } catch (e) {
       if (res.timedOut()) throw this.timeoutError();
       if (this.opts.signal?.aborted || signal?.aborted) throw new CliError('interrupted', ExitCode.ABORTED);
-      throw new CliError(`the server at ${this.server} closed the connection before the whole response was read (${res.status}, ${res.headers.get('content-type') || 'no content-type'}): ${(e as Error).message}`, ExitCode.UNREACHABLE);
+      throw new CliError(
+        `the server at ${this.server} closed the connection before the whole response was read (${res.status}, ${res.headers.get('content-type') || 'no content-type'}): ${(e as Error).message}`,
+        ExitCode.UNREACHABLE,
+      );
     }
   }
 
@@ -289,7 +292,7 @@ export function parseWarnings(values: string[]): string[] {
   for (const v of values) {
     const re = /\s*(\d{3})\s+(\S+)\s+"((?:[^"\\]|\\.)*)"(?:\s+"[^"]*")?\s*(?:,|$)/g;
     let m;
-    while ((m = re.exec(v))) if (m[1] === '299') out.push(m[3]!.replace(/\\(.)/g, '$1'));
+    while ((m = re.exec(v))) if (m[1] === '299') out.push(m[3].replace(/\\(.)/g, '$1'));
   }
   return out;
 }
@@ -331,9 +334,9 @@ export class Response {
       const gunzip = zlib.createGunzip();
       raw.on('error', (e) => gunzip.destroy(e));
       raw.on('aborted', () => gunzip.destroy(new Error('aborted')));
-      this.stream = raw.pipe(gunzip) as unknown as typeof this.stream;
+      this.stream = raw.pipe(gunzip);
     } else {
-      this.stream = raw as unknown as typeof this.stream;
+      this.stream = raw;
     }
   }
   timedOut(): boolean {
@@ -342,7 +345,7 @@ export class Response {
   warningHeaders(): string[] {
     const out: string[] = [];
     const r = this.raw.rawHeaders;
-    for (let i = 0; i < r.length; i += 2) if (r[i]!.toLowerCase() === 'warning') out.push(r[i + 1]!);
+    for (let i = 0; i < r.length; i += 2) if (r[i].toLowerCase() === 'warning') out.push(r[i + 1]);
     return out;
   }
   async text(): Promise<string> {
@@ -396,7 +399,8 @@ async function statusError(res: Response, method: string, t: Transport): Promise
   }
   // Not a Status: a proxy or load balancer answered (a 502 HTML page), not the API server.
   if (!st || typeof st !== 'object') {
-    if (res.status >= 500 || /^\s*</.test(text)) return t.badResponse(res, text.trim() ? (/^\s*</.test(text) ? 'an HTML page' : 'a body that is not a Kubernetes Status') : 'an empty body');
+    if (res.status >= 500 || /^\s*</.test(text))
+      return t.badResponse(res, text.trim() ? (/^\s*</.test(text) ? 'an HTML page' : 'a body that is not a Kubernetes Status') : 'an empty body');
     st = { message: text.trim().split('\n')[0] || `the server answered ${res.status} to ${method}` };
   }
   return new ApiError(res.status, st.reason || REASONS[res.status] || 'Unknown', st.message || `the server answered ${res.status}`, st.details);

@@ -15,8 +15,10 @@ export interface WatchEvent<T> {
 type Versioned = { metadata?: { resourceVersion?: string } };
 
 /** Carries an error thrown by the caller's callback through the transport error handling untouched. */
-class CallbackFailure {
-  constructor(readonly error: unknown) {}
+class CallbackFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('callback failed');
+  }
 }
 
 /** Without a deadline or signal, a watch gives up after this many failed reconnects in a row. */

@@ -106,7 +106,16 @@ describe('global connection flags', () => {
 describe('kubeconfig semantics', () => {
   it('an incomplete context elsewhere in KUBECONFIG does not break the selected one (kubectl agrees)', async () => {
     const scratch = path.join(dir, 'scratch.yaml');
-    fs.writeFileSync(scratch, yaml.dump({ apiVersion: 'v1', kind: 'Config', contexts: [{ name: 'scratch', context: {} }], clusters: [{ name: 'half', cluster: {} }], users: [{ name: 'odd', user: { 'client-certificate': 'missing.crt' } }] }));
+    fs.writeFileSync(
+      scratch,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        contexts: [{ name: 'scratch', context: {} }],
+        clusters: [{ name: 'half', cluster: {} }],
+        users: [{ name: 'odd', user: { 'client-certificate': 'missing.crt' } }],
+      }),
+    );
     const env = { KUBECONFIG: [scratch, cluster().kubeconfig].join(path.delimiter) };
     const ours = await runWith(BIN, ['version'], env);
     const theirs = await runWith('kubectl', ['version'], env);
@@ -122,7 +131,17 @@ describe('kubeconfig semantics', () => {
     fs.mkdirSync(path.join(dir, 'tf'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'tf', 'token.txt'), token + '\n');
     const file = path.join(dir, 'tf', 'config.yaml');
-    fs.writeFileSync(file, yaml.dump({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: cluster().server, 'certificate-authority': caFile } }], users: [{ name: 'u', user: { tokenFile: 'token.txt' } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
+    fs.writeFileSync(
+      file,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'c',
+        clusters: [{ name: 'k', cluster: { server: cluster().server, 'certificate-authority': caFile } }],
+        users: [{ name: 'u', user: { tokenFile: 'token.txt' } }],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }),
+    );
     const ours = await run(BIN, ['doctor', '-o', 'json', '--kubeconfig', file], { env: { HOME: dir } });
     const theirs = await run('kubectl', ['auth', 'whoami', '-o', 'json', '--kubeconfig', file], { env: { HOME: dir } });
     expect(theirs.code).toBe(0);
@@ -175,7 +194,11 @@ describe('proxies', () => {
   it('proxy-url socks5:// with credentials: the proxy resolves the name (kubectl agrees)', async () => {
     const proxy = await socks5Proxy('alice:s3cret');
     try {
-      const file = writeConfig('via-socks', { server: `https://${PROXY_ONLY_NAME}:${port}`, 'certificate-authority': caFile, 'proxy-url': `socks5://alice:s3cret@127.0.0.1:${proxy.port}` }, { token });
+      const file = writeConfig(
+        'via-socks',
+        { server: `https://${PROXY_ONLY_NAME}:${port}`, 'certificate-authority': caFile, 'proxy-url': `socks5://alice:s3cret@127.0.0.1:${proxy.port}` },
+        { token },
+      );
       const theirs = await runWith('kubectl', ['version', '--kubeconfig', file], {});
       expect(theirs.code).toBe(0);
       const before = proxy.tunnels.length;
@@ -184,7 +207,11 @@ describe('proxies', () => {
       expect(proxy.tunnels.length).toBeGreaterThan(before);
       expect(new Set(proxy.tunnels.slice(before))).toEqual(new Set([`${PROXY_ONLY_NAME}:${port}`]));
       expect(new Set(proxy.credentials.slice(before))).toEqual(new Set(['alice:s3cret']));
-      const wrong = writeConfig('via-socks-wrong', { server: `https://${PROXY_ONLY_NAME}:${port}`, 'certificate-authority': caFile, 'proxy-url': `socks5://alice:nope@127.0.0.1:${proxy.port}` }, { token });
+      const wrong = writeConfig(
+        'via-socks-wrong',
+        { server: `https://${PROXY_ONLY_NAME}:${port}`, 'certificate-authority': caFile, 'proxy-url': `socks5://alice:nope@127.0.0.1:${proxy.port}` },
+        { token },
+      );
       const refused = await runWith(BIN, ['version', '--kubeconfig', wrong], {});
       expect(refused.code).toBe(3);
       expect(refused.err).toContain('refused the username/password');
@@ -196,7 +223,11 @@ describe('proxies', () => {
   it('proxy-url http:// with credentials in the URL', async () => {
     const proxy = await connectProxy('bob:pa ss');
     try {
-      const file = writeConfig('via-http-proxy', { server: cluster().server, 'certificate-authority': caFile, 'proxy-url': `http://bob:pa%20ss@127.0.0.1:${proxy.port}` }, { token });
+      const file = writeConfig(
+        'via-http-proxy',
+        { server: cluster().server, 'certificate-authority': caFile, 'proxy-url': `http://bob:pa%20ss@127.0.0.1:${proxy.port}` },
+        { token },
+      );
       const ours = await runWith(BIN, ['version', '--kubeconfig', file], {});
       expect(ours.code).toBe(0);
       // A kubeconfig proxy-url applies even to a loopback server (env proxies never do).
@@ -212,7 +243,11 @@ describe('a TLS reverse proxy on IPv6 with a path prefix', () => {
   it('reaches the server under the prefix with impersonation headers and gzip; injected warnings are printed once (kubectl agrees)', async () => {
     const rp = await reverseProxy(cluster().server, caFile, dir, { warning: 'this cluster is deprecated' });
     try {
-      const file = writeConfig('rp', { server: rp.url, 'certificate-authority': rp.caFile }, { token, as: 'jane', 'as-groups': ['ml-team', 'system:authenticated'], 'as-user-extra': { 'reason/why': ['debug'] } });
+      const file = writeConfig(
+        'rp',
+        { server: rp.url, 'certificate-authority': rp.caFile },
+        { token, as: 'jane', 'as-groups': ['ml-team', 'system:authenticated'], 'as-user-extra': { 'reason/why': ['debug'] } },
+      );
       const ours = await runWith(BIN, ['doctor', '-o', 'json', '--kubeconfig', file], {});
       expect(ours.code).toBe(0);
       expect(JSON.parse(ours.out).user).toEqual({ username: 'jane', groups: ['ml-team', 'system:authenticated'] });
@@ -310,7 +345,11 @@ describe('exec credential plugins', () => {
         'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}\' "$(cat "$d/token")"',
       ].join('\n'),
     );
-    const file = writeConfig('exec-tty', { server: cluster().server, 'certificate-authority': caFile }, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: path.join(rec, 'cred.sh'), interactiveMode: 'IfAvailable' } });
+    const file = writeConfig(
+      'exec-tty',
+      { server: cluster().server, 'certificate-authority': caFile },
+      { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: path.join(rec, 'cred.sh'), interactiveMode: 'IfAvailable' } },
+    );
     const ts = path.join(rec, 'typescript');
     const r = await run('script', ['-qec', `${BIN} version --kubeconfig ${file}`, ts], { env: { HOME: dir }, input: '123456\n', timeoutMs: 60_000 });
     expect(r.code).toBe(0);
@@ -334,14 +373,29 @@ describe('exec credential plugins', () => {
       ].join('\n'),
     );
     fs.writeFileSync(path.join(rec, 'token'), token);
-    const file = writeConfig('exec-401', { server: cluster().server, 'certificate-authority': caFile }, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: path.join(rec, 'cred.sh') } });
+    const file = writeConfig(
+      'exec-401',
+      { server: cluster().server, 'certificate-authority': caFile },
+      { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: path.join(rec, 'cred.sh') } },
+    );
     const ours = await runWith(BIN, ['version', '--kubeconfig', file], {});
     expect(ours.code).toBe(0);
     expect(fs.readFileSync(path.join(rec, 'runs'), 'utf8')).toBe('run\nrun\n');
   });
 
   it('a missing plugin shows its installHint and exits 3 (kubectl shows the same hint)', async () => {
-    const file = writeConfig('exec-missing', { server: cluster().server, 'certificate-authority': caFile }, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'no-such-login-tool', interactiveMode: 'Never', installHint: 'Install no-such-login-tool with: brew install no-such-login-tool' } });
+    const file = writeConfig(
+      'exec-missing',
+      { server: cluster().server, 'certificate-authority': caFile },
+      {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: 'no-such-login-tool',
+          interactiveMode: 'Never',
+          installHint: 'Install no-such-login-tool with: brew install no-such-login-tool',
+        },
+      },
+    );
     const ours = await runWith(BIN, ['version', '--kubeconfig', file], {});
     const theirs = await runWith('kubectl', ['version', '--kubeconfig', file], {});
     expect(theirs.err).toContain('Install no-such-login-tool with: brew install no-such-login-tool');
@@ -363,7 +417,11 @@ describe('in-cluster config', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
       subjects: [{ kind: 'ServiceAccount', name: 'notebook', namespace: ns }],
     });
-    const tr = await kube.create<{ status: { token: string } }>(`/api/v1/namespaces/${ns}/serviceaccounts/notebook/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+    const tr = await kube.create<{ status: { token: string } }>(`/api/v1/namespaces/${ns}/serviceaccounts/notebook/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
     saToken = tr.status.token;
     sa = path.join(dir, 'sa');
     fs.mkdirSync(sa, { recursive: true });
@@ -375,7 +433,12 @@ describe('in-cluster config', () => {
   /** Runs with the fake service-account folder mounted at the real path, in a private mount namespace. */
   function inPod(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
     const script = 'mount -t tmpfs none /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$SA" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
-    return runWith('unshare', ['-m', '--map-root-user', 'sh', '-c', script, 'sh', cmd, ...args], { SA: sa, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, ...env });
+    return runWith('unshare', ['-m', '--map-root-user', 'sh', '-c', script, 'sh', cmd, ...args], {
+      SA: sa,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: port,
+      ...env,
+    });
   }
 
   it('with no kubeconfig, uses the pod service account at the real path: doctor says in-cluster (kubectl agrees)', async () => {
@@ -418,7 +481,12 @@ describe('a server lost during a wait', () => {
       const file = writeConfig('via-forwarder', { server: `https://127.0.0.1:${fwd.port}`, 'certificate-authority': caFile }, { token }, { namespace: ns });
       const shipping = runWith(BIN, ['ship', 'gated', 'app=registry.local/my-app:2.0', '--kubeconfig', file, '--timeout', '150s'], {});
       // The new ReplicaSet exists: ship has written and is waiting for the rollout.
-      await until(async () => (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0'), 60_000, 'the new ReplicaSet');
+      await until(
+        async () =>
+          (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0'),
+        60_000,
+        'the new ReplicaSet',
+      );
       fwd.cut();
       await until(async () => fwd.dropped >= 2, 60_000, 'two reconnect attempts');
       fwd.resume();

@@ -54,7 +54,12 @@ function kubeAt(server: string, opts: Partial<KubeOptions> & { flags?: ConfigFla
 }
 
 async function failure(p: Promise<unknown>) {
-  return formatError(await p.then(() => 'no error', (e: unknown) => e));
+  return formatError(
+    await p.then(
+      () => 'no error',
+      (e: unknown) => e,
+    ),
+  );
 }
 
 describe('bad answers are one line naming the server, status and content type', () => {
@@ -102,7 +107,10 @@ describe('bad answers are one line naming the server, status and content type', 
       const { kube } = kubeAt(`https://127.0.0.1:${(silent.address() as AddressInfo).port}`, { maxRetries: 0 });
       const started = Date.now();
       const f = await failure(kube.get('/version'));
-      expect(f).toEqual({ text: `error: cannot reach the API server at https://127.0.0.1:${(silent.address() as AddressInfo).port}: net/http: TLS handshake timeout`, exitCode: 3 });
+      expect(f).toEqual({
+        text: `error: cannot reach the API server at https://127.0.0.1:${(silent.address() as AddressInfo).port}: net/http: TLS handshake timeout`,
+        exitCode: 3,
+      });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       Object.assign(transportTimeouts, saved);
@@ -130,7 +138,10 @@ describe('bad answers are one line naming the server, status and content type', 
       res.end(JSON.stringify({ items: [{}], metadata: { continue: 'same', resourceVersion: '1' } }));
     };
     const { kube } = kubeAt(base);
-    expect(await failure(kube.list('/api/v1/pods'))).toEqual({ text: `error: the server at ${base} returned the same continue token twice while listing /api/v1/pods; stopping`, exitCode: 3 });
+    expect(await failure(kube.list('/api/v1/pods'))).toEqual({
+      text: `error: the server at ${base} returned the same continue token twice while listing /api/v1/pods; stopping`,
+      exitCode: 3,
+    });
     expect(pages).toBe(2);
   });
 
@@ -195,7 +206,10 @@ describe('headers', () => {
 
   it('server warnings are printed once each, as kubectl', async () => {
     handler = (req, res) => {
-      res.setHeader('warning', req.url === '/a' ? ['299 - "apps/v1beta1 is deprecated"', '299 - "second \\"quoted\\" one"'] : ['299 - "apps/v1beta1 is deprecated"', '199 - "not a 299 warning"']);
+      res.setHeader(
+        'warning',
+        req.url === '/a' ? ['299 - "apps/v1beta1 is deprecated"', '299 - "second \\"quoted\\" one"'] : ['299 - "apps/v1beta1 is deprecated"', '199 - "not a 299 warning"'],
+      );
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     };
@@ -225,10 +239,15 @@ describe('watches and waits', () => {
     };
     const { kube } = kubeAt(base);
     const terminal = new Error('ProgressDeadlineExceeded: the rollout is stuck');
-    const p = kube.waitFor<ReturnType<typeof pod>, true>('/api/v1/namespaces/ml/pods', {}, (pods) => {
-      if (pods.some((x) => x.status.phase === 'Failed')) throw terminal;
-      return undefined;
-    }, { timeoutMs: 10_000, onTimeout: () => 'timed out' });
+    const p = kube.waitFor<ReturnType<typeof pod>, true>(
+      '/api/v1/namespaces/ml/pods',
+      {},
+      (pods) => {
+        if (pods.some((x) => x.status.phase === 'Failed')) throw terminal;
+        return undefined;
+      },
+      { timeoutMs: 10_000, onTimeout: () => 'timed out' },
+    );
     await expect(p).rejects.toBe(terminal);
     expect(watches).toBe(1);
   });
@@ -246,7 +265,10 @@ describe('watches and waits', () => {
       } else res.end(event('MODIFIED', pod('a', '6', 'Running')));
     };
     const { kube } = kubeAt(base);
-    const r = await kube.waitFor<ReturnType<typeof pod>, string>('/api/v1/namespaces/ml/pods', {}, (pods) => (pods[0]?.status.phase === 'Running' ? 'running' : undefined), { timeoutMs: 10_000, onTimeout: () => 'timed out' });
+    const r = await kube.waitFor<ReturnType<typeof pod>, string>('/api/v1/namespaces/ml/pods', {}, (pods) => (pods[0]?.status.phase === 'Running' ? 'running' : undefined), {
+      timeoutMs: 10_000,
+      onTimeout: () => 'timed out',
+    });
     expect(r).toBe('running');
     expect(watchVersions).toEqual(['1', '5']);
   });
@@ -276,7 +298,10 @@ describe('watches and waits', () => {
       },
     });
     try {
-      const r = await kube.waitFor<ReturnType<typeof pod>, string>('/api/v1/namespaces/ml/pods', {}, (pods) => (pods[0]?.status.phase === 'Running' ? 'up' : undefined), { timeoutMs: 10_000, onTimeout: () => 'timed out' });
+      const r = await kube.waitFor<ReturnType<typeof pod>, string>('/api/v1/namespaces/ml/pods', {}, (pods) => (pods[0]?.status.phase === 'Running' ? 'up' : undefined), {
+        timeoutMs: 10_000,
+        onTimeout: () => 'timed out',
+      });
       expect(r).toBe('up');
       expect(sleeps).toEqual([800, 1600]);
     } finally {
@@ -313,8 +338,12 @@ describe('credentials', () => {
     const file = writeKubeconfig(dir, { user: '    tokenFile: token' });
     const c = resolveConfig({ kubeconfig: file }, {});
     const kube = new Kube({ auth: c.auth, server: c.server });
-    const first = nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer first' } }).get('/version').reply(200, {});
-    const second = nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer second' } }).get('/version').reply(200, {});
+    const first = nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer first' } })
+      .get('/version')
+      .reply(200, {});
+    const second = nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer second' } })
+      .get('/version')
+      .reply(200, {});
     await kube.get('/version');
     expect(first.isDone()).toBe(true);
     fs.writeFileSync(path.join(dir, 'token'), 'second\n');
@@ -328,22 +357,31 @@ describe('credentials', () => {
     const plugin = path.join(dir, 'cred.sh');
     fs.writeFileSync(plugin, `#!/bin/sh\necho run >> "${dir}/runs"\n${script}\n`);
     fs.chmodSync(plugin, 0o755);
-    return writeKubeconfig(dir, { user: ['    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${plugin}`, '      interactiveMode: Never', extra].filter(Boolean).join('\n') });
+    return writeKubeconfig(dir, {
+      user: ['    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${plugin}`, '      interactiveMode: Never', extra].filter(Boolean).join('\n'),
+    });
   }
   const runs = (dir: string) => fs.readFileSync(path.join(dir, 'runs'), 'utf8').split('\n').filter(Boolean).length;
-  const cred = (token: string, exp?: string) => `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"${exp ? `,"expirationTimestamp":"${exp}"` : ''}}}'`;
+  const cred = (token: string, exp?: string) =>
+    `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"${exp ? `,"expirationTimestamp":"${exp}"` : ''}}}'`;
 
   it('an exec plugin runs once for parallel requests and is cached until it expires', async () => {
     const dir = tempDir();
     const c = resolveConfig({ kubeconfig: execUser(dir, cred('t1')) }, {}, { stderr: process.stderr });
-    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer t1' } }).get('/version').times(5).reply(200, {});
+    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer t1' } })
+      .get('/version')
+      .times(5)
+      .reply(200, {});
     const kube = new Kube({ auth: c.auth, server: c.server });
     await Promise.all([1, 2, 3, 4, 5].map(() => kube.get('/version')));
     expect(runs(dir)).toBe(1);
 
     const dir2 = tempDir();
     const c2 = resolveConfig({ kubeconfig: execUser(dir2, cred('t2', '2000-01-01T00:00:00Z')) }, {}, { stderr: process.stderr });
-    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer t2' } }).get('/version').times(2).reply(200, {});
+    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer t2' } })
+      .get('/version')
+      .times(2)
+      .reply(200, {});
     const kube2 = new Kube({ auth: c2.auth, server: c2.server });
     await kube2.get('/version');
     await kube2.get('/version');
@@ -363,7 +401,10 @@ describe('credentials', () => {
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('interactiveMode: Never', 'interactiveMode: Always'));
     const c = resolveConfig({ kubeconfig: file }, {}, { stdinIsTTY: false });
     const kube = new Kube({ auth: c.auth, server: c.server });
-    expect(await failure(kube.get('/version'))).toEqual({ text: 'error: getting credentials: exec plugin cannot support interactive mode: standard input is not a terminal', exitCode: 3 });
+    expect(await failure(kube.get('/version'))).toEqual({
+      text: 'error: getting credentials: exec plugin cannot support interactive mode: standard input is not a terminal',
+      exitCode: 3,
+    });
   });
 });
 
