@@ -149,6 +149,18 @@ describe('kubeconfig semantics', () => {
     expect(JSON.parse(ours.out).user.username).toBe(JSON.parse(theirs.out).status.userInfo.username);
   });
 
+  it('with no CA in the kubeconfig the system trust store is used (SSL_CERT_FILE), as kubectl', async () => {
+    const file = writeConfig('system-ca', { server: cluster().server }, { token });
+    const untrusted = await runWith(BIN, ['version', '--kubeconfig', file], {});
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.err).toContain('certificate signed by an unknown authority');
+    const ours = await runWith(BIN, ['version', '--kubeconfig', file], { SSL_CERT_FILE: caFile });
+    const theirs = await runWith('kubectl', ['version', '--kubeconfig', file], { SSL_CERT_FILE: caFile });
+    expect(theirs.code).toBe(0);
+    expect(ours.err).toBe('');
+    expect(ours.code).toBe(0);
+  });
+
   it('insecure-skip-tls-verify with a CA is refused, as kubectl', async () => {
     const file = writeConfig('insecure-ca', { server: cluster().server, 'certificate-authority': caFile, 'insecure-skip-tls-verify': true }, { token });
     const ours = await runWith(BIN, ['version', '--kubeconfig', file], {});
