@@ -229,7 +229,8 @@ class ProxyHttpsAgent extends https.Agent {
     super(opts);
     (this as unknown as { createConnection: CreateConnection }).createConnection = (options, cb) => {
       const host = String(options.host).replace(/^\[|\]$/g, '');
-      tunnel(this.proxy, host, Number(options.port)).then(
+      // An https proxy is verified with the cluster's TLS settings, as Go's transport does.
+      tunnel(this.proxy, host, Number(options.port), { ca: opts.ca, rejectUnauthorized: opts.rejectUnauthorized, checkServerIdentity }).then(
         (raw) => {
           const s = tls.connect({
             ...(options as tls.ConnectionOptions),

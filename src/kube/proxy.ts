@@ -139,12 +139,32 @@ function inCidr(ip: string, cidr: string): boolean {
   return true;
 }
 
+/**
+ * TLS settings for an https proxy: Go's http.Transport dials it with the transport's own TLS
+ * config (the cluster's CA, or the system store; insecure-skip-tls-verify too).
+ */
+export interface ProxyTls {
+  ca?: string | Buffer | (string | Buffer)[];
+  rejectUnauthorized?: boolean;
+  checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'];
+}
+
 /** Opens a raw TCP (or TLS, for an https proxy) connection to the proxy, within the dial timeout. */
-function dialProxy(proxy: URL): Promise<net.Socket> {
+function dialProxy(proxy: URL, proxyTls: ProxyTls = {}): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const host = stripBrackets(proxy.hostname);
     const port = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : proxy.protocol.startsWith('socks') ? 1080 : 80));
-    const sock: net.Socket = proxy.protocol === 'https:' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca: systemCa() }) : net.connect({ host, port });
+    const sock: net.Socket =
+      proxy.protocol === 'https:'
+        ? tls.connect({
+            host,
+            port,
+            servername: net.isIP(host) ? undefined : host,
+            ca: proxyTls.ca ?? systemCa(),
+            rejectUnauthorized: proxyTls.rejectUnauthorized ?? true,
+            checkServerIdentity: proxyTls.checkServerIdentity,
+          })
+        : net.connect({ host, port });
     const timer = setTimeout(() => sock.destroy(new TransportError(`dial tcp ${host}:${port}: i/o timeout (proxy)`, 'ETIMEDOUT')), transportTimeouts.dialMs);
     sock.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
@@ -170,8 +190,8 @@ export function systemCa(): string[] | undefined {
 }
 
 /** A socket to host:port through the proxy, ready for TLS or HTTP. */
-export async function tunnel(proxy: URL, host: string, port: number): Promise<net.Socket> {
-  const sock = await dialProxy(proxy);
+export async function tunnel(proxy: URL, host: string, port: number, proxyTls?: ProxyTls): Promise<net.Socket> {
+  const sock = await dialProxy(proxy, proxyTls);
   const timer = setTimeout(
     () => sock.destroy(new TransportError(`proxy ${proxy.host} did not open a tunnel within ${transportTimeouts.dialMs / 1000}s`, 'ETIMEDOUT')),
     transportTimeouts.dialMs,

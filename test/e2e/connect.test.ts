@@ -7,7 +7,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import * as yaml from 'js-yaml';
 import { BIN, adminKube, deployment, freshNamespace, run, until, type Run } from './helpers.js';
-import { PROXY_ONLY_NAME, connectProxy, forwarder, reverseProxy, socks5Proxy } from './net-helpers.js';
+import { PROXY_ONLY_NAME, certificate, connectProxy, forwarder, reverseProxy, socks5Proxy } from './net-helpers.js';
 import type { Kube } from '../../src/kube/client.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Node, ReplicaSet } from '../../src/kube/types.js';
@@ -227,6 +227,28 @@ describe('proxies', () => {
       const refused = await runWith(BIN, ['version', '--kubeconfig', wrong], {});
       expect(refused.code).toBe(3);
       expect(refused.err).toContain('refused the username/password');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an https:// proxy is verified with the trust the cluster uses (here the system store), as kubectl', async () => {
+    const pc = certificate(dir, 'https-proxy', 'IP:127.0.0.1');
+    const proxy = await connectProxy(undefined, pc);
+    try {
+      const bundle = path.join(dir, 'bundle.pem');
+      fs.writeFileSync(bundle, fs.readFileSync(caFile, 'utf8') + fs.readFileSync(pc.ca, 'utf8'));
+      const file = writeConfig('via-https-proxy', { server: `https://${PROXY_ONLY_NAME}:${port}` }, { token });
+      const env = { HTTPS_PROXY: `https://127.0.0.1:${proxy.port}`, SSL_CERT_FILE: bundle };
+      const theirs = await runWith('kubectl', ['version', '--kubeconfig', file], env);
+      expect(theirs.code).toBe(0);
+      const ours = await runWith(BIN, ['version', '--kubeconfig', file], env);
+      expect(ours.err).toBe('');
+      expect(ours.code).toBe(0);
+      expect(proxy.tunnels.filter((t) => t === `${PROXY_ONLY_NAME}:${port}`).length).toBe(2);
+      const untrusted = await runWith(BIN, ['version', '--kubeconfig', file], { ...env, SSL_CERT_FILE: caFile });
+      expect(untrusted.code).toBe(3);
+      expect(untrusted.err).toContain('certificate signed by an unknown authority');
     } finally {
       await proxy.close();
     }

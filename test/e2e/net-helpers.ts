@@ -46,13 +46,28 @@ function closer(server: net.Server, sockets: Set<net.Socket>) {
     });
 }
 
-/** An HTTP proxy that only tunnels (CONNECT); `auth` "user:pass" makes it require Basic credentials. */
-export async function connectProxy(auth?: string): Promise<ProxyLog> {
+/** A CA and a certificate it signs for `san` (e.g. "IP:127.0.0.1"), made with openssl in `dir`. */
+export function certificate(dir: string, name: string, san: string): { ca: string; key: string; cert: string } {
+  const f = (n: string) => path.join(dir, `${name}-${n}`);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', `/CN=${name}-ca`);
+  fs.writeFileSync(f('san.ext'), `subjectAltName=${san}\n`);
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('csr.pem'), '-subj', `/CN=${name}`);
+  ssl('x509', '-req', '-in', f('csr.pem'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '2', '-extfile', f('san.ext'));
+  return { ca: f('ca.crt'), key: f('key.pem'), cert: f('cert.pem') };
+}
+
+/**
+ * An HTTP proxy that only tunnels (CONNECT); `auth` "user:pass" makes it require Basic
+ * credentials; `tls` makes it an https:// proxy.
+ */
+export async function connectProxy(auth?: string, tlsFiles?: { key: string; cert: string }): Promise<ProxyLog> {
   const log = { tunnels: [] as string[], credentials: [] as string[] };
-  const server = http.createServer((_req, res) => {
+  const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(405);
     res.end('CONNECT only');
-  });
+  };
+  const server = tlsFiles ? https.createServer({ key: fs.readFileSync(tlsFiles.key), cert: fs.readFileSync(tlsFiles.cert) }, onRequest) : http.createServer(onRequest);
   const sockets = new Set<net.Socket>();
   track(server, sockets);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
