@@ -121,7 +121,8 @@ export async function watch<T extends Versioned>(
       await body.cancel().catch(() => undefined);
       if (e instanceof CallbackFailure) throw e.error;
       if (stopped()) return;
-      if (e instanceof ApiError) throw e;
+      // A Status error or a stream that is not JSON (a proxy's HTML page) is an answer, not a drop.
+      if (e instanceof CliError) throw e;
       // A dropped stream is resumed from the last version seen.
       log?.(`watch ${path} interrupted: ${(e as Error).message}; resuming`);
     }

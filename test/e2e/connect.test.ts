@@ -535,3 +535,28 @@ describe('a server lost during a wait', () => {
     }
   });
 });
+
+describe('Ctrl-C', () => {
+  it('the first Ctrl-C aborts a request in flight: exit 130 at once, not after the handshake timeout', async () => {
+    const net = await import('node:net');
+    let connections = 0;
+    const silent = net.createServer(() => void connections++);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const file = writeConfig('silent', { server: `https://127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`, 'certificate-authority': caFile }, { token });
+      const { spawn } = await import('node:child_process');
+      const child = spawn(BIN, ['version', '--kubeconfig', file], { env: { ...process.env, KUBECONFIG: '', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      await until(async () => connections > 0, 30_000, 'the plugin to connect');
+      const interrupted = Date.now();
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(Date.now() - interrupted).toBeLessThan(5000);
+      expect(err).toBe('error: interrupted\n');
+    } finally {
+      silent.close();
+    }
+  });
+});

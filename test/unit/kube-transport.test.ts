@@ -252,6 +252,17 @@ describe('watches and waits', () => {
     expect(watches).toBe(1);
   });
 
+  it('a watch stream that is not JSON (a proxy page) ends the wait with one line, exit 3', async () => {
+    handler = (req, res) => {
+      if (!req.url!.includes('watch=')) return listReply(res, [pod('a', '1')], '1');
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>session expired</html>\n');
+    };
+    const { kube } = kubeAt(base);
+    const f = await failure(kube.waitFor('/api/v1/namespaces/ml/pods', {}, () => undefined, { timeoutMs: 10_000, onTimeout: () => 'timed out' }));
+    expect(f).toEqual({ text: `error: the server at ${base} returned malformed JSON in a watch stream (200, text/html)`, exitCode: 3 });
+  });
+
   it('a dropped watch resumes from the last version seen', async () => {
     const watchVersions: string[] = [];
     handler = (req, res) => {
