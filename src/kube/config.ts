@@ -195,6 +195,8 @@ function confirmUsable(c: Cluster, u: User): void {
   if ((u.certFile || u.certData) && !u.keyFile && !u.keyData)
     problems.push(`client-key-data or client-key must be specified for ${u.name} to use the clientCert authentication method.`);
   if (u.certFile && !fs.existsSync(u.certFile)) problems.push(`unable to read client-cert ${u.certFile} for ${u.name}: no such file`);
+  // client_config.go reads tokenFile when the config is built (unless a token is also set): a missing file is a config error.
+  if (u.tokenFile && !u.token && !fs.existsSync(u.tokenFile)) problems.push(`unable to read tokenFile ${u.tokenFile} for ${u.name}: no such file`);
   if (u.keyFile && !fs.existsSync(u.keyFile)) problems.push(`unable to read client-key ${u.keyFile} for ${u.name}: no such file`);
   if (u.exec) {
     if (u.authProvider) problems.push(`authProvider cannot be provided in combination with an exec plugin for ${u.name}`);

@@ -431,6 +431,19 @@ describe('kubeconfig overrides and checks (client_config.go, validation.go)', ()
     expect(c.cluster).toMatchObject({ skipTLSVerify: false, caFile: path.join(dir, 'ca.crt') });
   });
 
+  it('a missing tokenFile is a kubeconfig error naming the file (exit 3), not an unreachable server', () => {
+    const dir = tempDir();
+    const file = writeKubeconfig(dir, { user: '    tokenFile: nope/token' });
+    const err = (() => {
+      try {
+        resolveConfig({ kubeconfig: file }, {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(formatError(err)).toEqual({ text: `error: invalid configuration: unable to read tokenFile ${dir}/nope/token for test-user: no such file`, exitCode: 3 });
+  });
+
   it('--as-group without --as is refused, as kubectl', () => {
     const file = writeKubeconfig(tempDir());
     expect(() => resolveConfig({ kubeconfig: file, asGroups: ['g'] }, {})).toThrow('requesting uid, groups or user-extra for test-user without impersonating a user');
