@@ -1,8 +1,7 @@
 // Credentials, TLS and the route (direct or through a proxy) for requests, from one
-// kubeconfig cluster + user. Tokens, token files, client certificates, basic auth,
-// impersonation, exec plugins and proxies are handled here with node:https; only
-// auth-provider users (oidc, azure, gcp) load client-node's KubeConfig, whose import costs
-// hundreds of milliseconds.
+// kubeconfig cluster + user: tokens, token files, client certificates, basic auth,
+// impersonation, exec plugins, auth-provider oidc and proxies, all with node:https (client-node's
+// KubeConfig, whose import costs hundreds of milliseconds, is never loaded).
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -11,8 +10,9 @@ import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
 import type { Writable } from 'node:stream';
 import type { ExecCredential, ExecCredentialSource } from './exec.js';
+import { checkAuthProvider, OidcProvider } from './oidc.js';
 import { proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
-import type { Cluster, User } from './kubeconfig.js';
+import { persistAuthProviderConfig, type Cluster, type User } from './kubeconfig.js';
 
 // node:http's ESM facade reads lazy getters that load Node's bundled undici (~12 ms at every
 // start); require() does not. The release bundle is CommonJS and has require already.
@@ -125,7 +125,13 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
   const proxy = proxyFor(server, cluster, env);
   // rest.IsConfigTransportTLS: client-go reads no credentials for a plain-http server.
   const secure = isHttps;
-  if (secure && user.authProvider) return fullClientAuth(cluster, user, env);
+  const authProvider = secure && user.authProvider && !user.token && !user.tokenFile ? user.authProvider : undefined;
+  if (authProvider) checkAuthProvider(authProvider.name, authProvider.config ?? {});
+  const oidc = authProvider
+    ? new OidcProvider({ ...(authProvider.config ?? {}) }, (cfg) => {
+        if (user.origin) persistAuthProviderConfig(user.origin, user.name, cfg);
+      })
+    : undefined;
   const host = server.hostname.replace(/^\[|\]$/g, '');
   const baseTls: httpsTypes.AgentOptions = {
     keepAlive: true,
@@ -167,6 +173,7 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
       let cred: ExecCredential | undefined;
       if (staticToken) headers.authorization = `Bearer ${staticToken}`;
       else if (tokenFile) headers.authorization = `Bearer ${tokenFile.read()}`;
+      else if (oidc) headers.authorization = `Bearer ${await oidc.idToken()}`;
       else if (useExec) {
         cred = await (await execSource()).get();
         if (cred.token) headers.authorization = `Bearer ${cred.token}`;
@@ -262,42 +269,4 @@ class ProxyHttpAgent extends http.Agent {
       return undefined;
     };
   }
-}
-
-/** The slow path: client-node's KubeConfig for auth providers (oidc, azure, gcp). */
-function fullClientAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv): Auth {
-  let kcPromise: Promise<{ applyToHTTPSOptions(o: Record<string, unknown>): Promise<void> }> | undefined;
-  const proxy = proxyFor(new URL(cluster.server), cluster, env);
-  const load = async () => {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        { name: cluster.name, server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: cluster.skipTLSVerify, tlsServerName: cluster.tlsServerName },
-      ],
-      users: [{ name: user.name, authProvider: user.authProvider, impersonateUser: user.impersonateUser }],
-      contexts: [{ name: 'mlops', cluster: cluster.name, user: user.name }],
-      currentContext: 'mlops',
-    });
-    return kc;
-  };
-  let agent: httpTypes.Agent | undefined;
-  return {
-    route: proxy ? `via ${proxy.protocol}//${proxy.host}` : undefined,
-    async prepare() {
-      kcPromise ??= load();
-      const kc = await kcPromise;
-      const o: { headers?: Record<string, string>; agent?: httpTypes.Agent; ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
-      await kc.applyToHTTPSOptions(o);
-      const headers: Record<string, string | string[]> = { ...impersonationHeaders(user) };
-      for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = String(v);
-      agent ??= proxy
-        ? new ProxyHttpsAgent(proxy, { keepAlive: true, ca: o.ca ?? systemCa(), rejectUnauthorized: !cluster.skipTLSVerify })
-        : (o.agent ?? new https.Agent({ keepAlive: true, ca: bytes(cluster.caFile, cluster.caData) ?? systemCa(), rejectUnauthorized: !cluster.skipTLSVerify }));
-      return { headers, agent };
-    },
-    async unauthorized() {
-      return false;
-    },
-  };
 }

@@ -161,3 +161,24 @@ export function loadKubeconfig(file: string): LoadedFile {
     throw new ConfigError(`cannot load kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
+
+/**
+ * Writes an auth provider's refreshed config (oidc id-token, refresh-token) back to the
+ * kubeconfig file that defines the user, as kubectl's persister does. Written to a temporary
+ * file and renamed, keeping the file's mode, so a crash never leaves half a kubeconfig.
+ */
+export function persistAuthProviderConfig(file: string, userName: string, config: Record<string, string>): void {
+  const doc = obj(yaml.load(fs.readFileSync(file, 'utf8')) ?? {});
+  const entry = list(doc.users).find((u) => u.name === userName);
+  if (!entry) return;
+  const user = obj(entry.user);
+  const ap = obj(user['auth-provider']);
+  ap.config = { ...obj(ap.config), ...config };
+  user['auth-provider'] = ap;
+  entry.user = user;
+  const users = Array.isArray(doc.users) ? (doc.users as unknown[]) : [];
+  doc.users = users.map((u) => (obj(u).name === userName ? entry : u));
+  const tmp = `${file}.mlops-${process.pid}`;
+  fs.writeFileSync(tmp, yaml.dump(doc), { mode: fs.statSync(file).mode & 0o777 });
+  fs.renameSync(tmp, file);
+}
