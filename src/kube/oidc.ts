@@ -34,7 +34,7 @@ export function idTokenValid(token: string, now: number): boolean {
   if (parts.length !== 3) throw new ConfigError('ID Token is not a valid JWT');
   let claims: { exp?: number };
   try {
-    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: number };
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { exp?: number };
   } catch (e) {
     throw new ConfigError(`parsing claims: ${(e as Error).message}`);
   }
@@ -61,7 +61,7 @@ export class OidcProvider {
   private async refresh(): Promise<string> {
     const rt = this.cfg['refresh-token'];
     if (!rt) throw new ConfigError('No valid id-token, and cannot refresh without refresh-token');
-    const issuer = this.cfg['idp-issuer-url']!.replace(/\/+$/, '');
+    const issuer = this.cfg['idp-issuer-url'].replace(/\/+$/, '');
     const wellKnown = `${issuer}/.well-known/openid-configuration`;
     const disc = await this.fetch('GET', wellKnown);
     if (disc.status !== 200) throw new ConfigError(`oidc: failed to query metadata endpoint ${disc.status}: ${JSON.stringify(disc.body.slice(0, 200))}`);
@@ -73,13 +73,13 @@ export class OidcProvider {
     }
     if (!tokenUrl) throw new ConfigError("oidc: discovery object doesn't contain a token_endpoint");
     // golang.org/x/oauth2: client credentials in a Basic header, each part form-encoded.
-    const basic = Buffer.from(`${encodeURIComponent(this.cfg['client-id']!)}:${encodeURIComponent(this.cfg['client-secret'] ?? '')}`).toString('base64');
+    const basic = Buffer.from(`${encodeURIComponent(this.cfg['client-id'])}:${encodeURIComponent(this.cfg['client-secret'] ?? '')}`).toString('base64');
     const res = await this.fetch('POST', tokenUrl, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt }).toString(), {
       authorization: `Basic ${basic}`,
       'content-type': 'application/x-www-form-urlencoded',
     });
     if (res.status < 200 || res.status > 299) {
-      throw new ConfigError(`failed to refresh token: oauth2: cannot fetch token: ${res.status} (${res.body.trim().split('\n')[0]!.slice(0, 200)})`);
+      throw new ConfigError(`failed to refresh token: oauth2: cannot fetch token: ${res.status} (${res.body.trim().split('\n')[0].slice(0, 200)})`);
     }
     let tok: { id_token?: string; refresh_token?: string };
     try {

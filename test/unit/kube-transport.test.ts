@@ -329,16 +329,19 @@ describe('watches and waits', () => {
       res.end(JSON.stringify({ kind: 'Status', reason: 'Expired', message: 'too old resource version', code: 410 }));
     };
     const sleeps: number[] = [];
+    const ctl = new AbortController();
     const { kube } = kubeAt(base, {
+      // The user gives up (Ctrl-C) during the fourth back-off.
       sleep: async (ms) => {
         sleeps.push(ms);
-        await new Promise((r) => setTimeout(r, 5));
+        if (sleeps.length === 4) ctl.abort();
       },
     });
-    const f = await failure(kube.waitFor('/api/v1/namespaces/ml/pods', {}, () => undefined, { timeoutMs: 1000, onTimeout: () => 'pods not ready: timed out' }));
-    expect(f).toEqual({ text: 'error: pods not ready: timed out', exitCode: 4 });
-    expect(sleeps.slice(0, 3)).toEqual([800, 1600, 3200]);
-    expect(requests).toBeLessThan(2 * (sleeps.length + 2));
+    const f = await failure(kube.waitFor('/api/v1/namespaces/ml/pods', {}, () => undefined, { timeoutMs: 60_000, onTimeout: () => 'timed out', signal: ctl.signal }));
+    expect(f).toEqual({ text: 'error: interrupted', exitCode: 130 });
+    expect(sleeps).toEqual([800, 1600, 3200, 6400]);
+    // A list and a watch per round: five rounds, no more.
+    expect(requests).toBe(10);
   });
 });
 
