@@ -27,6 +27,8 @@ export interface Prepared {
   exec?: ExecCredential;
   /** Request options for TLS that Node does not take from the agent (servername for IPs). */
   servername?: string;
+  /** A plain-http server through an HTTP(S) proxy: the request goes to the proxy in absolute form, as Go's transport. */
+  forwardProxy?: URL;
 }
 
 export interface Auth {
@@ -159,12 +161,16 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
   };
   const fixed: Record<string, string | string[]> = secure ? impersonationHeaders(user) : {};
   if (secure && user.username) fixed.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+  // Go's transport tunnels only https through an HTTP proxy; http requests are forwarded.
+  const forwardProxy = proxy && !isHttps && (proxy.protocol === 'http:' || proxy.protocol === 'https:') ? proxy : undefined;
   let agent: httpTypes.Agent | undefined;
   let agentCertKey = '';
   const newAgent = (cred?: ExecCredential): httpTypes.Agent => {
     const opts: httpsTypes.AgentOptions = { ...baseTls, ...(cred?.cert ? { cert: cred.cert, key: cred.key } : {}) };
     if (!proxy) return isHttps ? new https.Agent(opts) : new http.Agent({ keepAlive: true });
-    return isHttps ? new ProxyHttpsAgent(proxy, opts) : new ProxyHttpAgent(proxy);
+    if (isHttps) return new ProxyHttpsAgent(proxy, opts);
+    if (forwardProxy?.protocol === 'https:') return new https.Agent({ keepAlive: true, ca: opts.ca, rejectUnauthorized: opts.rejectUnauthorized, checkServerIdentity });
+    return forwardProxy ? new http.Agent({ keepAlive: true }) : new ProxyHttpAgent(proxy);
   };
   return {
     route: proxy ? `via ${proxy.protocol}//${proxy.host}` : undefined,
@@ -185,7 +191,7 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
         agentCertKey = certKey;
         agent = newAgent(cred);
       }
-      return { headers, agent, exec: cred, servername: baseTls.servername };
+      return { headers, agent, exec: cred, servername: baseTls.servername, forwardProxy };
     },
     async unauthorized(used) {
       if (tokenFile) {
@@ -257,7 +263,7 @@ class ProxyHttpsAgent extends https.Agent {
   }
 }
 
-/** Plain http through a proxy: a CONNECT (or SOCKS5) tunnel too, so one code path serves both. */
+/** Plain http through a SOCKS5 proxy: a tunnel. */
 class ProxyHttpAgent extends http.Agent {
   constructor(private readonly proxy: URL) {
     super({ keepAlive: true });

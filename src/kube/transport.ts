@@ -217,22 +217,27 @@ export class Transport {
     let timeoutSignal: AbortSignal | undefined;
     if (timeout > 0 && !ro.stream) signals.push((timeoutSignal = AbortSignal.timeout(timeout)));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    const fwd = prepared.forwardProxy;
+    if (fwd) headers.host = new URL(url).host;
+    if (fwd?.username) headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(fwd.username)}:${decodeURIComponent(fwd.password)}`).toString('base64')}`;
     const res = await new Promise<Response>((resolve, reject) => {
       const u = new URL(url);
-      const isHttps = u.protocol === 'https:';
+      // Through a forwarding proxy the connection is to the proxy and the path is the whole URL.
+      const to = fwd ?? u;
+      const isHttps = to.protocol === 'https:';
       const mod = isHttps ? https : http;
       const req = mod.request(
         {
-          protocol: u.protocol,
+          protocol: to.protocol,
           // IPv6 literals go to the socket layer without brackets.
-          hostname: u.hostname.replace(/^\[|\]$/g, ''),
-          port: u.port,
-          path: u.pathname + u.search,
+          hostname: to.hostname.replace(/^\[|\]$/g, ''),
+          port: to.port || (fwd ? (isHttps ? 443 : 80) : ''),
+          path: fwd ? url : u.pathname + u.search,
           method,
           headers,
           agent: prepared.agent,
           signal,
-          ...(isHttps && prepared.servername ? { servername: prepared.servername } : {}),
+          ...(isHttps && !fwd && prepared.servername ? { servername: prepared.servername } : {}),
         },
         (raw) => resolve(new Response(raw, method, timeoutSignal)),
       );

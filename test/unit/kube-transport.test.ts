@@ -192,6 +192,21 @@ describe('headers', () => {
     expect(seen[0]!.authorization).toBeUndefined();
   });
 
+  it('a plain-http server behind HTTP_PROXY: the request goes to the proxy in absolute form, with the proxy credentials (as Go)', async () => {
+    const seen: { url: string; host: string; auth: string }[] = [];
+    handler = (req, res) => {
+      seen.push({ url: req.url!, host: String(req.headers.host), auth: String(req.headers['proxy-authorization']) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"gitVersion":"v1"}');
+    };
+    // nock judges by the Host header; the connection itself goes to the local proxy.
+    nock.enableNetConnect(/^(127\.0\.0\.1|api\.corp\.example)/);
+    const file = writeKubeconfig(tempDir(), { server: 'http://api.corp.example:8080' });
+    const c = resolveConfig({ kubeconfig: file }, { HTTP_PROXY: `http://me:p%40ss@${new URL(base).host}` });
+    await expect(new Kube({ auth: c.auth, server: c.server }).get('/version')).resolves.toEqual({ gitVersion: 'v1' });
+    expect(seen).toEqual([{ url: 'http://api.corp.example:8080/version', host: 'api.corp.example:8080', auth: `Basic ${Buffer.from('me:p@ss').toString('base64')}` }]);
+  });
+
   it('disable-compression asks for no gzip', async () => {
     const seen: http.IncomingHttpHeaders[] = [];
     handler = (req, res) => {
