@@ -8,8 +8,7 @@ import tls from 'node:tls';
 import { createRequire } from 'node:module';
 import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
-import type { Writable } from 'node:stream';
-import type { ExecCredential, ExecCredentialSource } from './exec.js';
+import type { ExecCredential, ExecCredentialSource, Sink } from './exec.js';
 import { checkAuthProvider, OidcProvider } from './oidc.js';
 import { proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
 import { persistAuthProviderConfig, type Cluster, type User } from './kubeconfig.js';
@@ -42,7 +41,7 @@ export interface Auth {
 
 export interface AuthIO {
   /** Where an exec plugin's stderr goes; 'inherit' passes our fd 2 (prompts stay on the terminal). */
-  stderr?: Writable | 'inherit';
+  stderr?: Sink | 'inherit';
   stdinIsTTY?: boolean;
 }
 

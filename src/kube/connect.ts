@@ -1,6 +1,6 @@
 // Builds a Kube from the global flags. Imported dynamically so that --help and version
 // do not load the Kubernetes client.
-import type { Writable } from 'node:stream';
+import type { Sink } from './exec.js';
 import { resolveConfig, type ConfigFlags, type ResolvedConfig } from './config.js';
 import { Kube } from './client.js';
 
@@ -20,7 +20,7 @@ export interface ConnectExtras {
   /** Exec credential plugins may prompt on the terminal. */
   stdinIsTTY?: boolean;
   /** Where an exec plugin's stderr goes ('inherit': our own fd 2). */
-  stderr?: Writable | 'inherit';
+  stderr?: Sink | 'inherit';
 }
 
 export interface Connection {
@@ -35,7 +35,7 @@ export const REQUEST_LOG_LEVEL = 6;
 export function connect(flags: ConnectFlags, env: NodeJS.ProcessEnv, log: (line: string) => void, sleep?: (ms: number) => Promise<void>, extras: ConnectExtras = {}): Connection {
   const config = resolveConfig(flags, env, {
     stdinIsTTY: extras.stdinIsTTY,
-    stderr: extras.stderr ?? ({ write: (s: string | Uint8Array) => (log(String(s).replace(/\n$/, '')), true) } as unknown as Writable),
+    stderr: extras.stderr ?? { write: (chunk: Buffer) => log(chunk.toString().replace(/\n$/, '')) },
   });
   const verbosity = flags.verbosity ?? (flags.verbose ? REQUEST_LOG_LEVEL : 0);
   const kube = new Kube({

@@ -5,7 +5,6 @@
 // forced re-run after a 401 unless another request already rotated the credential.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import type { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { Cluster, ExecConfig } from './kubeconfig.js';
 
@@ -17,9 +16,14 @@ export interface ExecCredential {
   expires?: number;
 }
 
+/** Anything that takes the plugin's stderr bytes (a stream, or a line logger). */
+export interface Sink {
+  write(chunk: Buffer): unknown;
+}
+
 export interface ExecIO {
   /** Where the plugin's stderr goes (prompts, device codes); 'inherit' hands it our own fd 2. */
-  stderr?: Writable | 'inherit';
+  stderr?: Sink | 'inherit';
   stdinIsTTY?: boolean;
   now?: () => number;
 }
