@@ -158,7 +158,8 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
     }
     return exec;
   };
-  const fixed: Record<string, string | string[]> = secure ? impersonationHeaders(user) : {};
+  // Impersonation is set outside client_config.go's IsConfigTransportTLS block: sent even over http.
+  const fixed: Record<string, string | string[]> = impersonationHeaders(user);
   if (secure && user.username) fixed.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
   // Go's transport tunnels only https through an HTTP proxy; http requests are forwarded.
   const forwardProxy = proxy && !isHttps && (proxy.protocol === 'http:' || proxy.protocol === 'https:') ? proxy : undefined;

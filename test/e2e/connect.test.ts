@@ -311,6 +311,44 @@ describe('a TLS reverse proxy on IPv6 with a path prefix', () => {
   });
 });
 
+describe('a plain http:// server', () => {
+  it('gets no credentials, but impersonation headers, exactly as from kubectl', async () => {
+    const rp = await reverseProxy(cluster().server, caFile, dir, { plainHttp: true });
+    try {
+      const plain = writeConfig('plain-http', { server: rp.url }, { token });
+      const as = writeConfig('plain-http-as', { server: rp.url }, { token, as: 'jane' });
+      const seen: Record<string, { code: number; err: string; auth: unknown[]; impersonate: unknown[] }> = {};
+      for (const [name, cmd, file] of [
+        ['ours', BIN, plain],
+        ['theirs', 'kubectl', plain],
+        ['ours-as', BIN, as],
+        ['theirs-as', 'kubectl', as],
+      ] as const) {
+        const before = rp.requests.length;
+        const r = await runWith(cmd, ['version', '--kubeconfig', file], {});
+        const rs = rp.requests.slice(before);
+        expect(rs.length).toBeGreaterThan(0);
+        seen[name] = {
+          code: r.code,
+          err: r.err,
+          auth: [...new Set(rs.map((x) => x.headers.authorization))],
+          impersonate: [...new Set(rs.map((x) => x.headers['impersonate-user']))],
+        };
+      }
+      // /version is public: both get an answer without credentials.
+      expect(seen.theirs).toMatchObject({ code: 0, auth: [undefined], impersonate: [undefined] });
+      expect(seen.ours).toMatchObject({ code: 0, auth: [undefined], impersonate: [undefined] });
+      // Impersonation is sent even over http; anonymous may not impersonate, so both are refused.
+      expect(seen['theirs-as']).toMatchObject({ code: 1, auth: [undefined], impersonate: ['jane'] });
+      expect(seen['theirs-as']!.err).toContain('Error from server (Forbidden)');
+      expect(seen['ours-as']).toMatchObject({ code: 1, auth: [undefined], impersonate: ['jane'] });
+      expect(seen['ours-as']!.err).toContain('Error from server (Forbidden)');
+    } finally {
+      await rp.close();
+    }
+  });
+});
+
 describe('exec credential plugins', () => {
   function plugin(name: string, body: string): string {
     const file = path.join(dir, name);

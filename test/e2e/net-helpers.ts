@@ -180,7 +180,12 @@ export interface ReverseProxy {
  * A TLS reverse proxy on the IPv6 loopback with a path prefix, in front of the API server:
  * records headers, gzips answers the client accepts gzipped, and adds a Warning header.
  */
-export async function reverseProxy(apiServer: string, apiCaFile: string, dir: string, opts: { prefix?: string; warning?: string } = {}): Promise<ReverseProxy> {
+export async function reverseProxy(
+  apiServer: string,
+  apiCaFile: string,
+  dir: string,
+  opts: { prefix?: string; warning?: string; plainHttp?: boolean } = {},
+): Promise<ReverseProxy> {
   const prefix = opts.prefix ?? '/k8s/clusters/c-1';
   const f = (n: string) => path.join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
@@ -191,7 +196,7 @@ export async function reverseProxy(apiServer: string, apiCaFile: string, dir: st
   const upstream = new URL(apiServer);
   const agent = new https.Agent({ ca: fs.readFileSync(apiCaFile), keepAlive: true });
   const state = { requests: [] as ReverseProxy['requests'], gzipped: 0 };
-  const server = https.createServer({ key: fs.readFileSync(f('rp.key')), cert: fs.readFileSync(f('rp.crt')) }, (req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     state.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } });
     if (!req.url?.startsWith(prefix + '/')) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -227,12 +232,13 @@ export async function reverseProxy(apiServer: string, apiCaFile: string, dir: st
       res.end(String(e));
     });
     req.pipe(up);
-  });
+  };
+  const server = opts.plainHttp ? http.createServer(handle) : https.createServer({ key: fs.readFileSync(f('rp.key')), cert: fs.readFileSync(f('rp.crt')) }, handle);
   const sockets = new Set<net.Socket>();
   track(server, sockets);
   const port = await listen(server, '::1');
   return {
-    url: `https://[::1]:${port}${prefix}`,
+    url: `${opts.plainHttp ? 'http' : 'https'}://[::1]:${port}${prefix}`,
     caFile: f('rp-ca.crt'),
     get requests() {
       return state.requests;
