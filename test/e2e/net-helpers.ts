@@ -187,12 +187,7 @@ export async function reverseProxy(
   opts: { prefix?: string; warning?: string; plainHttp?: boolean } = {},
 ): Promise<ReverseProxy> {
   const prefix = opts.prefix ?? '/k8s/clusters/c-1';
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('rp-ca.key'), '-out', f('rp-ca.crt'), '-days', '2', '-subj', '/CN=rp-ca');
-  fs.writeFileSync(f('rp-san.ext'), 'subjectAltName=IP:::1\n');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('rp.key'), '-out', f('rp.csr'), '-subj', '/CN=reverse-proxy');
-  ssl('x509', '-req', '-in', f('rp.csr'), '-CA', f('rp-ca.crt'), '-CAkey', f('rp-ca.key'), '-CAcreateserial', '-out', f('rp.crt'), '-days', '2', '-extfile', f('rp-san.ext'));
+  const pki = certificate(dir, 'reverse-proxy', 'IP:::1');
   const upstream = new URL(apiServer);
   const agent = new https.Agent({ ca: fs.readFileSync(apiCaFile), keepAlive: true });
   const state = { requests: [] as ReverseProxy['requests'], gzipped: 0 };
@@ -233,13 +228,13 @@ export async function reverseProxy(
     });
     req.pipe(up);
   };
-  const server = opts.plainHttp ? http.createServer(handle) : https.createServer({ key: fs.readFileSync(f('rp.key')), cert: fs.readFileSync(f('rp.crt')) }, handle);
+  const server = opts.plainHttp ? http.createServer(handle) : https.createServer({ key: fs.readFileSync(pki.key), cert: fs.readFileSync(pki.cert) }, handle);
   const sockets = new Set<net.Socket>();
   track(server, sockets);
   const port = await listen(server, '::1');
   return {
     url: `${opts.plainHttp ? 'http' : 'https'}://[::1]:${port}${prefix}`,
-    caFile: f('rp-ca.crt'),
+    caFile: pki.ca,
     get requests() {
       return state.requests;
     },
