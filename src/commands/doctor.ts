@@ -105,7 +105,7 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Doct
 
 export function renderDoctor(r: DoctorReport): string {
   const lines = [
-    r.inCluster ? 'Kubeconfig:  none: in-cluster (the pod\'s service account)' : `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
+    r.inCluster ? "Kubeconfig:  none: in-cluster (the pod's service account)" : `Kubeconfig:  ${r.kubeconfig.join(', ') || 'none: --server and the other connection flags'}`,
     `Context:     ${r.inCluster ? 'in-cluster' : r.context}`,
     `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? 'from the service account' : 'default'})`,
     `Server:      ${r.server}`,

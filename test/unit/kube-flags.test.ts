@@ -25,6 +25,19 @@ describe('global connection flags', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('doctor with --server and no kubeconfig says so', async () => {
+    nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' }, { date: new Date().toUTCString() });
+    nock(TEST_SERVER)
+      .post(/.*/)
+      .query(true)
+      .times(50)
+      .reply(201, { status: { allowed: true, userInfo: { username: 'jane', groups: [] } } });
+    const r = await runCli(['doctor', '-s', TEST_SERVER, '--token', 'abc', '--insecure-skip-tls-verify'], { env: { HOME: tempDir() } });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Kubeconfig:  none: --server and the other connection flags\n');
+    expect(r.out).toContain(`Server:      ${TEST_SERVER}\n`);
+  });
+
   it('-v takes a level: a word after it is refused with exit 2, before connecting', async () => {
     const r = await runCli(['history', '-v', 'web'], { env: { HOME: tempDir() } });
     expect(r.code).toBe(2);
