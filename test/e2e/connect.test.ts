@@ -8,7 +8,8 @@ import { inject } from 'vitest';
 import * as yaml from 'js-yaml';
 import { BIN, adminKube, deployment, freshNamespace, run, until, type Run } from './helpers.js';
 import { PROXY_ONLY_NAME, certificate, connectProxy, forwarder, reverseProxy, socks5Proxy } from './net-helpers.js';
-import type { Kube } from '../../src/kube/client.js';
+import { Kube } from '../../src/kube/client.js';
+import { resolveConfig } from '../../src/kube/config.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Node, ReplicaSet } from '../../src/kube/types.js';
 
@@ -537,6 +538,76 @@ describe('in-cluster config', () => {
   it('without the service account or the env vars: the usual "no kubeconfig" line', async () => {
     const r = await runWith(BIN, ['version'], { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port });
     expect(r).toMatchObject({ code: 3, err: `error: no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ${dir}/.kube/config\n` });
+  });
+  it('a rotated service-account token is read again: a wait survives the old token being revoked', async () => {
+    const api = (p: string) => `/api/v1/namespaces/${ns}/${p}`;
+    await kube.create(api('serviceaccounts'), { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'rotor' } });
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'rotor-edit' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'rotor', namespace: ns }],
+    });
+    // Tokens bound to a Secret die with it: the "old" token can be revoked for real.
+    const boundToken = async (secret: string) => {
+      const s = await kube.create<{ metadata: { uid: string } }>(api('secrets'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret } });
+      const tr = await kube.create<{ status: { token: string } }>(api('serviceaccounts/rotor/token'), {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Secret', apiVersion: 'v1', name: secret, uid: s.metadata.uid } },
+      });
+      return tr.status.token;
+    };
+    const rot = path.join(dir, 'sa-rotor');
+    fs.mkdirSync(rot, { recursive: true });
+    const first = await boundToken('token-1');
+    fs.writeFileSync(path.join(rot, 'token'), first);
+    fs.copyFileSync(caFile, path.join(rot, 'ca.crt'));
+    fs.writeFileSync(path.join(rot, 'namespace'), ns);
+    const fwd = await forwarder(cluster().server);
+    const gate = `mlops-e2e-rotor-${ns}`.slice(0, 63);
+    const node = (await kube.list<Node>(pathOf(R.nodes))).items[1]!.metadata!.name!;
+    try {
+      const d = deployment('rotating', { replicas: 1 });
+      (d.spec.template.spec as Record<string, unknown>).nodeSelector = { 'mlops-e2e/rotor': gate };
+      await kube.create(pathOf(R.deployments, { namespace: ns }), d);
+      const shipping = inPod(BIN, ['ship', 'rotating', 'app=registry.local/my-app:2.0', '--timeout', '150s'], { SA: rot, KUBERNETES_SERVICE_PORT: String(fwd.port) });
+      await until(
+        async () =>
+          (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some(
+            (rs) => rs.metadata?.name?.startsWith('rotating-') && rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0',
+          ),
+        60_000,
+        'the new ReplicaSet',
+      );
+      // The kubelet rotates the token; the old one is revoked; the connection drops.
+      fs.writeFileSync(path.join(rot, 'token'), await boundToken('token-2'));
+      await kube.delete(api('secrets/token-1'));
+      fwd.cut();
+      // The API server caches good tokens for a few seconds: wait until the old one is refused.
+      const c = resolveConfig({ server: cluster().server, token: first, certificateAuthority: caFile }, { HOME: dir });
+      const withOld = new Kube({ auth: c.auth, server: c.server, maxRetries: 0 });
+      await until(
+        async () =>
+          withOld.get('/version').then(
+            () => false,
+            (e: Error) => e.message.includes('Unauthorized'),
+          ),
+        60_000,
+        'the old token to be refused',
+      );
+      await until(async () => fwd.dropped >= 1, 60_000, 'a reconnect attempt');
+      fwd.resume();
+      await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/rotor': gate } } }, 'merge');
+      const r = await shipping;
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('deployment.apps/rotating rolled out');
+    } finally {
+      await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/rotor': null } } }, 'merge');
+      await fwd.close();
+    }
   });
 });
 
