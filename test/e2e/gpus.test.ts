@@ -628,6 +628,13 @@ describe('kubectl mlops gpus', () => {
       const node1 = j.nodes.find((x) => x.name === 'mlops-node-1')!.resources[0]!;
       const mine = j.holders.filter((h) => h.node === 'mlops-node-1').reduce((s, h) => s + (h.resources['nvidia.com/gpu'] ?? 0), 0);
       expect(node1).toMatchObject({ allocatable: 8, inUse: mine });
+      // A pod of another namespace holds a GPU there: "fits" would be a guess, so --fit refuses, and the summary says "at most".
+      const table = await mlops(['gpus', '-n', trainNs], { kubeconfig: restricted });
+      expect(table.out).toMatch(/^GPUs: \d+ total, at least \d+ in use, at most \d+ free/);
+      const partialFit = await mlops(['gpus', '-n', trainNs, '--fit', '1'], { kubeconfig: restricted });
+      expect(partialFit.code).toBe(1);
+      expect(partialFit.out).toBe('');
+      expect(partialFit.err).toContain('error: --fit needs the pods of all namespaces to know what is free, which you may not list (forbidden)\n');
     } finally {
       await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`);
       await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`);
