@@ -75,6 +75,9 @@ export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise
   warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
   const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
   const report = buildReport(got.inventory, scope);
+  if (o.resource && o.fit === undefined && !got.hidden.nodes && !report.nodes.some((n) => n.resources.some((r) => r.name === o.resource))) {
+    deps.err.write(`Warning: no node${o.node ? ` named ${o.node}` : ''} offers ${o.resource}\n`);
+  }
   // Where a pod fits, and what holds the rest, does not depend on the namespace shown.
   const f = o.fit !== undefined ? fitFor(ns ? buildReport(got.inventory, { ...scope, namespace: undefined }) : report, o.fit, o.resource, got) : undefined;
   return { report, fit: f, got, namespace: ns };

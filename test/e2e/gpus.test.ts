@@ -669,6 +669,11 @@ describe('kubectl mlops gpus', () => {
     const none = await mlops(['gpus', '--fit', '1', '--resource', 'example.com/none']);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/^error: no node offers example\.com\/none \(offered: .*nvidia\.com\/gpu.*; pick one with --resource\)\n$/);
+    // Without --fit the report is still shown, and says the resource is offered nowhere.
+    const shown = await mlops(['gpus', '--resource', 'example.com/none']);
+    expect(shown.code).toBe(0);
+    expect(shown.err).toContain('Warning: no node offers example.com/none\n');
+    expect(shown.out).toMatch(/^GPUs: /);
     const node = await adminKube().get<Node>(pathOf(R.nodes, { name: 'mlops-node-1' }));
     expect(node.metadata!.labels!['nvidia.com/gpu.product']).toBe('NVIDIA-A100-SXM4-80GB');
   });
