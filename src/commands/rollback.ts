@@ -14,6 +14,7 @@ import {
   REVISION,
   ROLLBACK_ORIGIN,
   ROLLBACK_SKIPPED_ANNOTATIONS,
+  answerLost,
   cleanTemplate,
   diffTemplates,
   missingRevision,
@@ -151,7 +152,13 @@ async function rollbackDeployment(
         ];
       },
       { dryRun: a.dryRun, known: d },
-    );
+    ).catch((e: unknown) => {
+      if (a.dryRun === 'none' && answerLost(e)) {
+        deps.journal.wrote(`deployment.apps/${a.name} template set to revision ${to.revision}'s? sent, but the answer was lost: it may or may not be applied`);
+        deps.journal.resume(`kubectl mlops rollback ${a.name} --to-revision ${to.revision}${ns}`);
+      }
+      throw e;
+    });
     changed = r.changed;
     written = r.object;
     if (!r.changed) already = `deployment.apps/${a.name} is already at revision ${to.revision} (its template matches)`;

@@ -7,7 +7,7 @@ import { dryRunSuffix, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { R, pathOf } from '../kube/resources.js';
 import { CliError } from '../errors.js';
-import { CHANGE_CAUSE, REVISION, ROLLBACK_ORIGIN, diffTemplates, renderDiff, revisionOfTemplate, revisionsOf, waitForRollout, type DiffLine } from '../workloads/rollout.js';
+import { CHANGE_CAUSE, REVISION, ROLLBACK_ORIGIN, answerLost, diffTemplates, renderDiff, revisionOfTemplate, revisionsOf, waitForRollout, type DiffLine } from '../workloads/rollout.js';
 import { checkContainers, describeImages, hasImages, imagePatch, parseImages, withImages } from '../workloads/images.js';
 import { deploymentName } from '../workloads/targets.js';
 
@@ -51,6 +51,7 @@ export function register(program: Command, deps: Deps): void {
 
     // 4. Apply, guarded by the resourceVersion the plan was made on.
     let diff: DiffLine[] = [];
+    const again = `kubectl mlops ship ${name} ${assignments.join(' ')}${nsFlag}${o.cause !== undefined ? ` --cause ${JSON.stringify(o.cause)}` : ''}`;
     const r = await kube.patchGuarded<Deployment>(
       path,
       'strategic',
@@ -62,8 +63,13 @@ export function register(program: Command, deps: Deps): void {
         return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause, [ROLLBACK_ORIGIN]: null } }, spec: imagePatch(cur.spec?.template, images) } : undefined;
       },
       { dryRun, known: d },
-    );
-    const again = `kubectl mlops ship ${name} ${assignments.join(' ')}${nsFlag}${o.cause !== undefined ? ` --cause ${JSON.stringify(o.cause)}` : ''}`;
+    ).catch((e: unknown) => {
+      if (dryRun === 'none' && diff.length && answerLost(e)) {
+        deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")? sent, but the answer was lost: it may or may not be applied`);
+        deps.journal.resume(again);
+      }
+      throw e;
+    });
     if (r.changed && dryRun === 'none') {
       deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")`);
       deps.journal.resume(again);

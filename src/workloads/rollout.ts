@@ -2,7 +2,7 @@
 import type { Kube } from '../kube/client.js';
 import type { Deployment, Pod, PodTemplateSpec, ReplicaSet } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
-import { CliError, TimeoutError } from '../errors.js';
+import { CliError, TimeoutError, UnreachableError } from '../errors.js';
 import { selectorToString } from '../util/labels.js';
 import { controllerOf, isReady, podStatus } from './pods.js';
 
@@ -313,4 +313,13 @@ const IMAGE_RE =
 
 export function isValidImage(image: string): boolean {
   return image.length <= 4096 && IMAGE_RE.test(image);
+}
+
+/**
+ * A write whose answer was lost (connection reset, request timeout) may have been applied:
+ * the journal must say so rather than "nothing was written". A refused connection never
+ * reached the server.
+ */
+export function answerLost(e: unknown): boolean {
+  return (e instanceof UnreachableError && !/connection refused/.test(e.message)) || e instanceof TimeoutError;
 }

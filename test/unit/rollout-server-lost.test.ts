@@ -22,7 +22,7 @@ afterEach(() => {
   server?.close();
 });
 
-describe('ship when the API server drops every watch during the wait', () => {
+describe('ship when the API server is lost', () => {
   it('reconnects until --timeout, then exits 4 and the journal names the patch written and the rollout not verified', async () => {
     const seen: string[] = [];
     server = http.createServer((req, res) => {
@@ -57,5 +57,37 @@ describe('ship when the API server drops every watch during the wait', () => {
     );
     expect(seen.filter((s) => s.startsWith('PATCH'))).toHaveLength(1);
     expect(seen.filter((x) => x === 'GET /apis/apps/v1/namespaces/ml/deployments?watch').length).toBeGreaterThan(1);
+  });
+  it('a patch whose answer is lost: exit 3, and the journal says it may have been applied and how to resume', async () => {
+    let patches = 0;
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const send = (code: number, body: unknown) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      req.resume();
+      if (req.method === 'POST') return send(201, { status: { allowed: true } });
+      if (req.method === 'PATCH') {
+        patches++;
+        return req.socket.destroy(); // the server took the patch, the answer never came
+      }
+      if (url.pathname.endsWith('/deployments/web')) return send(200, deployment(1, 'registry.local/web:1.0'));
+      return send(200, { items: [], metadata: { resourceVersion: '11' } });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const kubeconfig = writeKubeconfig(tempDir(), { namespace: 'ml', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const r = await runCli(['ship', 'web', 'app=registry.local/web:2.0', '--kubeconfig', kubeconfig]);
+    expect(r.code, r.err).toBe(3);
+    expect(patches).toBe(1); // never re-sent: a PATCH is not retried blindly
+    expect(r.err).toMatch(/^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+: .+\n/);
+    expect(r.err.split('\n').slice(1).join('\n')).toBe(
+      [
+        'What this command did before it stopped:',
+        '  written:      deployment.apps/web images set to app=registry.local/web:2.0 (change-cause "image app=registry.local/web:2.0")? sent, but the answer was lost: it may or may not be applied',
+        '  to resume:    kubectl mlops ship web app=registry.local/web:2.0 -n ml',
+        '',
+      ].join('\n'),
+    );
   });
 });
