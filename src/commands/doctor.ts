@@ -5,6 +5,7 @@ import { renderData, renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
 import { COMMAND_NEEDS, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
+import { accessReview } from './flow.js';
 
 export interface DoctorReport {
   kubeconfig: string[];
@@ -17,7 +18,19 @@ export interface DoctorReport {
   error?: string;
   clockSkewSeconds?: number;
   user?: { username: string; groups: string[] };
-  commands: { command: string; allowed: boolean; missing: string[] }[];
+  commands: CommandAccess[];
+}
+
+/** What doctor says about one command: `allowed` when every verb it always needs is granted. */
+export interface CommandAccess {
+  command: string;
+  allowed: boolean;
+  /** Verbs it always needs and may not use: the command refuses, naming the first of them. */
+  missing: string[];
+  /** Verbs a read-only command can do without: it runs and says what it could not show. */
+  withoutOptional: string[];
+  /** Verbs that only some flags need, missing ones by flag: `--with-hpa` also needs ... */
+  flags: { flag: string; missing: string[] }[];
 }
 
 export function register(program: Command, deps: Deps): void {
@@ -71,33 +84,40 @@ async function whoAmI(kube: Kube): Promise<DoctorReport['user']> {
   }
 }
 
-/** One SelfSubjectAccessReview per distinct need: a fixed number of requests, sent in parallel. */
-export async function checkCommands(kube: Kube, namespace: string): Promise<DoctorReport['commands']> {
+/** A need's identity: the same verb on a resource namespaced and cluster-wide are two questions. */
+export function needKey(need: Need): string {
+  return needLabel(need) + (need.cluster ? ' (cluster-wide)' : '');
+}
+
+/**
+ * One SelfSubjectAccessReview per distinct need (a fixed number of requests, sent in parallel),
+ * read against the same declarations the pre-flight uses, so the answer is what the command does.
+ */
+export async function checkCommands(kube: Kube, namespace: string): Promise<CommandAccess[]> {
   const distinct = new Map<string, Need>();
-  for (const needs of Object.values(COMMAND_NEEDS)) for (const need of needs) distinct.set(needLabel(need), need);
-  const allowed = new Map<string, boolean>();
-  await Promise.all(
-    [...distinct.entries()].map(async ([label, need]) => {
-      const r = await kube.create<{ status: { allowed: boolean } }>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: {
-          resourceAttributes: {
-            verb: need.verb,
-            group: need.group,
-            resource: need.resource,
-            subresource: need.subresource,
-            namespace: need.cluster ? undefined : namespace,
-          },
-        },
-      });
-      allowed.set(label, r.status.allowed);
-    }),
-  );
-  return Object.entries(COMMAND_NEEDS).map(([command, needs]) => {
-    const missing = needs.map(needLabel).filter((l) => !allowed.get(l));
-    return { command, allowed: missing.length === 0, missing };
-  });
+  for (const needs of Object.values(COMMAND_NEEDS)) for (const need of needs) distinct.set(needKey(need), need);
+  const keys = [...distinct.keys()];
+  const answers = await accessReview(kube, [...distinct.values()], namespace);
+  const allowed = new Map(keys.map((k, i) => [k, answers[i]!]));
+  return Object.entries(COMMAND_NEEDS).map(([command, needs]) => accessOf(command, needs, (n) => allowed.get(needKey(n)) ?? false));
+}
+
+export function accessOf(command: string, needs: Need[], granted: (n: Need) => boolean): CommandAccess {
+  const denied = needs.filter((n) => !granted(n));
+  const missing = denied.filter((n) => !n.when && !n.optional).map(needKey);
+  const withoutOptional = denied.filter((n) => !n.when && n.optional).map(needKey);
+  const flags = [...new Set(denied.filter((n) => n.when && !n.optional).map((n) => n.when!))].map((flag) => ({
+    flag: `--${flag}`,
+    missing: denied.filter((n) => n.when === flag && !n.optional).map(needKey),
+  }));
+  return { command, allowed: missing.length === 0, missing, withoutOptional, flags };
+}
+
+/** The ALLOWED cell: "yes", "no", or "yes (--with-hpa also needs delete ...)". */
+export function accessText(c: CommandAccess): string {
+  if (!c.allowed) return 'no';
+  const notes = [...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`), ...(c.withoutOptional.length ? [`shown without what ${c.withoutOptional.join(', ')} would add`] : [])];
+  return notes.length ? `yes (${notes.join('; ')})` : 'yes';
 }
 
 export function renderDoctor(r: DoctorReport): string {
@@ -123,8 +143,8 @@ export function renderDoctor(r: DoctorReport): string {
       '\n' +
       renderTable(
         [
-          { header: 'COMMAND', value: (c: DoctorReport['commands'][number]) => c.command },
-          { header: 'ALLOWED', value: (c) => (c.allowed ? 'yes' : 'no') },
+          { header: 'COMMAND', value: (c: CommandAccess) => c.command },
+          { header: 'ALLOWED', value: (c) => accessText(c) },
           { header: 'MISSING', value: (c) => (c.missing.length ? c.missing.join(', ') : '') },
         ],
         r.commands,

@@ -9,6 +9,8 @@ export interface Need {
   cluster?: boolean;
   /** Needed only when this flag is in use (e.g. 'with-hpa'); the pre-flight asks for it then. */
   when?: string;
+  /** A read-only command works without it and says what it could not show (doctor: "yes, without ..."). */
+  optional?: boolean;
 }
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
@@ -24,8 +26,18 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
   config: [n('get', 'configmaps'), n('patch', 'configmaps')],
   secret: [n('get', 'secrets'), n('patch', 'secrets')],
-  storage: [n('list', 'persistentvolumeclaims'), n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true }), n('list', 'pods')],
-  'storage reclaim': [n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true })],
+  storage: [
+    n('list', 'persistentvolumeclaims'), n('list', 'pods'), n('list', 'events', '', { optional: true }),
+    n('list', 'persistentvolumes', '', { cluster: true, optional: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true, optional: true }),
+    n('list', 'persistentvolumeclaims', '', { cluster: true, when: 'all-namespaces' }), n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
+    n('list', 'events', '', { cluster: true, when: 'all-namespaces', optional: true }),
+  ],
+  'storage pv': [n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'persistentvolumeclaims', '', { cluster: true })],
+  // get persistentvolumeclaims is asked in the former claim's namespace.
+  'storage reclaim': [
+    n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true }), n('get', 'persistentvolumeclaims'),
+    n('list', 'persistentvolumes', '', { cluster: true }), n('watch', 'persistentvolumes', '', { cluster: true }),
+  ],
 };
 
 export function needLabel(need: Need): string {
