@@ -34,9 +34,7 @@ export interface CommandAccess {
 }
 
 export function register(program: Command, deps: Deps): void {
-  const cmd = program
-    .command('doctor')
-    .description('check the kubeconfig, the connection, the clock and which plugin commands you may run here');
+  const cmd = program.command('doctor').description('check the kubeconfig, the connection, the clock and which plugin commands you may run here');
   addOutputOption(cmd, ['table', 'json', 'yaml']);
   cmd.action(async () => {
     const format = outputOf(cmd, ['table', 'json', 'yaml']);
@@ -74,10 +72,10 @@ export function register(program: Command, deps: Deps): void {
 
 async function whoAmI(kube: Kube): Promise<DoctorReport['user']> {
   try {
-    const r = await kube.create<{ status: { userInfo: { username?: string; groups?: string[] } } }>(
-      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-    );
+    const r = await kube.create<{ status: { userInfo: { username?: string; groups?: string[] } } }>('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
     return { username: r.status.userInfo.username ?? '', groups: r.status.userInfo.groups ?? [] };
   } catch {
     return undefined;
@@ -98,7 +96,7 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Comm
   for (const needs of Object.values(COMMAND_NEEDS)) for (const need of needs) distinct.set(needKey(need), need);
   const keys = [...distinct.keys()];
   const answers = await accessReview(kube, [...distinct.values()], namespace);
-  const allowed = new Map(keys.map((k, i) => [k, answers[i]!]));
+  const allowed = new Map(keys.map((k, i) => [k, answers[i]]));
   return Object.entries(COMMAND_NEEDS).map(([command, needs]) => accessOf(command, needs, (n) => allowed.get(needKey(n)) ?? false));
 }
 
@@ -116,7 +114,10 @@ export function accessOf(command: string, needs: Need[], granted: (n: Need) => b
 /** The ALLOWED cell: "yes", "no", or "yes (--with-hpa also needs delete ...)". */
 export function accessText(c: CommandAccess): string {
   if (!c.allowed) return 'no';
-  const notes = [...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`), ...(c.withoutOptional.length ? [`shown without what ${c.withoutOptional.join(', ')} would add`] : [])];
+  const notes = [
+    ...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`),
+    ...(c.withoutOptional.length ? [`shown without what ${c.withoutOptional.join(', ')} would add`] : []),
+  ];
   return notes.length ? `yes (${notes.join('; ')})` : 'yes';
 }
 
@@ -133,7 +134,9 @@ export function renderDoctor(r: DoctorReport): string {
   }
   lines.push(`Reachable:   yes, ${r.serverVersion}`);
   if (r.clockSkewSeconds !== undefined) {
-    lines.push(`Clock skew:  ${r.clockSkewSeconds === 0 ? 'none (< 1s)' : `${r.clockSkewSeconds}s${Math.abs(r.clockSkewSeconds) > 30 ? ' (AGE columns and TTLs will be off)' : ''}`}`);
+    lines.push(
+      `Clock skew:  ${r.clockSkewSeconds === 0 ? 'none (< 1s)' : `${r.clockSkewSeconds}s${Math.abs(r.clockSkewSeconds) > 30 ? ' (AGE columns and TTLs will be off)' : ''}`}`,
+    );
   }
   if (r.user) lines.push(`User:        ${r.user.username}${r.user.groups.length ? ` (groups: ${r.user.groups.join(', ')})` : ''}`);
   if (r.error) lines.push(`Problem:     ${r.error}`);

@@ -128,7 +128,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     pods: pods.items,
     events: events?.items ?? [],
     hidden: { volumes: !volumes, classes: !classes },
-  })[0]!;
+  })[0];
   const recent = (events?.items ?? []).sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
   if (format === 'json' || format === 'yaml') {
     return void deps.out.write(await renderData({ ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) }, format));
@@ -188,7 +188,7 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
       if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
       return {
         name: v.metadata!.name!,
-        capacity: (v.spec?.capacity as Record<string, string> | undefined)?.storage ?? null,
+        capacity: (v.spec?.capacity)?.storage ?? null,
         accessModes: v.spec?.accessModes ?? [],
         reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
         // As `kubectl get pv`: Terminating once deletionTimestamp is set.

@@ -27,11 +27,11 @@ export function volumeClass(pv: PersistentVolume): string {
 }
 
 export function requestedSize(pvc: PersistentVolumeClaim): string {
-  return (pvc.spec?.resources?.requests as Record<string, string> | undefined)?.storage ?? '0';
+  return pvc.spec?.resources?.requests?.storage ?? '0';
 }
 
 export function volumeSize(pv: PersistentVolume): string {
-  return (pv.spec?.capacity as Record<string, string> | undefined)?.storage ?? '0';
+  return pv.spec?.capacity?.storage ?? '0';
 }
 
 const MODE_ORDER = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const;
@@ -58,8 +58,8 @@ export function selectorMatches(sel: Selector | undefined, labels: Record<string
   for (const e of sel.matchExpressions ?? []) {
     const has = Object.prototype.hasOwnProperty.call(labels, e.key);
     const values = e.values ?? [];
-    if (e.operator === 'In' && !(has && values.includes(labels[e.key]!))) return false;
-    if (e.operator === 'NotIn' && has && values.includes(labels[e.key]!)) return false;
+    if (e.operator === 'In' && !(has && values.includes(labels[e.key]))) return false;
+    if (e.operator === 'NotIn' && has && values.includes(labels[e.key])) return false;
     if (e.operator === 'Exists' && !has) return false;
     if (e.operator === 'DoesNotExist' && has) return false;
   }
@@ -95,7 +95,8 @@ export function mismatches(pv: PersistentVolume, pvc: PersistentVolumeClaim, opt
   }
   const need = requestedSize(pvc);
   if (parseQuantity(volumeSize(pv)) < parseQuantity(need)) out.push(`is too small (${volumeSize(pv)} < ${need} asked)`);
-  if ((pvc.spec?.volumeMode ?? 'Filesystem') !== (pv.spec?.volumeMode ?? 'Filesystem')) out.push(`has volumeMode ${pv.spec?.volumeMode ?? 'Filesystem'} (asked ${pvc.spec?.volumeMode ?? 'Filesystem'})`);
+  if ((pvc.spec?.volumeMode ?? 'Filesystem') !== (pv.spec?.volumeMode ?? 'Filesystem'))
+    out.push(`has volumeMode ${pv.spec?.volumeMode ?? 'Filesystem'} (asked ${pvc.spec?.volumeMode ?? 'Filesystem'})`);
   if ((pvc.spec?.volumeAttributesClassName ?? '') !== (pv.spec?.volumeAttributesClassName ?? '')) {
     out.push(`has volumeAttributesClass "${pv.spec?.volumeAttributesClassName ?? ''}" (asked "${pvc.spec?.volumeAttributesClassName ?? ''}")`);
   }

@@ -115,8 +115,8 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
       phase: pvc.status?.phase ?? null,
       deletionTimestamp: deleting,
       finalizers: pvc.metadata?.finalizers ?? [],
-      requested: (pvc.spec?.resources?.requests as Record<string, string> | undefined)?.storage ?? null,
-      capacity: named ? ((pvc.status?.capacity as Record<string, string> | undefined)?.storage ?? null) : null,
+      requested: pvc.spec?.resources?.requests?.storage ?? null,
+      capacity: named ? (pvc.status?.capacity?.storage ?? null) : null,
       accessModes: named ? (pvc.status?.accessModes ?? []) : [],
       requestedAccessModes: pvc.spec?.accessModes ?? [],
       storageClass: {
@@ -132,7 +132,7 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
             name: pv.metadata!.name!,
             phase: pv.metadata?.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? null),
             reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy ?? null,
-            capacity: (pv.spec?.capacity as Record<string, string> | undefined)?.storage ?? null,
+            capacity: pv.spec?.capacity?.storage ?? null,
             volumeMode: pv.spec?.volumeMode ?? null,
           }
         : pvc.spec?.volumeName
@@ -199,7 +199,14 @@ interface Pending {
  * waits for a pod; a class provisions; without a class nothing does. Where nothing will
  * provide a volume, the volumes that nearly fit are named with why they do not.
  */
-function pendingReason(pvc: PersistentVolumeClaim, sc: StorageClass | undefined, defaultClass: StorageClass | undefined, pods: Pod[], inv: Inventory, lastWarning: string | null): Pending {
+function pendingReason(
+  pvc: PersistentVolumeClaim,
+  sc: StorageClass | undefined,
+  defaultClass: StorageClass | undefined,
+  pods: Pod[],
+  inv: Inventory,
+  lastWarning: string | null,
+): Pending {
   const suffix = lastWarning ? `; last warning: ${lastWarning}` : '';
   const cls = claimClass(pvc);
   const hidden = inv.hidden ?? {};
@@ -224,7 +231,7 @@ function pendingReason(pvc: PersistentVolumeClaim, sc: StorageClass | undefined,
   if (wffc) {
     if (pods.length === 0) return { reason: `StorageClass ${sc.metadata?.name} binds on first use (WaitForFirstConsumer): waiting for a pod to use the claim${suffix}`, ...none };
     const unscheduled = pods.filter((p) => !p.spec?.nodeName);
-    if (unscheduled.length) return { reason: `waiting for pod ${unscheduled[0]!.metadata?.name} to be scheduled (WaitForFirstConsumer)${suffix}`, ...none };
+    if (unscheduled.length) return { reason: `waiting for pod ${unscheduled[0].metadata?.name} to be scheduled (WaitForFirstConsumer)${suffix}`, ...none };
   }
 
   // Nothing fits: will anything provide a volume?

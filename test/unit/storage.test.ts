@@ -16,7 +16,12 @@ const sc = (name: string, extra: Partial<StorageClass> = {}, isDefault = false):
   ...extra,
 });
 const pod = (name: string, claim: string, node?: string, owner?: { kind: string; name: string }, hash?: string): Pod => ({
-  metadata: { name, namespace: 'ml', labels: hash ? { 'pod-template-hash': hash } : {}, ownerReferences: owner ? [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'u', controller: true }] : [] },
+  metadata: {
+    name,
+    namespace: 'ml',
+    labels: hash ? { 'pod-template-hash': hash } : {},
+    ownerReferences: owner ? [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'u', controller: true }] : [],
+  },
   spec: { nodeName: node, containers: [], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: claim } }] },
   status: { phase: 'Running' },
 });
@@ -25,10 +30,14 @@ const reasonOf = (claims: PersistentVolumeClaim[], classes: StorageClass[], pods
 
 describe('Pending reasons', () => {
   it('no class and no default class', () => {
-    expect(reasonOf([pvc('a', undefined)], [sc('fast')])).toEqual(['no PersistentVolume fits (size >= 5Gi, modes RWO); no StorageClass given and the cluster has no default StorageClass']);
+    expect(reasonOf([pvc('a', undefined)], [sc('fast')])).toEqual([
+      'no PersistentVolume fits (size >= 5Gi, modes RWO); no StorageClass given and the cluster has no default StorageClass',
+    ]);
   });
   it('a missing class', () => {
-    expect(reasonOf([pvc('a', 'gold')], [])[0]).toBe('no PersistentVolume fits (size >= 5Gi, modes RWO, class "gold"); StorageClass "gold" does not exist, so nothing provisions one');
+    expect(reasonOf([pvc('a', 'gold')], [])[0]).toBe(
+      'no PersistentVolume fits (size >= 5Gi, modes RWO, class "gold"); StorageClass "gold" does not exist, so nothing provisions one',
+    );
   });
   it('WaitForFirstConsumer without a pod, and with an unscheduled pod', () => {
     const wffc = sc('local', { volumeBindingMode: 'WaitForFirstConsumer' });
@@ -36,7 +45,14 @@ describe('Pending reasons', () => {
     expect(reasonOf([pvc('a', 'local')], [wffc], [pod('p', 'a')])[0]).toBe('waiting for pod p to be scheduled (WaitForFirstConsumer)');
   });
   it('a provisioner that has not acted, with the latest warning event', () => {
-    const ev = { type: 'Warning', reason: 'ProvisioningFailed', message: 'quota exceeded', involvedObject: { kind: 'PersistentVolumeClaim', namespace: 'ml', name: 'a' }, lastTimestamp: '2026-11-26T10:01:00Z', metadata: {} };
+    const ev = {
+      type: 'Warning',
+      reason: 'ProvisioningFailed',
+      message: 'quota exceeded',
+      involvedObject: { kind: 'PersistentVolumeClaim', namespace: 'ml', name: 'a' },
+      lastTimestamp: '2026-11-26T10:01:00Z',
+      metadata: {},
+    };
     expect(buildClaimViews({ claims: [pvc('a', 'std')], volumes: [], classes: [sc('std', {}, true)], pods: [], events: [ev as never] })[0]!.reason).toBe(
       'waiting for provisioner csi.example.com to create a volume; last warning: ProvisioningFailed: quota exceeded',
     );
@@ -52,7 +68,10 @@ describe('Pending reasons', () => {
   });
 });
 
-const pv = (name: string, extra: { cls?: string; size?: string; modes?: string[]; phase?: string; labels?: Record<string, string>; claimRef?: object; volumeMode?: string } = {}): PersistentVolume => ({
+const pv = (
+  name: string,
+  extra: { cls?: string; size?: string; modes?: string[]; phase?: string; labels?: Record<string, string>; claimRef?: object; volumeMode?: string } = {},
+): PersistentVolume => ({
   metadata: { name, labels: extra.labels ?? {} },
   spec: {
     capacity: { storage: extra.size ?? '5Gi' },
@@ -64,15 +83,20 @@ const pv = (name: string, extra: { cls?: string; size?: string; modes?: string[]
   },
   status: { phase: extra.phase ?? 'Available' },
 });
-const withVolumes = (claim: PersistentVolumeClaim, volumes: PersistentVolume[], classes: StorageClass[] = []) => buildClaimViews({ claims: [claim], volumes, classes, pods: [], events: [] })[0]!;
+const withVolumes = (claim: PersistentVolumeClaim, volumes: PersistentVolume[], classes: StorageClass[] = []) =>
+  buildClaimViews({ claims: [claim], volumes, classes, pods: [], events: [] })[0]!;
 
-describe('Pending on static volumes: the binder\'s rules name the near miss', () => {
+describe("Pending on static volumes: the binder's rules name the near miss", () => {
   it.each([
     ['too small', pv('small', { size: '1Gi' }), 'small is too small (1Gi < 5Gi asked)'],
     ['other access modes', pv('rox', { modes: ['ReadOnlyMany'] }), 'rox has access modes ROX (asked RWO)'],
     ['another volumeMode', pv('blk', { volumeMode: 'Block' }), 'blk has volumeMode Block (asked Filesystem)'],
     ['another class, otherwise fitting', pv('slow', { cls: 'slow' }), 'slow has class "slow" (asked "manual")'],
-    ['Released, still holding the old claim', pv('old', { phase: 'Released', claimRef: { namespace: 'ml', name: 'gone', uid: 'u0' } }), 'old is Released and still holds the claimRef of ml/gone'],
+    [
+      'Released, still holding the old claim',
+      pv('old', { phase: 'Released', claimRef: { namespace: 'ml', name: 'gone', uid: 'u0' } }),
+      'old is Released and still holds the claimRef of ml/gone',
+    ],
   ])('%s', (_, volume, why) => {
     const v = withVolumes(pvc('a', 'manual'), [volume]);
     expect(v.reason).toBe(`no PersistentVolume fits (size >= 5Gi, modes RWO, class "manual"): ${why}; StorageClass "manual" does not exist, so nothing provisions one`);
@@ -81,12 +105,16 @@ describe('Pending on static volumes: the binder\'s rules name the near miss', ()
   it('a selector the volume does not match', () => {
     const claim = pvc('a', 'manual');
     claim.spec!.selector = { matchLabels: { tier: 'gold' }, matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] };
-    expect(withVolumes(claim, [pv('x', { labels: { tier: 'silver', zone: 'a' } })]).nearMisses).toEqual([{ name: 'x', why: ['does not match the selector tier=gold,zone in (a)'] }]);
+    expect(withVolumes(claim, [pv('x', { labels: { tier: 'silver', zone: 'a' } })]).nearMisses).toEqual([
+      { name: 'x', why: ['does not match the selector tier=gold,zone in (a)'] },
+    ]);
     expect(withVolumes(claim, [pv('y', { labels: { tier: 'gold', zone: 'a' } })]).reason).toBe('waiting for the volume controller to bind y');
   });
   it('the StorageClass explanation only when the class really does not exist', () => {
     const v = withVolumes(pvc('a', 'manual'), [pv('small', { size: '1Gi' })], [sc('manual', { provisioner: 'kubernetes.io/no-provisioner' })]);
-    expect(v.reason).toBe('no PersistentVolume fits (size >= 5Gi, modes RWO, class "manual"): small is too small (1Gi < 5Gi asked); StorageClass manual has no provisioner (pre-created volumes only)');
+    expect(v.reason).toBe(
+      'no PersistentVolume fits (size >= 5Gi, modes RWO, class "manual"): small is too small (1Gi < 5Gi asked); StorageClass manual has no provisioner (pre-created volumes only)',
+    );
     expect(v.storageClass.exists).toBe(true);
   });
   it('storageClassName "" matches only volumes without a class, and never blames a StorageClass', () => {
@@ -94,16 +122,22 @@ describe('Pending on static volumes: the binder\'s rules name the near miss', ()
     expect(v.reason).toBe('no PersistentVolume fits (size >= 5Gi, modes RWO): nocls is too small (1Gi < 5Gi asked); storageClassName is "", so nothing provisions one');
   });
   it('a fitting volume: the smallest one, as the binder picks', () => {
-    expect(withVolumes(pvc('a', 'manual'), [pv('big', { size: '50Gi' }), pv('mid', { size: '8Gi' }), pv('small', { size: '1Gi' })]).reason).toBe('waiting for the volume controller to bind mid');
+    expect(withVolumes(pvc('a', 'manual'), [pv('big', { size: '50Gi' }), pv('mid', { size: '8Gi' }), pv('small', { size: '1Gi' })]).reason).toBe(
+      'waiting for the volume controller to bind mid',
+    );
   });
   it('a volume asked for by name that does not fit', () => {
     const claim = pvc('a', 'manual');
     claim.spec!.volumeName = 'small';
-    expect(withVolumes(claim, [pv('small', { size: '1Gi', modes: ['ReadOnlyMany'] })]).reason).toBe('asks for volume small, which does not fit: it is too small (1Gi < 5Gi asked), has access modes ROX (asked RWO)');
+    expect(withVolumes(claim, [pv('small', { size: '1Gi', modes: ['ReadOnlyMany'] })]).reason).toBe(
+      'asks for volume small, which does not fit: it is too small (1Gi < 5Gi asked), has access modes ROX (asked RWO)',
+    );
   });
   it('only classes hidden: the volumes are still compared, the class is not judged', () => {
     const v = buildClaimViews({ claims: [pvc('a', 'manual')], volumes: [pv('small', { size: '1Gi' })], classes: [], pods: [], events: [], hidden: { classes: true } })[0]!;
-    expect(v.reason).toBe('no PersistentVolume fits (size >= 5Gi, modes RWO, class "manual"): small is too small (1Gi < 5Gi asked); StorageClass "manual" could not be checked (list storageclasses is forbidden)');
+    expect(v.reason).toBe(
+      'no PersistentVolume fits (size >= 5Gi, modes RWO, class "manual"): small is too small (1Gi < 5Gi asked); StorageClass "manual" could not be checked (list storageclasses is forbidden)',
+    );
     expect(v.storageClass.exists).toBeNull();
   });
 });
@@ -151,11 +185,21 @@ describe('storage over HTTP: a constant number of list calls', () => {
     const claims = Array.from({ length: 6 }, (_, i) => ({ ...pvc(`c${i}`, 'std', 'Bound'), spec: { ...pvc(`c${i}`, 'std').spec, volumeName: `pv${i}` } }));
     const list = (items: unknown[], cont?: string) => ({ items, metadata: { resourceVersion: '1', continue: cont } });
     const scope = nock(TEST_SERVER)
-      .get('/api/v1/namespaces/ml/persistentvolumeclaims').query((q) => !q.continue).reply(200, list(claims.slice(0, 3), 'p2'))
-      .get('/api/v1/namespaces/ml/persistentvolumeclaims').query((q) => q.continue === 'p2').reply(200, list(claims.slice(3)))
-      .get('/api/v1/persistentvolumes').query(true).reply(200, list(claims.map((_, i) => ({ metadata: { name: `pv${i}` }, spec: { capacity: { storage: '5Gi' } }, status: { phase: 'Bound' } }))))
-      .get('/apis/storage.k8s.io/v1/storageclasses').query(true).reply(200, list([sc('std')]))
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'status.phase!=Succeeded,status.phase!=Failed').reply(200, list([pod('p0', 'c0', 'n1')]));
+      .get('/api/v1/namespaces/ml/persistentvolumeclaims')
+      .query((q) => !q.continue)
+      .reply(200, list(claims.slice(0, 3), 'p2'))
+      .get('/api/v1/namespaces/ml/persistentvolumeclaims')
+      .query((q) => q.continue === 'p2')
+      .reply(200, list(claims.slice(3)))
+      .get('/api/v1/persistentvolumes')
+      .query(true)
+      .reply(200, list(claims.map((_, i) => ({ metadata: { name: `pv${i}` }, spec: { capacity: { storage: '5Gi' } }, status: { phase: 'Bound' } }))))
+      .get('/apis/storage.k8s.io/v1/storageclasses')
+      .query(true)
+      .reply(200, list([sc('std')]))
+      .get('/api/v1/namespaces/ml/pods')
+      .query((q) => q.fieldSelector === 'status.phase!=Succeeded,status.phase!=Failed')
+      .reply(200, list([pod('p0', 'c0', 'n1')]));
     const r = await runCli(['storage', '--kubeconfig', cluster(), '-o', 'json', '-v']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).claims).toHaveLength(6);
