@@ -104,7 +104,8 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     if (!events) warn('you may not list events (forbidden): Pending reasons lack the latest warning');
     inv.events = events?.items ?? [];
   }
-  return buildClaimViews(inv).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  // Byte order, as the API server lists them (and kubectl shows them).
+  return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
 }
 
 async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, format: string): Promise<void> {
@@ -163,6 +164,10 @@ function warnHidden(warn: (s: string) => void, volumes: boolean, classes: boolea
   if (classes) warn('you may not list storageclasses (forbidden): class details and Pending reasons are incomplete');
 }
 
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function evTime(e: KEvent): string {
   return e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
 }
@@ -200,7 +205,7 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
         note,
       };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => byteOrder(a.name, b.name));
   if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ volumes: rows }, format));
   if (!rows.length) return void deps.err.write('No resources found\n');
   const now = deps.now();
@@ -284,7 +289,10 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
     }
   }
 
-  // 4. Apply: a JSON patch guarded by the resourceVersion; a concurrent change re-plans on the fresh volume.
+  // 4. Apply: a merge patch guarded by the resourceVersion, so a concurrent change is a 409 and
+  // re-plans on the fresh volume (a JSON patch's "remove" would fail as 422 on a volume whose
+  // claimRef someone else already cleared).
+  let wrote = false;
   if (ref) {
     if (o.dryRun === 'client') {
       deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
@@ -295,14 +303,14 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
     }
     const r = await kube.patchGuarded<PersistentVolume>(
       path,
-      'json',
+      'merge',
       (cur) => {
         const now = cur.spec?.claimRef;
         if (!now) return undefined;
         if (cur.status?.phase !== 'Released' || now.uid !== ref.uid || now.namespace !== ref.namespace || now.name !== ref.name) {
           throw new CliError(`${obj} changed meanwhile (now ${cur.status?.phase}${now ? `, claimRef ${now.namespace}/${now.name}` : ''}); nothing changed`);
         }
-        return [{ op: 'remove', path: '/spec/claimRef' }];
+        return { spec: { claimRef: null } };
       },
       { dryRun: o.dryRun, known: pv },
     );
@@ -310,6 +318,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
       deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
       return;
     }
+    wrote = r.changed;
     if (r.changed) {
       deps.journal.wrote(`${obj}: claimRef to ${ref.namespace}/${ref.name} removed`);
       deps.journal.undo(`kubectl patch pv ${o.name} --type json -p '[{"op":"add","path":"/spec/claimRef","value":${JSON.stringify({ kind: 'PersistentVolumeClaim', namespace: ref.namespace, name: ref.name, uid: ref.uid })}}]'`);
@@ -345,6 +354,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   );
   if (end.state === 'gone') throw new CliError(`${obj} was deleted meanwhile`);
   deps.journal.confirm('available', end.state === 'claimed' ? `${obj} Available, then claimed by ${end.by}` : undefined);
+  if (ref && !wrote) return void deps.out.write(`${obj} Available: its claimRef was cleared meanwhile by someone else; nothing written\n`);
   deps.out.write(end.state === 'claimed' ? `${obj} reclaimed: Available, and at once claimed by ${end.by}\n` : `${obj} reclaimed: Available\n`);
   if (ref) deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
 }

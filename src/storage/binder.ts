@@ -121,12 +121,12 @@ export function bestMatch(pvc: PersistentVolumeClaim, volumes: PersistentVolume[
 
 /**
  * Volumes that nearly fit, closest first, with why each does not: those of the claim's class
- * (or reserved for it), and those of another class that break no other rule. Volumes bound to
+ * (or reserved for it), else those of another class that break no other rule. Volumes bound to
  * another live claim are left out unless they would otherwise fit (then they explain the wait).
  */
 export function nearMisses(pvc: PersistentVolumeClaim, volumes: PersistentVolume[]): { name: string; why: string[] }[] {
   const cls = claimClass(pvc);
-  const out: { name: string; why: string[]; rank: number }[] = [];
+  const out: { name: string; why: string[]; rank: number; sameClass: boolean }[] = [];
   for (const v of volumes) {
     const why = mismatches(v, pvc);
     if (why.length === 0) continue;
@@ -134,9 +134,11 @@ export function nearMisses(pvc: PersistentVolumeClaim, volumes: PersistentVolume
     const taken = v.spec?.claimRef && !isBoundToClaim(v, pvc) && v.status?.phase === 'Bound';
     if (!sameClass && why.length > 1) continue;
     if (taken && why.length > 1) continue;
-    out.push({ name: v.metadata!.name!, why, rank: why.length + (sameClass ? 0 : 1) });
+    out.push({ name: v.metadata!.name!, why, rank: why.length + (sameClass ? 0 : 1), sameClass });
   }
-  return out.sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name)).map(({ name, why }) => ({ name, why }));
+  // Volumes of another class matter only when none of the claim's own class comes close (a mistyped class).
+  const own = out.filter((o) => o.sameClass);
+  return (own.length ? own : out).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1)).map(({ name, why }) => ({ name, why }));
 }
 
 /** Which claims an Available volume can serve, in the binder's terms. */

@@ -31,7 +31,8 @@ describe('storage', () => {
     const [head, first, second] = r.out.trimEnd().split('\n');
     expect(head).toMatch(/^NAME +STATUS +VOLUME +CAPACITY +ACCESS MODES +STORAGECLASS +USED-BY +NODE +AGE +REASON$/);
     expect(first).toMatch(new RegExp(`^model-data +Bound +pvc-[0-9a-f-]+ +1Gi +RWO +standard +${pods[0]!.metadata!.name} \\(deploy/trainer\\) +mlops-node-\\d +\\d+s$`));
-    expect(second).toMatch(/^orphan +Pending +1Gi +RWO +does-not-exist +<none> +<none> +\d+s +StorageClass "does-not-exist" does not exist, and no Available PV of that class matches \(size >= 1Gi, modes RWO\)/);
+    // As kubectl: no VOLUME, CAPACITY or ACCESS MODES until the claim names its volume.
+    expect(second).toMatch(/^orphan +Pending +does-not-exist +<none> +<none> +\d+s +no PersistentVolume fits \(size >= 1Gi, modes RWO, class "does-not-exist"\)(: .*)?; StorageClass "does-not-exist" does not exist, so nothing provisions one/);
 
     const j = await mlops(['storage', '-n', ns, '-o', 'json']);
     const data = JSON.parse(j.out) as { claims: { name: string; status: string; usedBy: { pod: string; workload: string; node: string }[]; storageClass: { name: string; exists: boolean; provisioner: string }; volume: { name: string; phase: string } | null; reason: string | null }[] };
@@ -41,7 +42,7 @@ describe('storage', () => {
     expect(md.volume?.phase).toBe('Bound');
     const orphan = data.claims.find((c) => c.name === 'orphan')!;
     expect(orphan).toMatchObject({ status: 'Pending', volume: null, storageClass: { name: 'does-not-exist', exists: false } });
-    expect(orphan.reason).toContain('StorageClass "does-not-exist" does not exist');
+    expect(orphan.reason).toContain('StorageClass "does-not-exist" does not exist, so nothing provisions one');
 
     const tree = await mlops(['storage', 'model-data', '-n', ns]);
     expect(tree.out).toMatch(/^persistentvolumeclaim\/model-data \(Bound, 1Gi, RWO\)\n├─ volume: pvc-[0-9a-f-]+ \(1Gi, Bound, reclaim Delete\)\n│  └─ class: standard \(kubernetes\.io\/host-path, Immediate, reclaim Delete, default\)\n/);
@@ -53,11 +54,12 @@ describe('storage', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'retain');
     const pvName = `retained-${ns}`.slice(0, 63);
+    const cls = `manual-${ns}`;
     await kube.create(pathOf(R.pvs), {
       apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: pvName },
-      spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', hostPath: { path: `/tmp/${pvName}` } },
+      spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: cls, hostPath: { path: `/tmp/${pvName}` } },
     });
-    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('results', 'manual'));
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('results', cls));
     await until(async () => (await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }))).status?.phase === 'Bound', 30_000, 'static binding');
     const bound = await mlops(['storage', 'reclaim', pvName, '--yes']);
     expect(bound.code).toBe(1);
@@ -66,7 +68,7 @@ describe('storage', () => {
     await kube.delete(pathOf(R.pvcs, { namespace: ns, name: 'results' }));
     await until(async () => (await kube.get<PersistentVolume>(pathOf(R.pvs, { name: pvName }))).status?.phase === 'Released', 60_000, 'Released');
     const list = await mlops(['storage', 'pv']);
-    expect(list.out).toMatch(new RegExp(`\\n${pvName} +2Gi +RWO +Retain +Released +${ns}/results +manual +\\S+ +former claim ${ns}/results is gone; data kept; \`kubectl mlops storage reclaim ${pvName}\` makes it Available\\n`));
+    expect(list.out).toMatch(new RegExp(`\\n${pvName} +2Gi +RWO +Retain +Released +${ns}/results +${cls} +\\S+ +former claim ${ns}/results is gone; data kept; \`kubectl mlops storage reclaim ${pvName}\` makes it Available\\n`));
 
     const dry = await mlops(['storage', 'reclaim', pvName, '--dry-run=server']);
     expect(dry.code).toBe(0);
@@ -78,7 +80,8 @@ describe('storage', () => {
     expect(pv.status?.phase).toBe('Available');
     expect(pv.spec?.claimRef).toBeUndefined();
     const again = await mlops(['storage', 'reclaim', pvName, '--yes']);
-    expect(again.err).toBe(`persistentvolume/${pvName} is already Available; nothing to do\n`);
+    expect(again.code).toBe(0);
+    expect(again.out).toBe(`persistentvolume/${pvName} already Available\n`);
     await kube.delete(pathOf(R.pvs, { name: pvName }));
   });
 
