@@ -116,7 +116,7 @@ export function accessText(c: CommandAccess): string {
   if (!c.allowed) return 'no';
   const notes = [
     ...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`),
-    ...(c.withoutOptional.length ? [`shown without what ${c.withoutOptional.join(', ')} would add`] : []),
+    ...(c.withoutOptional.length ? [`less detail without ${c.withoutOptional.join(', ')}`] : []),
   ];
   return notes.length ? `yes (${notes.join('; ')})` : 'yes';
 }

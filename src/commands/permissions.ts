@@ -44,3 +44,16 @@ export function needLabel(need: Need): string {
   const res = need.group ? `${need.resource}.${need.group}` : need.resource;
   return `${need.verb} ${res}${need.subresource ? '/' + need.subresource : ''}`;
 }
+
+/**
+ * One command's permissions in words, for the README table (test/unit/permissions.test.ts
+ * checks the README against this): always-needed verbs, then optional ones, then per flag.
+ */
+export function describeNeeds(needs: Need[]): string {
+  const one = (x: Need) => `${needLabel(x)}${x.cluster || x.optional ? ` (${[x.cluster && 'cluster-wide', x.optional && 'optional'].filter(Boolean).join(', ')})` : ''}`;
+  const parts = [needs.filter((x) => !x.when).map(one).join(', ')];
+  for (const flag of [...new Set(needs.filter((x) => x.when).map((x) => x.when!))]) {
+    parts.push(`with --${flag}: ${needs.filter((x) => x.when === flag).map(one).join(', ')}`);
+  }
+  return parts.filter(Boolean).join('; ');
+}

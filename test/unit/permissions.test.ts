@@ -1,0 +1,68 @@
+// The permission declarations are complete (every command that talks to the cluster has one)
+// and the README's "Permissions and interruption" table is generated from them, so neither can
+// drift. Regenerate the table's permission cells with `node scripts/permissions-table.mjs`.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/program.js';
+import { COMMAND_NEEDS, describeNeeds } from '../../src/commands/permissions.js';
+import { Journal } from '../../src/commands/flow.js';
+import type { Deps } from '../../src/deps.js';
+import { MemStream } from '../helpers.js';
+
+/** Commands that reach the API server but need no RBAC of their own, and why. */
+const EXEMPT: Record<string, string> = {
+  version: 'GET /version, open to every user (system:public-info-viewer)',
+  doctor: 'asks the API server itself (SelfSubjectReview / SelfSubjectAccessReview, open to every authenticated user)',
+  completion: 'prints a shell script; the hidden __complete lists names and stays silent when denied',
+};
+
+function commandPaths(): string[] {
+  const deps = { out: new MemStream(), err: new MemStream(), env: {}, journal: new Journal(), version: '0' } as unknown as Deps;
+  const out: string[] = [];
+  const walk = (cmd: Command, prefix: string) => {
+    for (const sub of cmd.commands) {
+      const name = prefix ? `${prefix} ${sub.name()}` : sub.name();
+      out.push(name);
+      walk(sub, name);
+    }
+  };
+  walk(createProgram(deps), '');
+  return out;
+}
+
+const README = fs.readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+
+function readmeRows(): Map<string, { permissions: string; interruption: string }> {
+  const at = README.indexOf('## Permissions and interruption');
+  expect(at, 'README has a "Permissions and interruption" section').toBeGreaterThan(0);
+  const rows = new Map<string, { permissions: string; interruption: string }>();
+  for (const line of README.slice(at).split('\n').slice(1)) {
+    if (line.startsWith('## ')) break;
+    const m = /^\| `([^`]+)` \| (.*?) \| (.*?) \|$/.exec(line);
+    if (m) rows.set(m[1]!, { permissions: m[2]!, interruption: m[3]! });
+  }
+  return rows;
+}
+
+describe('permission declarations', () => {
+  it('every registered command has a declaration or a stated reason not to', () => {
+    const paths = commandPaths();
+    expect(paths).toContain('storage reclaim');
+    const undeclared = paths.filter((p) => !COMMAND_NEEDS[p] && !EXEMPT[p]);
+    expect(undeclared, 'commands without an entry in src/commands/permissions.ts').toEqual([]);
+    // And no declaration for a command that does not exist.
+    expect(Object.keys(COMMAND_NEEDS).filter((c) => !paths.includes(c))).toEqual([]);
+  });
+
+  it('the README table lists each declared command with exactly its declared permissions, and an interruption guarantee', () => {
+    const rows = readmeRows();
+    expect([...rows.keys()].sort()).toEqual(Object.keys(COMMAND_NEEDS).sort());
+    for (const [command, needs] of Object.entries(COMMAND_NEEDS)) {
+      const row = rows.get(command)!;
+      expect(row.permissions, `README permissions of \`${command}\``).toBe(describeNeeds(needs));
+      expect(row.interruption.trim(), `README interruption guarantee of \`${command}\``).not.toBe('');
+    }
+  });
+});
