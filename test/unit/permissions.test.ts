@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/program.js';
-import { COMMAND_NEEDS, describeNeeds } from '../../src/commands/permissions.js';
+import { COMMAND_NEEDS, describeNeeds, type Need } from '../../src/commands/permissions.js';
+import { accessOf, accessText } from '../../src/commands/doctor.js';
 import { Journal } from '../../src/commands/flow.js';
 import type { Deps } from '../../src/deps.js';
 import { MemStream } from '../helpers.js';
@@ -64,5 +65,30 @@ describe('permission declarations', () => {
       expect(row.permissions, `README permissions of \`${command}\``).toBe(describeNeeds(needs));
       expect(row.interruption.trim(), `README interruption guarantee of \`${command}\``).not.toBe('');
     }
+  });
+});
+
+describe('doctor reads the declarations as the commands do', () => {
+  const n = (verb: string, resource: string, extra: Partial<Need> = {}): Need => ({ verb, resource, group: '', ...extra });
+  const needs = [
+    n('get', 'pods'),
+    n('patch', 'pods'),
+    n('list', 'events', { optional: true }),
+    n('delete', 'hpas', { when: 'with-hpa' }),
+    n('list', 'pods', { cluster: true, when: 'all-namespaces' }),
+  ];
+  it.each([
+    ['everything granted', () => true, 'yes'],
+    ['a flag-dependent verb missing: yes, and what the flag also needs', (x: Need) => x.when !== 'with-hpa', 'yes (--with-hpa also needs delete hpas)'],
+    ['an optional verb missing: yes, with less detail', (x: Need) => !x.optional, 'yes (less detail without list events)'],
+    ['an always-needed verb missing: no', (x: Need) => x.verb !== 'patch', 'no'],
+    ['the same verb namespaced granted, cluster-wide not', (x: Need) => !x.cluster, 'yes (--all-namespaces also needs list pods (cluster-wide))'],
+  ])('%s', (_name, granted, want) => {
+    const a = accessOf('x', needs, granted);
+    expect(accessText(a)).toBe(want);
+    expect(a.allowed).toBe(want !== 'no');
+  });
+  it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
+    expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods']);
   });
 });
