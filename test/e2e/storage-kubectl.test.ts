@@ -78,6 +78,7 @@ describe('storage against kubectl, on the same claims and volumes', () => {
   let ns = '';
   const pvs: string[] = [];
   const cls = { size: '', block: '', sel: '' };
+  let dataPv = '';
 
   beforeAll(async () => {
     ns = await freshNamespace(kube, 'stor-oracle');
@@ -105,6 +106,10 @@ describe('storage against kubectl, on the same claims and volumes', () => {
     await Promise.all([waitReady(kube, ns, 'app=reader', 1), waitReady(kube, ns, 'app=holder', 1)]);
     // A claim in use is only marked for deletion: the pvc-protection finalizer holds it while the pod runs.
     await kube.delete(pathOf(R.pvcs, { namespace: ns, name: 'held' }));
+    // So is a bound volume (pv-protection): the volume of `data` stays, Terminating.
+    dataPv = (await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ns, name: 'data' }))).spec!.volumeName!;
+    await kube.delete(pathOf(R.pvs, { name: dataPv }));
+    await until(async () => Boolean((await kube.get<PersistentVolume>(pathOf(R.pvs, { name: dataPv }))).metadata?.deletionTimestamp), 30_000, 'data volume Terminating');
     await until(
       async () => Boolean((await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ns, name: 'held' }))).metadata?.deletionTimestamp),
       30_000,
@@ -178,7 +183,9 @@ describe('storage against kubectl, on the same claims and volumes', () => {
     expect(m.out.split('\n')[0]).toMatch(new RegExp(`^persistentvolumeclaim/${name} \\(${view.status}, `));
   });
 
-  it('a Terminating claim says which pod holds it', async () => {
+  it('a Terminating claim says which pod holds it; a Terminating volume shows in the tree', async () => {
+    const d = await mlops(['storage', 'data', '-n', ns]);
+    expect(d.out).toContain(`├─ volume: ${dataPv} (1Gi, Terminating, reclaim Delete)\n`);
     const m = await mlops(['storage', 'held', '-n', ns]);
     expect(m.out).toContain('├─ terminating: deleted, but pod holder still uses it (kubernetes.io/pvc-protection); it goes when they stop\n');
   });
@@ -194,7 +201,7 @@ describe('storage against kubectl, on the same claims and volumes', () => {
     expect(by('raw').nearMisses).toEqual([{ name: `fs-${ns}`, why: ['has volumeMode Filesystem (asked Block)'] }]);
     expect(by('picky').nearMisses).toEqual([{ name: `silver-${ns}`, why: ['does not match the selector tier=gold'] }]);
     expect(by('big').reason).toBe(
-      `no PersistentVolume fits (size >= 2Gi, modes RWO, class "${cls.size}"): rox-${ns} has access modes ROX (asked RWO); small-${ns} is too small (1Gi < 2Gi asked); StorageClass "${cls.size}" does not exist, so nothing provisions one`,
+      `no PersistentVolume fits (size >= 2Gi, modes RWO, class "${cls.size}"): rox-${ns} has access modes ROX (asked RWO); small-${ns} is too small (1Gi < 2Gi asked); StorageClass "${cls.size}" does not exist, so nothing provisions one; last warning: ProvisioningFailed: storageclass.storage.k8s.io "${cls.size}" not found`,
     );
     // The controller agrees that nothing fits: it tried to provision, which needs the class.
     const k = await kubectl(['describe', 'pvc', 'big', '-n', ns]);
@@ -206,11 +213,12 @@ describe('storage against kubectl, on the same claims and volumes', () => {
 
   it('`storage pv` as `kubectl get pv`, and an Available volume says by whom it can be claimed', async () => {
     const [k, m] = await Promise.all([kubectl(['get', 'pv']), mlops(['storage', 'pv'])]);
-    const mine = (rows: Record<string, string>[]) => rows.filter((r) => pvs.includes(r.NAME!));
+    const mine = (rows: Record<string, string>[]) => rows.filter((r) => pvs.includes(r.NAME!) || r.NAME === dataPv);
     const byName = (a: Record<string, string>, b: Record<string, string>) => (a.NAME! < b.NAME! ? -1 : 1);
     const theirs = mine(parseTable(k.out)).sort(byName);
     const ours = mine(parseTable(m.out)).sort(byName);
-    expect(ours).toHaveLength(pvs.length);
+    expect(ours).toHaveLength(pvs.length + 1);
+    expect(ours.find((r) => r.NAME === dataPv)?.STATUS).toBe('Terminating');
     for (const col of ['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS']) {
       expect(
         ours.map((r) => r[col]),
