@@ -12,6 +12,8 @@ export interface DoctorReport {
   context: string;
   namespace: string;
   namespaceSource: string;
+  /** Connected with the pod's service account (no kubeconfig), as kubectl does inside a pod. */
+  inCluster: boolean;
   server: string;
   reachable: boolean;
   serverVersion?: string;
@@ -44,6 +46,8 @@ export function register(program: Command, deps: Deps): void {
       context: config.context,
       namespace,
       namespaceSource: config.namespaceSource,
+      // ResolvedConfig gains inCluster with the in-cluster connection; read it without depending on it.
+      inCluster: 'inCluster' in config && config.inCluster === true,
       server: config.server,
       reachable: false,
       commands: [],
@@ -123,9 +127,9 @@ export function accessText(c: CommandAccess): string {
 
 export function renderDoctor(r: DoctorReport): string {
   const lines = [
-    `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
+    r.inCluster ? 'Kubeconfig:  none: in-cluster (the service account of this pod)' : `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
     `Context:     ${r.context}`,
-    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : 'default'})`,
+    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? "from the service account's namespace" : 'default'})`,
     `Server:      ${r.server}`,
   ];
   if (!r.reachable) {

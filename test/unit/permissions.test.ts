@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/program.js';
 import { COMMAND_NEEDS, describeNeeds, type Need } from '../../src/commands/permissions.js';
-import { accessOf, accessText } from '../../src/commands/doctor.js';
+import { accessOf, accessText, renderDoctor } from '../../src/commands/doctor.js';
 import { Journal } from '../../src/commands/flow.js';
 import type { Deps } from '../../src/deps.js';
 import { MemStream } from '../helpers.js';
@@ -90,5 +90,22 @@ describe('doctor reads the declarations as the commands do', () => {
   });
   it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
     expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods']);
+  });
+});
+
+describe('doctor in a pod', () => {
+  it('says it runs in-cluster, with the namespace from the service account', () => {
+    const text = renderDoctor({
+      kubeconfig: [],
+      context: 'in-cluster',
+      namespace: 'ml',
+      namespaceSource: 'in-cluster',
+      inCluster: true,
+      server: 'https://10.0.0.1:443',
+      reachable: false,
+      error: 'error: x',
+      commands: [],
+    });
+    expect(text).toContain("Kubeconfig:  none: in-cluster (the service account of this pod)\nContext:     in-cluster\nNamespace:   ml (from the service account's namespace)\n");
   });
 });
