@@ -355,6 +355,8 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   if (end.state === 'gone') throw new CliError(`${obj} was deleted meanwhile`);
   deps.journal.confirm('available', end.state === 'claimed' ? `${obj} Available, then claimed by ${end.by}` : undefined);
   if (ref && !wrote) return void deps.out.write(`${obj} Available: its claimRef was cleared meanwhile by someone else; nothing written\n`);
+  // A re-run after an interrupted wait: the claimRef was already gone, only the end state was awaited.
+  if (!ref) return void deps.out.write(`${obj} Available (its claimRef was already cleared)\n`);
   deps.out.write(end.state === 'claimed' ? `${obj} reclaimed: Available, and at once claimed by ${end.by}\n` : `${obj} reclaimed: Available\n`);
   if (ref) deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
 }
