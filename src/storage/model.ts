@@ -231,7 +231,16 @@ function pendingReason(
   if (wffc) {
     if (pods.length === 0) return { reason: `StorageClass ${sc.metadata?.name} binds on first use (WaitForFirstConsumer): waiting for a pod to use the claim${suffix}`, ...none };
     const unscheduled = pods.filter((p) => !p.spec?.nodeName);
-    if (unscheduled.length) return { reason: `waiting for pod ${unscheduled[0].metadata?.name} to be scheduled (WaitForFirstConsumer)${suffix}`, ...none };
+    if (unscheduled.length) {
+      const waiting = `waiting for pod ${unscheduled[0].metadata?.name} to be scheduled (WaitForFirstConsumer)`;
+      // Pre-created (local) volumes: the scheduler binds one that fits on the pod's node; say which could.
+      if (sc.provisioner !== 'kubernetes.io/no-provisioner' || hidden.volumes) return { reason: `${waiting}${suffix}`, ...none };
+      const fits = inv.volumes.filter((v) => mismatches(v, pvc).length === 0).map((v) => v.metadata?.name);
+      if (fits.length) return { reason: `${waiting}; fitting volumes: ${fits.join(', ')} (the scheduler also checks their node affinity)${suffix}`, ...none };
+      const near = nearMisses(pvc, inv.volumes);
+      const shown = near.slice(0, 3).map((n) => `${n.name} ${n.why.join(', ')}`);
+      return { reason: `${waiting}; no PersistentVolume fits (${want})${shown.length ? `: ${shown.join('; ')}` : ''}${suffix}`, nearMisses: near };
+    }
   }
 
   // Nothing fits: will anything provide a volume?

@@ -121,6 +121,16 @@ describe("Pending on static volumes: the binder's rules name the near miss", () 
     const v = withVolumes(pvc('a', ''), [pv('nocls', { cls: '', size: '1Gi' })]);
     expect(v.reason).toBe('no PersistentVolume fits (size >= 5Gi, modes RWO): nocls is too small (1Gi < 5Gi asked); storageClassName is "", so nothing provisions one');
   });
+  it('WaitForFirstConsumer with pre-created volumes: which fit, or why none does', () => {
+    const local = sc('local', { provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
+    const view = (volumes: PersistentVolume[]) => buildClaimViews({ claims: [pvc('a', 'local')], volumes, classes: [local], pods: [pod('p', 'a')], events: [] })[0]!;
+    expect(view([pv('l1', { cls: 'local', size: '1Gi' })]).reason).toBe(
+      'waiting for pod p to be scheduled (WaitForFirstConsumer); no PersistentVolume fits (size >= 5Gi, modes RWO, class "local"): l1 is too small (1Gi < 5Gi asked)',
+    );
+    expect(view([pv('l2', { cls: 'local', size: '10Gi' })]).reason).toBe(
+      'waiting for pod p to be scheduled (WaitForFirstConsumer); fitting volumes: l2 (the scheduler also checks their node affinity)',
+    );
+  });
   it('a fitting volume: the smallest one, as the binder picks', () => {
     expect(withVolumes(pvc('a', 'manual'), [pv('big', { size: '50Gi' }), pv('mid', { size: '8Gi' }), pv('small', { size: '1Gi' })]).reason).toBe(
       'waiting for the volume controller to bind mid',
