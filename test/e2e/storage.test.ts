@@ -174,6 +174,18 @@ describe('storage: the declarations cover the requests (audit log)', () => {
     expect(r.err).toBe('');
   });
 
+  it('read-only: no access reviews and no writes, whatever the form', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stor-ro');
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('pending', `no-class-${ns}`));
+    for (const args of [['storage'], ['storage', 'pending'], ['storage', 'pv']]) {
+      const r = await mlops([...args, '-n', ns, '-v']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/^GET /);
+      expect(r.err).not.toMatch(/^(POST|PATCH|PUT|DELETE) /m);
+    }
+  });
+
   it("a missing claim: kubectl's NotFound", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stor-missing');
