@@ -142,7 +142,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     ? `class: ${sc.name}${sc.exists ? ` (${sc.provisioner}, ${sc.volumeBindingMode ?? 'Immediate'}, reclaim ${sc.reclaimPolicy ?? 'Delete'}${sc.isDefault ? ', default' : ''})` : sc.exists === null ? ' (details hidden from you)' : ' (does not exist)'}`
     : 'class: <none>';
   if (view.volume) {
-    lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.phase ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
+    lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.status ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
     lines.push(`│  └─ ${scLine}`);
   } else {
     lines.push('├─ volume: <none>');

@@ -36,7 +36,8 @@ export interface ClaimView {
     volumeBindingMode: string | null;
     isDefault: boolean;
   };
-  volume: { name: string; phase: string | null; reclaimPolicy: string | null; capacity: string | null; volumeMode: string | null } | null;
+  /** status: as `kubectl get pv` shows it (Terminating once deleted); phase: status.phase. */
+  volume: { name: string; status: string | null; phase: string | null; reclaimPolicy: string | null; capacity: string | null; volumeMode: string | null } | null;
   usedBy: PodUse[];
   nodes: string[];
   reason: string | null;
@@ -130,13 +131,14 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
       volume: pv
         ? {
             name: pv.metadata!.name!,
-            phase: pv.metadata?.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? null),
+            status: pv.metadata?.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? null),
+            phase: pv.status?.phase ?? null,
             reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy ?? null,
             capacity: pv.spec?.capacity?.storage ?? null,
             volumeMode: pv.spec?.volumeMode ?? null,
           }
         : pvc.spec?.volumeName
-          ? { name: pvc.spec.volumeName, phase: null, reclaimPolicy: null, capacity: null, volumeMode: null }
+          ? { name: pvc.spec.volumeName, status: null, phase: null, reclaimPolicy: null, capacity: null, volumeMode: null }
           : null,
       usedBy: podsUsing.map((p) => ({ pod: p.metadata!.name!, node: p.spec?.nodeName ?? null, workload: workloadOf(p) })),
       nodes,

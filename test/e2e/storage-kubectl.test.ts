@@ -147,8 +147,9 @@ describe('storage against kubectl, on the same claims and volumes', () => {
   });
 
   it('-o json: status, phase, volume, capacity, access modes, class and deletion as `kubectl get pvc -o json`', async () => {
-    const [k, m] = await Promise.all([kubectl(['get', 'pvc', '-n', ns, '-o', 'json']), mlops(['storage', '-n', ns, '-o', 'json'])]);
+    const [k, m, kpv] = await Promise.all([kubectl(['get', 'pvc', '-n', ns, '-o', 'json']), mlops(['storage', '-n', ns, '-o', 'json']), kubectl(['get', 'pv', '-o', 'json'])]);
     const theirs = (JSON.parse(k.out) as { items: PersistentVolumeClaim[] }).items;
+    const volumes = new Map((JSON.parse(kpv.out) as { items: PersistentVolume[] }).items.map((v) => [v.metadata!.name!, v]));
     const ours = (JSON.parse(m.out) as { claims: Record<string, unknown>[] }).claims;
     expect(ours).toHaveLength(theirs.length);
     for (const c of theirs) {
@@ -166,6 +167,17 @@ describe('storage against kubectl, on the same claims and volumes', () => {
         requested: (c.spec?.resources?.requests as Record<string, string>).storage,
         storageClass: { name: c.spec?.storageClassName },
       });
+      const v = named ? volumes.get(c.spec!.volumeName!) : undefined;
+      if (v) {
+        expect(o.volume, c.metadata?.name).toEqual({
+          name: v.metadata?.name,
+          status: v.metadata?.deletionTimestamp ? 'Terminating' : v.status?.phase,
+          phase: v.status?.phase,
+          reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy,
+          capacity: (v.spec?.capacity as Record<string, string>).storage,
+          volumeMode: v.spec?.volumeMode,
+        });
+      }
     }
   });
 

@@ -176,6 +176,9 @@ describe('what an Available volume can serve', () => {
     expect(servesText(pv('x', { size: '2Gi', modes: ['ReadWriteOnce', 'ReadOnlyMany'] }))).toBe('can be claimed by a claim of class "manual", asking <= 2Gi, modes within RWO,ROX');
     expect(servesText(pv('x', { cls: '' }))).toBe('can be claimed by a claim of no class (storageClassName ""), asking <= 5Gi, modes within RWO');
     expect(servesText(pv('x', { claimRef: { namespace: 'ml', name: 'c' } }))).toBe('reserved for ml/c');
+    const local = pv('x', { cls: 'local' });
+    local.spec!.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1', 'n2'] }] }] } };
+    expect(servesText(local)).toBe('can be claimed by a claim of class "local", asking <= 5Gi, modes within RWO; usable only on nodes with kubernetes.io/hostname in (n1,n2)');
   });
 });
 
