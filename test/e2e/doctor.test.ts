@@ -164,11 +164,22 @@ describe('doctor agrees with the commands, verb for verb', () => {
         if (!c.allowed && r.code === 0) return `${c.command}: doctor says no (${c.missing.join(', ')}), the command succeeded`;
         if (!c.allowed && !(r.code === 1 && namesOne(r.err, c.missing)))
           return `${c.command}: doctor says no (${c.missing.join(', ')}), the command failed otherwise (${r.code}): ${r.err.trim()}`;
+        // Each flag that needs more: refused, naming what doctor said it also needs; else it runs.
+        for (const when of new Set((COMMAND_NEEDS[c.command] ?? []).filter((x) => x.when && !x.optional).map((x) => x.when!))) {
+          if (!c.allowed) break;
+          const flag = `--${when}`;
+          const f = await mlops([...args, flag, '-n', ns], { kubeconfig });
+          const needs = c.flags.find((x) => x.flag === flag)?.missing;
+          if (!needs && f.code !== 0) return `${c.command} ${flag}: doctor says yes, the command failed (${f.code}): ${f.err.trim()}`;
+          if (needs && !(f.code === 1 && namesOne(f.err, needs)))
+            return `${c.command} ${flag}: doctor says it also needs ${needs.join(', ')}, the command gave (${f.code}): ${f.err.trim()}`;
+        }
         return null;
       }),
     );
     expect(results.filter(Boolean), `${role}: doctor and the commands disagree`).toEqual([]);
     // The role is chosen so that both answers occur.
     expect(new Set(report.commands.map((c) => c.allowed))).toEqual(new Set([true, false]));
+    expect(report.commands.find((c) => c.command === 'storage')).toMatchObject({ allowed: true });
   });
 });
