@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { addOutputOption, connectFrom, outputOf } from './common.js';
 import { renderData, renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
-import { COMMAND_NEEDS, needLabel, type Need } from './permissions.js';
+import { COMMAND_NEEDS, conditionLabel, isBaseNeed, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
 import { accessReview } from './flow.js';
 
@@ -31,7 +31,7 @@ export interface CommandAccess {
   missing: string[];
   /** Verbs a read-only command can do without: it runs and says what it could not show. */
   withoutOptional: string[];
-  /** Verbs that only some flags need, missing ones by flag: `--with-hpa` also needs ... */
+  /** Verbs needed only under a condition doctor does not count (a flag, a kind of target), missing ones by condition: `--with-hpa` also needs ... */
   flags: { flag: string; missing: string[] }[];
 }
 
@@ -106,11 +106,13 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Comm
 
 export function accessOf(command: string, needs: Need[], granted: (n: Need) => boolean): CommandAccess {
   const denied = needs.filter((n) => !granted(n));
-  const missing = denied.filter((n) => !n.when && !n.optional).map(needKey);
-  const withoutOptional = denied.filter((n) => !n.when && n.optional).map(needKey);
-  const flags = [...new Set(denied.filter((n) => n.when && !n.optional).map((n) => n.when!))].map((flag) => ({
-    flag: `--${flag}`,
-    missing: denied.filter((n) => n.when === flag && !n.optional).map(needKey),
+  const base = denied.filter((n) => isBaseNeed(n));
+  const missing = base.filter((n) => !n.optional).map(needKey);
+  const withoutOptional = base.filter((n) => n.optional).map(needKey);
+  const extra = denied.filter((n) => !isBaseNeed(n) && !n.optional);
+  const flags = [...new Set(extra.map((n) => n.when!))].map((when) => ({
+    flag: conditionLabel(when),
+    missing: extra.filter((n) => n.when === when).map(needKey),
   }));
   return { command, allowed: missing.length === 0, missing, withoutOptional, flags };
 }

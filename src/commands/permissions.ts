@@ -7,7 +7,7 @@ export interface Need {
   subresource?: string;
   /** Cluster-scoped resources are checked without a namespace. */
   cluster?: boolean;
-  /** Needed only when this flag is in use (e.g. 'with-hpa'); the pre-flight asks for it then. */
+  /** Needed only under a condition (a flag such as 'with-hpa', a kind of target, the object's state); the pre-flight asks for it then. Each has an entry in CONDITIONS. */
   when?: string;
   /** A read-only command works without it and says what it could not show (doctor: "yes, without ..."). */
   optional?: boolean;
@@ -46,14 +46,51 @@ export function needLabel(need: Need): string {
 }
 
 /**
+ * What a `when` means, for doctor and the README. A `when` names a condition under which a
+ * command needs more: a flag (--with-hpa), the kind of its target (rs/NAME), the state of the
+ * object (new or existing). doctor counts `base` conditions in its yes/no (the command as
+ * usually run needs them, or doctor cannot tell which applies) and names the others: "yes
+ * (--with-hpa also needs ...)". A key ending in ':' matches every `when` with that prefix, and
+ * `{}` in its label stands for the rest ('kind:' → 'kind:statefulsets'). A `when` without an
+ * entry fails test/unit/permissions.test.ts.
+ */
+export interface Condition {
+  label: string;
+  base?: boolean;
+  /** The arguments that turn it on, for tests that run the command with it. */
+  flag?: string[];
+}
+
+export const CONDITIONS: Record<string, Condition> = {
+  'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
+};
+
+export function conditionOf(when: string): Condition | undefined {
+  const exact = CONDITIONS[when];
+  if (exact) return exact;
+  const prefix = Object.keys(CONDITIONS).find((k) => k.endsWith(':') && when.startsWith(k));
+  return prefix ? { ...CONDITIONS[prefix], label: CONDITIONS[prefix].label.replace('{}', when.slice(prefix.length)) } : undefined;
+}
+
+/** Whether doctor counts this need in its yes/no. */
+export function isBaseNeed(need: Need): boolean {
+  return !need.when || Boolean(conditionOf(need.when)?.base);
+}
+
+/** How a condition is named: its label, or the flag it is named after. */
+export function conditionLabel(when: string): string {
+  return conditionOf(when)?.label ?? `--${when}`;
+}
+
+/**
  * One command's permissions in words, for the README table (test/unit/permissions.test.ts
- * checks the README against this): always-needed verbs, then optional ones, then per flag.
+ * checks the README against this): always-needed verbs, then per condition.
  */
 export function describeNeeds(needs: Need[]): string {
   const one = (x: Need) => `${needLabel(x)}${x.cluster || x.optional ? ` (${[x.cluster && 'cluster-wide', x.optional && 'optional'].filter(Boolean).join(', ')})` : ''}`;
   const parts = [needs.filter((x) => !x.when).map(one).join(', ')];
-  for (const flag of [...new Set(needs.filter((x) => x.when).map((x) => x.when!))]) {
-    parts.push(`with --${flag}: ${needs.filter((x) => x.when === flag).map(one).join(', ')}`);
+  for (const when of [...new Set(needs.filter((x) => x.when).map((x) => x.when!))]) {
+    parts.push(`${conditionLabel(when)}: ${needs.filter((x) => x.when === when).map(one).join(', ')}`);
   }
   return parts.filter(Boolean).join('; ');
 }

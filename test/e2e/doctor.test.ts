@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKube, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
 import { kubeconfigAs } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
-import { COMMAND_NEEDS } from '../../src/commands/permissions.js';
+import { COMMAND_NEEDS, conditionOf } from '../../src/commands/permissions.js';
 import type { Deployment, PersistentVolume, Pod } from '../../src/kube/types.js';
 import type { CommandAccess, DoctorReport } from '../../src/commands/doctor.js';
 
@@ -164,11 +164,12 @@ describe('doctor agrees with the commands, verb for verb', () => {
         if (!c.allowed && r.code === 0) return `${c.command}: doctor says no (${c.missing.join(', ')}), the command succeeded`;
         if (!c.allowed && !(r.code === 1 && namesOne(r.err, c.missing)))
           return `${c.command}: doctor says no (${c.missing.join(', ')}), the command failed otherwise (${r.code}): ${r.err.trim()}`;
-        // Each flag that needs more: refused, naming what doctor said it also needs; else it runs.
+        // Each flag that needs more (conditions with a flag): refused, naming what doctor said it also needs; else it runs.
         for (const when of new Set((COMMAND_NEEDS[c.command] ?? []).filter((x) => x.when && !x.optional).map((x) => x.when!))) {
-          if (!c.allowed) break;
-          const flag = `--${when}`;
-          const f = await mlops([...args, flag, '-n', ns], { kubeconfig });
+          const cond = conditionOf(when);
+          if (!c.allowed || !cond?.flag) continue;
+          const flag = cond.label;
+          const f = await mlops([...args, ...cond.flag, '-n', ns], { kubeconfig });
           const needs = c.flags.find((x) => x.flag === flag)?.missing;
           if (!needs && f.code !== 0) return `${c.command} ${flag}: doctor says yes, the command failed (${f.code}): ${f.err.trim()}`;
           if (needs && !(f.code === 1 && namesOne(f.err, needs)))

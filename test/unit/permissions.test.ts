@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/program.js';
-import { COMMAND_NEEDS, describeNeeds, type Need } from '../../src/commands/permissions.js';
+import { COMMAND_NEEDS, CONDITIONS, conditionOf, describeNeeds, type Need } from '../../src/commands/permissions.js';
 import { accessOf, accessText, renderDoctor } from '../../src/commands/doctor.js';
 import { Journal } from '../../src/commands/flow.js';
 import type { Deps } from '../../src/deps.js';
@@ -57,6 +57,11 @@ describe('permission declarations', () => {
     expect(Object.keys(COMMAND_NEEDS).filter((c) => !paths.includes(c))).toEqual([]);
   });
 
+  it('every `when` is a known condition (doctor must know whether to count it and how to name it)', () => {
+    const unknown = Object.entries(COMMAND_NEEDS).flatMap(([c, needs]) => needs.filter((x) => x.when && !conditionOf(x.when)).map((x) => `${c}: when '${x.when}'`));
+    expect(unknown, 'add them to CONDITIONS in src/commands/permissions.ts').toEqual([]);
+  });
+
   it('the README table lists each declared command with exactly its declared permissions, and an interruption guarantee', () => {
     const rows = readmeRows();
     expect([...rows.keys()].sort()).toEqual(Object.keys(COMMAND_NEEDS).sort());
@@ -69,6 +74,10 @@ describe('permission declarations', () => {
 });
 
 describe('doctor reads the declarations as the commands do', () => {
+  // Conditions as other commands use them: a flag, a state doctor cannot tell (counted), a kind of target (named).
+  CONDITIONS['with-hpa'] ??= { label: '--with-hpa', flag: ['--with-hpa'] };
+  CONDITIONS['state-new'] ??= { label: 'a new object', base: true };
+  CONDITIONS['target:'] ??= { label: 'a {} target' };
   const n = (verb: string, resource: string, extra: Partial<Need> = {}): Need => ({ verb, resource, group: '', ...extra });
   const needs = [
     n('get', 'pods'),
@@ -76,20 +85,24 @@ describe('doctor reads the declarations as the commands do', () => {
     n('list', 'events', { optional: true }),
     n('delete', 'hpas', { when: 'with-hpa' }),
     n('list', 'pods', { cluster: true, when: 'all-namespaces' }),
+    n('create', 'pods', { when: 'state-new' }),
+    n('patch', 'replicasets', { when: 'target:replicasets' }),
   ];
   it.each([
     ['everything granted', () => true, 'yes'],
     ['a flag-dependent verb missing: yes, and what the flag also needs', (x: Need) => x.when !== 'with-hpa', 'yes (--with-hpa also needs delete hpas)'],
     ['an optional verb missing: yes, with less detail', (x: Need) => !x.optional, 'yes (less detail without list events)'],
     ['an always-needed verb missing: no', (x: Need) => x.verb !== 'patch', 'no'],
-    ['the same verb namespaced granted, cluster-wide not', (x: Need) => !x.cluster, 'yes (--all-namespaces also needs list pods (cluster-wide))'],
+    ['the same verb namespaced granted, cluster-wide not', (x: Need) => !x.cluster, 'yes (-A/--all-namespaces also needs list pods (cluster-wide))'],
+    ['a verb of a counted condition missing: no', (x: Need) => x.when !== 'state-new', 'no'],
+    ['a verb of a kind of target missing: yes, naming the kind', (x: Need) => x.when !== 'target:replicasets', 'yes (a replicasets target also needs patch replicasets)'],
   ])('%s', (_name, granted, want) => {
     const a = accessOf('x', needs, granted);
     expect(accessText(a)).toBe(want);
     expect(a.allowed).toBe(want !== 'no');
   });
   it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
-    expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods']);
+    expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods', 'create pods']);
   });
 });
 
