@@ -63,6 +63,21 @@ export interface Condition {
 
 export const CONDITIONS: Record<string, Condition> = {
   'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
+  'with-hpa': { label: '--with-hpa', flag: ['--with-hpa'] },
+  'keep-for-debug': { label: '--keep-for-debug' },
+  logs: { label: '--logs' },
+  'wire:': { label: '--wire {}' },
+  'list:': { label: 'selecting {} by -l/--all' },
+  'delete:': { label: '--delete of {}' },
+  // The object's state and the usual kind of target: doctor cannot tell, so it counts them.
+  new: { label: 'a new object', base: true },
+  existing: { label: 'an existing object', base: true },
+  wait: { label: 'the wait (without --no-wait)', base: true },
+  deployment: { label: 'a Deployment target', base: true },
+  'kind:deployments': { label: 'a Deployment target', base: true },
+  replicaset: { label: 'an rs/NAME target' },
+  'kind:': { label: 'a {} target' },
+  'relabelled-by-hand': { label: 'showing pods relabelled by hand' },
 };
 
 export function conditionOf(when: string): Condition | undefined {
