@@ -26,6 +26,7 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
   config: [n('get', 'configmaps'), n('patch', 'configmaps')],
   secret: [n('get', 'secrets'), n('patch', 'secrets')],
+  'secret view': [n('get', 'secrets')],
   storage: [
     n('list', 'persistentvolumeclaims'), n('list', 'pods'), n('list', 'events', '', { optional: true }),
     n('list', 'persistentvolumes', '', { cluster: true, optional: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true, optional: true }),
