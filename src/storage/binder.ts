@@ -89,7 +89,8 @@ export function mismatches(pv: PersistentVolume, pvc: PersistentVolumeClaim, opt
   const ref = pv.spec?.claimRef;
   if (ref && !reserved) {
     const phase = pv.status?.phase ?? 'Unknown';
-    out.push(phase === 'Released' ? `is Released and still holds the claimRef of ${ref.namespace}/${ref.name}` : `is ${phase}, claimed by ${ref.namespace}/${ref.name}`);
+    const reclaim = pv.spec?.persistentVolumeReclaimPolicy === 'Retain' ? ` (\`kubectl mlops storage reclaim ${pv.metadata?.name}\` frees it)` : '';
+    out.push(phase === 'Released' ? `is Released and still holds the claimRef of ${ref.namespace}/${ref.name}${reclaim}` : `is ${phase}, claimed by ${ref.namespace}/${ref.name}`);
   } else if (!reserved && !opts.byName && pv.status?.phase !== 'Available') {
     out.push(`is ${pv.status?.phase ?? 'in no phase yet'}`);
   }

@@ -61,7 +61,7 @@ describe('storage reclaim against the local control plane', () => {
   let n = 0;
 
   /** A Retain volume whose claim is gone: the volume controller marks it Released. */
-  async function released(policy = 'Retain'): Promise<{ name: string; pv: PersistentVolume }> {
+  async function released(policy = 'Retain', cls = `rcl-${ns}`): Promise<{ name: string; pv: PersistentVolume }> {
     const name = `rcl-${++n}-${ns}`.slice(0, 63);
     pvs.push(name);
     await kube.create(pathOf(R.pvs), {
@@ -72,7 +72,7 @@ describe('storage reclaim against the local control plane', () => {
         capacity: { storage: '1Gi' },
         accessModes: ['ReadWriteOnce'],
         persistentVolumeReclaimPolicy: policy,
-        storageClassName: `rcl-${ns}`,
+        storageClassName: cls,
         hostPath: { path: `/tmp/${name}` },
         claimRef: { kind: 'PersistentVolumeClaim', namespace: ns, name: `gone-${n}`, uid: `00000000-0000-0000-0000-${String(n).padStart(12, '0')}` },
       },
@@ -148,6 +148,27 @@ describe('storage reclaim against the local control plane', () => {
     const second = await mlops(['storage', 'reclaim', name, '--yes']);
     expect(second).toEqual({ code: 0, out: `persistentvolume/${name} already Available\n`, err: '' });
     expect((await current(name)).metadata?.resourceVersion).toBe(after.metadata?.resourceVersion);
+  });
+
+  it('a claim waiting for that volume: storage names it as the near miss, reclaim frees it, the controller binds it', async () => {
+    // A class of its own: no other volume of this file can serve the claim.
+    const { name } = await released('Retain', `wait-${ns}`);
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'waiting' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: `wait-${ns}` },
+    });
+    const before = await mlops(['storage', 'waiting', '-n', ns, '-o', 'json']);
+    expect((JSON.parse(before.out) as { nearMisses: unknown[] }).nearMisses).toContainEqual({
+      name,
+      why: [`is Released and still holds the claimRef of ${ns}/gone-${n} (\`kubectl mlops storage reclaim ${name}\` frees it)`],
+    });
+    const r = await mlops(['storage', 'reclaim', name, '--yes']);
+    expect(r.code, r.err).toBe(0);
+    // The controller may bind the waiting claim before the wait sees Available: both are the truth.
+    expect(r.out).toMatch(new RegExp(`^persistentvolume/${name} reclaimed: Available(, and at once claimed by ${ns}/waiting)?\n$`));
+    await until(async () => (await current(name)).spec?.claimRef?.name === 'waiting' && (await current(name)).status?.phase === 'Bound', 30_000, 'bound to the waiting claim');
   });
 
   const needs = COMMAND_NEEDS['storage reclaim']!;

@@ -95,7 +95,7 @@ describe("Pending on static volumes: the binder's rules name the near miss", () 
     [
       'Released, still holding the old claim',
       pv('old', { phase: 'Released', claimRef: { namespace: 'ml', name: 'gone', uid: 'u0' } }),
-      'old is Released and still holds the claimRef of ml/gone',
+      'old is Released and still holds the claimRef of ml/gone (`kubectl mlops storage reclaim old` frees it)',
     ],
   ])('%s', (_, volume, why) => {
     const v = withVolumes(pvc('a', 'manual'), [volume]);
