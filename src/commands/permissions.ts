@@ -64,6 +64,8 @@ export interface Condition {
 
 export const CONDITIONS: Record<string, Condition> = {
   'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
+  // No `flag`: a test that ran it would never end.
+  watch: { label: '-w/--watch' },
   'with-hpa': { label: '--with-hpa', flag: ['--with-hpa'] },
   'keep-for-debug': { label: '--keep-for-debug' },
   logs: { label: '--logs' },
