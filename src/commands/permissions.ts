@@ -30,6 +30,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   storage: [
     n('list', 'persistentvolumeclaims'), n('list', 'pods'), n('list', 'events', '', { optional: true }),
     n('list', 'persistentvolumes', '', { cluster: true, optional: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true, optional: true }),
+    // Only for a claim waiting for pre-created local volumes: which of them a node can use.
+    n('list', 'nodes', '', { cluster: true, optional: true }),
     n('list', 'persistentvolumeclaims', '', { cluster: true, when: 'all-namespaces' }), n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
     n('list', 'events', '', { cluster: true, when: 'all-namespaces', optional: true }),
   ],

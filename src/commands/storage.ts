@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/client.js';
-import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
+import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
 import { withProgress } from '../output/progress.js';
@@ -97,12 +97,17 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     classes: classes?.items ?? [],
     pods: pods.items,
     events: [] as KEvent[],
+    nodes: undefined as Node[] | undefined,
     hidden: { volumes: !volumes, classes: !classes },
   };
   if (claims.items.some((c) => c.status?.phase !== 'Bound' || c.metadata?.deletionTimestamp)) {
-    const events = await kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' });
+    const [events, nodes] = await Promise.all([
+      kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' }),
+      claims.items.some((c) => waitsForLocalVolume(c, inv.classes)) ? kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined,
+    ]);
     if (!events) warn('you may not list events (forbidden): Pending reasons lack the latest warning');
     inv.events = events?.items ?? [];
+    inv.nodes = nodes?.items;
   }
   // Byte order, as the API server lists them (and kubectl shows them).
   return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
@@ -119,6 +124,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
     kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
   ]);
+  const nodes = waitsForLocalVolume(pvc, classes?.items ?? []) ? await kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined;
   const warn = (w: string) => deps.err.write(`Warning: ${w}\n`);
   warnHidden(warn, !volumes, !classes);
   if (!events) warn('you may not list events (forbidden): no events shown');
@@ -128,6 +134,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     classes: classes?.items ?? [],
     pods: pods.items,
     events: events?.items ?? [],
+    nodes: nodes?.items,
     hidden: { volumes: !volumes, classes: !classes },
   })[0];
   const recent = (events?.items ?? []).sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
@@ -162,6 +169,13 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
 function warnHidden(warn: (s: string) => void, volumes: boolean, classes: boolean): void {
   if (volumes) warn('you may not list persistentvolumes (forbidden): volume details come from the claims only');
   if (classes) warn('you may not list storageclasses (forbidden): class details and Pending reasons are incomplete');
+}
+
+/** A claim waiting for pre-created local volumes (WaitForFirstConsumer, no provisioner): the nodes tell which of them can be used. */
+function waitsForLocalVolume(c: PersistentVolumeClaim, classes: StorageClass[]): boolean {
+  if (c.status?.phase !== 'Pending' || c.spec?.volumeName) return false;
+  const sc = classes.find((x) => x.metadata?.name === claimClass(c));
+  return sc?.volumeBindingMode === 'WaitForFirstConsumer' && sc.provisioner === 'kubernetes.io/no-provisioner';
 }
 
 function byteOrder(a: string, b: string): number {

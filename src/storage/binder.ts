@@ -158,3 +158,37 @@ export function servesText(pv: PersistentVolume): string {
   if (affinity.length) text += `; usable only on nodes with ${affinity.join(' or ')}`;
   return text;
 }
+
+type NodeLike = { metadata?: { name?: string; labels?: Record<string, string> } };
+
+/** The scheduler's check of a volume's required node affinity (CheckNodeAffinity): any term matches. */
+export function nodeAffinityMatches(pv: PersistentVolume, node: NodeLike): boolean {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+  if (!terms) return true;
+  const labels = node.metadata?.labels ?? {};
+  const one = (e: { key: string; operator: string; values?: string[] }, value: string | undefined) => {
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In':
+        return value !== undefined && values.includes(value);
+      case 'NotIn':
+        return value === undefined || !values.includes(value);
+      case 'Exists':
+        return value !== undefined;
+      case 'DoesNotExist':
+        return value === undefined;
+      case 'Gt':
+        return value !== undefined && Number(value) > Number(values[0]);
+      case 'Lt':
+        return value !== undefined && Number(value) < Number(values[0]);
+      default:
+        return false;
+    }
+  };
+  return terms.some((t) => {
+    const exprs = t.matchExpressions ?? [];
+    const fields = t.matchFields ?? [];
+    if (!exprs.length && !fields.length) return false;
+    return exprs.every((e) => one(e, labels[e.key])) && fields.every((f) => one(f, f.key === 'metadata.name' ? node.metadata?.name : undefined));
+  });
+}

@@ -1,8 +1,8 @@
 // Joins claims, volumes, classes, pods and events in memory (a constant number of list
 // calls), and explains Pending and Released states.
-import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
+import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
 import { isTerminated } from '../workloads/pods.js';
-import { bestMatch, claimClass, claimHasClass, mismatches, nearMisses, requestedSize, shortModes } from './binder.js';
+import { bestMatch, claimClass, claimHasClass, mismatches, nearMisses, nodeAffinityMatches, requestedSize, shortModes } from './binder.js';
 
 export const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 
@@ -73,6 +73,8 @@ export interface Inventory {
   classes: StorageClass[];
   pods: Pod[];
   events: KEvent[];
+  /** Only when a Pending claim waits for pre-created local volumes, and the user may list nodes. */
+  nodes?: Node[];
   /** What RBAC hid from the user; reasons then say what cannot be told. */
   hidden?: { volumes?: boolean; classes?: boolean };
 }
@@ -237,9 +239,14 @@ function pendingReason(
       const waiting = `waiting for pod ${unscheduled[0].metadata?.name} to be scheduled (WaitForFirstConsumer)`;
       // Pre-created (local) volumes: the scheduler binds one that fits on the pod's node; say which could.
       if (sc.provisioner !== 'kubernetes.io/no-provisioner' || hidden.volumes) return { reason: `${waiting}${suffix}`, ...none };
-      const fits = inv.volumes.filter((v) => mismatches(v, pvc).length === 0).map((v) => v.metadata?.name);
-      if (fits.length) return { reason: `${waiting}; fitting volumes: ${fits.join(', ')} (the scheduler also checks their node affinity)${suffix}`, ...none };
-      const near = nearMisses(pvc, inv.volumes);
+      const fitting = inv.volumes.filter((v) => mismatches(v, pvc).length === 0);
+      // With the nodes known, a volume whose node affinity matches no node is a near miss too.
+      const nodes = inv.nodes;
+      const usable = nodes ? fitting.filter((v) => nodes.some((n) => nodeAffinityMatches(v, n))) : fitting;
+      const fits = usable.map((v) => v.metadata?.name);
+      if (fits.length) return { reason: `${waiting}; fitting volumes: ${fits.join(', ')}${nodes ? '' : ' (the scheduler also checks their node affinity)'}${suffix}`, ...none };
+      const stranded = fitting.map((v) => ({ name: v.metadata!.name!, why: ['has a node affinity that no node matches'] }));
+      const near = stranded.length ? stranded : nearMisses(pvc, inv.volumes);
       const shown = near.slice(0, 3).map((n) => `${n.name} ${n.why.join(', ')}`);
       return { reason: `${waiting}; no PersistentVolume fits (${want})${shown.length ? `: ${shown.join('; ')}` : ''}${suffix}`, nearMisses: near };
     }

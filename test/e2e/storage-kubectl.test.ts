@@ -241,6 +241,57 @@ describe('storage against kubectl, on the same claims and volumes', () => {
     expect(small.NOTE).toBe(`can be claimed by a claim of class "${cls.size}", asking <= 1Gi, modes within RWO; not Pending ${ns}/big (it is too small (1Gi < 2Gi asked))`);
   });
 
+  it('local volumes (WaitForFirstConsumer): a volume pinned to a node that does not exist is named; the scheduler agrees', async () => {
+    const local = `local-${ns}`;
+    const pinned = `pinned-${ns}`;
+    pvs.push(pinned);
+    await kube.create('/apis/storage.k8s.io/v1/storageclasses', {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: local },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    });
+    try {
+      const v = volume(pinned, local, '5Gi');
+      await kube.create(pathOf(R.pvs), {
+        ...v,
+        spec: {
+          ...v.spec,
+          hostPath: undefined,
+          local: { path: '/mnt/disk' },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['no-such-node'] }] }] } },
+        },
+      });
+      await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('scratch', local, '1Gi'));
+      await kube.create(pathOf(R.pods, { namespace: ns }), podUsing('local-user', 'scratch'));
+      // The oracle: the scheduler reports why the pod cannot go anywhere.
+      const why = await until(
+        async () => {
+          const ev = await kube.list<KEvent>(pathOf(R.events, { namespace: ns }), { fieldSelector: 'involvedObject.name=local-user,reason=FailedScheduling' });
+          return ev.items[0]?.message;
+        },
+        60_000,
+        'FailedScheduling of local-user',
+      );
+      expect(why).toMatch(/volume node affinity conflict|didn't find available persistent volumes/);
+      const m = await mlops(['storage', 'scratch', '-n', ns, '-o', 'json']);
+      const view = JSON.parse(m.out) as { reason: string; nearMisses: { name: string; why: string[] }[] };
+      expect(view.nearMisses).toEqual([{ name: pinned, why: ['has a node affinity that no node matches'] }]);
+      expect(view.reason).toMatch(
+        new RegExp(
+          `^waiting for pod local-user to be scheduled \\(WaitForFirstConsumer\\); no PersistentVolume fits \\(size >= 1Gi, modes RWO, class "${local}"\\): ${pinned} has a node affinity that no node matches`,
+        ),
+      );
+      const pvRow = parseTable((await mlops(['storage', 'pv'])).out).find((r) => r.NAME === pinned)!;
+      expect(pvRow.NOTE).toBe(
+        `can be claimed by a claim of class "${local}", asking <= 5Gi, modes within RWO; usable only on nodes with kubernetes.io/hostname in (no-such-node); fits Pending ${ns}/scratch`,
+      );
+    } finally {
+      await kube.delete(`/apis/storage.k8s.io/v1/storageclasses/${local}`);
+    }
+  });
+
   it('the binder agrees: once fitting volumes exist, the controller binds the one our rules pick (the smallest that fits)', async () => {
     const big = `fit-big-${ns}`;
     const fit = `fit-${ns}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { buildClaimViews, workloadOf } from '../../src/storage/model.js';
-import { servesText, shortModes } from '../../src/storage/binder.js';
+import { nodeAffinityMatches, servesText, shortModes } from '../../src/storage/binder.js';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../../src/kube/types.js';
 import { runCli, TEST_SERVER, tempDir, useNockCluster, writeKubeconfig } from '../helpers.js';
 
@@ -130,6 +130,35 @@ describe("Pending on static volumes: the binder's rules name the near miss", () 
     expect(view([pv('l2', { cls: 'local', size: '10Gi' })]).reason).toBe(
       'waiting for pod p to be scheduled (WaitForFirstConsumer); fitting volumes: l2 (the scheduler also checks their node affinity)',
     );
+  });
+  it('WaitForFirstConsumer with the nodes known: a volume no node can use is a near miss', () => {
+    const local = sc('local', { provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
+    const pinned = pv('l3', { cls: 'local', size: '10Gi' });
+    pinned.spec!.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n9'] }] }] } };
+    const node = (name: string) => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+    const view = (nodes: ReturnType<typeof node>[]) =>
+      buildClaimViews({ claims: [pvc('a', 'local')], volumes: [pinned], classes: [local], pods: [pod('p', 'a')], events: [], nodes })[0]!;
+    expect(view([node('n1')]).reason).toBe(
+      'waiting for pod p to be scheduled (WaitForFirstConsumer); no PersistentVolume fits (size >= 5Gi, modes RWO, class "local"): l3 has a node affinity that no node matches',
+    );
+    expect(view([node('n1'), node('n9')]).reason).toBe('waiting for pod p to be scheduled (WaitForFirstConsumer); fitting volumes: l3');
+  });
+  it.each([
+    [{ key: 'zone', operator: 'In', values: ['a', 'b'] }, true],
+    [{ key: 'zone', operator: 'NotIn', values: ['a'] }, false],
+    [{ key: 'zone', operator: 'Exists' }, true],
+    [{ key: 'gpu', operator: 'DoesNotExist' }, true],
+    [{ key: 'cores', operator: 'Gt', values: ['8'] }, true],
+    [{ key: 'cores', operator: 'Lt', values: ['8'] }, false],
+  ])('node affinity %j on a node zone=a cores=16: %s', (expr, want) => {
+    const v = pv('x');
+    v.spec!.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [expr] }] } };
+    expect(nodeAffinityMatches(v, { metadata: { name: 'n1', labels: { zone: 'a', cores: '16' } } })).toBe(want);
+  });
+  it('node affinity by field: metadata.name', () => {
+    const v = pv('x');
+    v.spec!.nodeAffinity = { required: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n2'] }] }] } };
+    expect([nodeAffinityMatches(v, { metadata: { name: 'n1' } }), nodeAffinityMatches(v, { metadata: { name: 'n2' } })]).toEqual([false, true]);
   });
   it('a fitting volume: the smallest one, as the binder picks', () => {
     expect(withVolumes(pvc('a', 'manual'), [pv('big', { size: '50Gi' }), pv('mid', { size: '8Gi' }), pv('small', { size: '1Gi' })]).reason).toBe(
