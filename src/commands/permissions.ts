@@ -34,8 +34,12 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('list', 'nodes', '', { cluster: true, optional: true }),
     n('list', 'persistentvolumeclaims', '', { cluster: true, when: 'all-namespaces' }), n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
     n('list', 'events', '', { cluster: true, when: 'all-namespaces', optional: true }),
+    // -w/--watch and --watch-only: the claims are watched, the rest re-listed on each change.
+    n('watch', 'persistentvolumeclaims', '', { when: 'watch' }),
   ],
-  'storage pv': [n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'persistentvolumeclaims', '', { cluster: true })],
+  // Only what gpus cannot do without: nodes, events and DRA objects it shows when allowed and warns about when not.
+  gpus: [n('list', 'pods')],
+  'storage pv': [n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'persistentvolumeclaims', '', { cluster: true }), n('watch', 'persistentvolumes', '', { cluster: true, when: 'watch' })],
   // get persistentvolumeclaims is asked in the former claim's namespace.
   'storage reclaim': [
     n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true }), n('get', 'persistentvolumeclaims'),
@@ -67,7 +71,7 @@ export interface Condition {
 export const CONDITIONS: Record<string, Condition> = {
   'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
   // No `flag`: a test that ran it would never end.
-  watch: { label: '-w/--watch' },
+  watch: { label: '-w/--watch or --watch-only' },
   'with-hpa': { label: '--with-hpa', flag: ['--with-hpa'] },
   'keep-for-debug': { label: '--keep-for-debug' },
   logs: { label: '--logs' },

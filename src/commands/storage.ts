@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/client.js';
 import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
+import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { parseTimeout, preflight } from './flow.js';
 import { withProgress } from '../output/progress.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { dryRunSuffix, type PrintSpec, type Printer } from '../output/printer.js';
+import { watchList } from '../output/watch.js';
 import { age } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
@@ -18,25 +19,31 @@ export function register(program: Command, deps: Deps): void {
     .description('claims with their volume, class, the pods and workloads using them, and why a claim is Pending')
     .argument('[claim]', 'one claim (NAME or pvc/NAME): its chain as a tree, with events');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml']);
+  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(cmd);
+  addWatchOptions(cmd);
   cmd.action(async (claim: string | undefined) => {
     // Options, validated before connecting. Read-only: no access pre-flight; what RBAC hides
     // (volumes, classes, events) is said in a warning and the claims are still shown.
-    const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
+    const printer = printerOf(cmd);
+    const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
     const all = Boolean(cmd.opts().allNamespaces);
+    if (claim && (o.watch || o.watchOnly || o.selector)) throw new UsageError('-w/--watch, --watch-only and -l/--selector are for the list of claims, not one CLAIM');
     const claimName = claim === undefined ? undefined : nameOf(claim, R.pvcs, 'CLAIM');
     if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (claimName) return showClaim(kube, deps, namespace, claimName, format);
-    const views = await claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`));
-    if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ claims: views }, format));
-    if (!views.length) return void deps.err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
-    const now = deps.now();
+    if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
+    const list = () => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector);
+    let now = deps.now();
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));
-    deps.out.write(
-      renderTable(
-        [
+    // Ages are computed when a line is printed (watch lines come later).
+    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => ((now = deps.now()), {
+        items: views,
+        data: (claims: ClaimView[]) => ({ claims }),
+        name: (v: ClaimView) => `persistentvolumeclaim/${v.name}`,
+        empty: all ? 'No resources found' : `No resources found in ${namespace} namespace.`,
+        columns: [
           ...(all ? [{ header: 'NAMESPACE', value: (v: ClaimView) => v.namespace }] : []),
           { header: 'NAME', value: (v: ClaimView) => v.name },
           { header: 'STATUS', value: (v) => v.status },
@@ -53,14 +60,19 @@ export function register(program: Command, deps: Deps): void {
           { header: 'BINDING', value: (v) => v.storageClass.volumeBindingMode ?? '', wide: true },
           { header: 'REASON', value: (v) => [v.reason, ...v.warnings].filter(Boolean).join('; ') },
         ],
-        views,
-        { wide: format === 'wide' },
-      ),
-    );
+    });
+    if (o.watch || o.watchOnly) {
+      const key = (v: ClaimView) => `${v.namespace}/${v.name}`;
+      const io = { out: deps.out, err: deps.err };
+      return watchList({ kube, path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }), labelSelector: o.selector, rows: list, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    }
+    await printer.print(deps, spec(await list()));
   });
 
   const pv = cmd.command('pv').description('PersistentVolumes with their claim; Available and Released ones called out');
-  addOutputOption(pv, ['table', 'json', 'yaml']);
+  addOutputOption(pv, ['table', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(pv);
+  addWatchOptions(pv);
   pv.action(async () => listVolumes(pv, deps));
 
   const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume (NAME or pv/NAME)');
@@ -83,9 +95,9 @@ export function usedBy(v: ClaimView): string {
 }
 
 /** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
-export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void): Promise<ClaimView[]> {
+export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
-    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace })),
+    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
@@ -113,7 +125,7 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
   return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
 }
 
-async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, format: string): Promise<void> {
+async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, printer: Printer): Promise<void> {
   // A list by name, not a GET: the same verbs as the table (list persistentvolumeclaims), so one declaration covers both forms.
   const found = await kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { fieldSelector: `metadata.name=${name}` });
   const pvc = found.items[0];
@@ -138,8 +150,9 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     hidden: { volumes: !volumes, classes: !classes },
   })[0];
   const recent = (events?.items ?? []).sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
-  if (format === 'json' || format === 'yaml') {
-    return void deps.out.write(await renderData({ ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) }, format));
+  if (printer.format === 'name') return void deps.out.write(`persistentvolumeclaim/${name}\n`);
+  if (!printer.human) {
+    return printer.printDocument(deps, { ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) });
   }
   const now = deps.now();
   const modes = view.accessModes.length ? view.accessModes : view.requestedAccessModes;
@@ -187,9 +200,11 @@ function evTime(e: KEvent): string {
 }
 
 async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
-  const format = outputOf(cmd, ['table', 'json', 'yaml']);
+  const printer = printerOf(cmd);
+  const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const { kube } = await connectFrom(cmd, deps);
-  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs)), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+  const list = async () => {
+  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
   const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
   const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
   const rows = pvs.items
@@ -220,13 +235,17 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
       };
     })
     .sort((a, b) => byteOrder(a.name, b.name));
-  if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ volumes: rows }, format));
-  if (!rows.length) return void deps.err.write('No resources found\n');
-  const now = deps.now();
-  deps.out.write(
-    renderTable(
-      [
-        { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+  return rows;
+  };
+  type Row = Awaited<ReturnType<typeof list>>[number];
+  let now = deps.now();
+  const spec = (rows: Row[]): PrintSpec<Row> => ((now = deps.now()), {
+    items: rows,
+    data: (volumes: Row[]) => ({ volumes }),
+    name: (r: Row) => `persistentvolume/${r.name}`,
+    empty: 'No resources found',
+    columns: [
+        { header: 'NAME', value: (r: Row) => r.name },
         { header: 'CAPACITY', value: (r) => r.capacity ?? '' },
         { header: 'ACCESS MODES', value: (r) => shortModes(r.accessModes) },
         { header: 'RECLAIM POLICY', value: (r) => r.reclaimPolicy ?? '' },
@@ -236,9 +255,12 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
         { header: 'AGE', value: (r) => age(r.created ?? undefined, now) },
         { header: 'NOTE', value: (r) => r.note },
       ],
-      rows,
-    ),
-  );
+  });
+  if (o.watch || o.watchOnly) {
+    const io = { out: deps.out, err: deps.err };
+    return watchList({ kube, path: pathOf(R.pvs), labelSelector: o.selector, rows: list, key: (r) => `/${r.name}`, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+  }
+  await printer.print(deps, spec(await list()));
 }
 
 /** Who an Available volume can serve, and which Pending claims of its class it cannot (and why). */

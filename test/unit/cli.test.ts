@@ -43,7 +43,7 @@ describe('errors and flags', () => {
   it('an unknown -o lists the allowed formats', async () => {
     const r = await runCli(['version', '--client', '-o', 'xml']);
     expect(r).toMatchObject({ code: 2, out: '' });
-    expect(r.err).toBe('error: unable to match a printer suitable for the output format "xml", allowed formats are: table,json,yaml (-o/--output)\n');
+    expect(r.err).toBe('error: unable to match a printer suitable for the output format "xml", allowed formats are: table,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n');
   });
 
   it('a bad --request-timeout names the flag', async () => {
@@ -82,7 +82,7 @@ describe('doctor', () => {
         const a = ((await request.json()) as { spec: { resourceAttributes: { verb: string; resource: string; namespace?: string } } }).spec.resourceAttributes;
         // alice may do everything but patch deployments and touch secrets.
         const denied = (a.verb === 'patch' && a.resource === 'deployments') || a.resource === 'secrets';
-        expect(a.namespace === 'ml' || ['persistentvolumes', 'storageclasses', 'persistentvolumeclaims', 'pods', 'events'].includes(a.resource)).toBe(true);
+        expect(a.namespace === 'ml' || ['persistentvolumes', 'storageclasses', 'persistentvolumeclaims', 'pods', 'events', 'nodes'].includes(a.resource)).toBe(true);
         return { status: { allowed: !denied } };
       });
     const r = await runCli(['doctor', '--kubeconfig', cluster()]);
