@@ -121,6 +121,7 @@ describe('doctor agrees with the commands, verb for verb', () => {
       config: ['config', 'cfg', '--from-literal', 'a=2', dry],
       secret: ['secret', 'sec', '--from-literal', 'a=2', dry],
       'secret view': ['secret', 'view', 'sec'],
+      gpus: ['gpus'],
       storage: ['storage'],
       'storage pv': ['storage', 'pv'],
       'storage reclaim': ['storage', 'reclaim', pvName, dry],
