@@ -49,7 +49,7 @@ export function register(program: Command, deps: Deps): void {
           { header: 'STATUS', value: (v) => v.status },
           { header: 'VOLUME', value: (v) => v.volume?.name ?? '' },
           { header: 'CAPACITY', value: capacity },
-          { header: 'ACCESS MODES', value: (v) => shortModes(v.accessModes) },
+          { header: 'ACCESS MODES', value: (v) => shortModes(v.boundAccessModes) },
           { header: 'STORAGECLASS', value: (v) => v.storageClass.name ?? '' },
           { header: 'USED-BY', value: (v) => usedBy(v) },
           { header: 'NODE', value: (v) => v.nodes.join(',') || '<none>' },
@@ -155,7 +155,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     return printer.printDocument(deps, { ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) });
   }
   const now = deps.now();
-  const modes = view.accessModes.length ? view.accessModes : view.requestedAccessModes;
+  const modes = view.boundAccessModes.length ? view.boundAccessModes : view.accessModes;
   const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(modes)})`];
   const sc = view.storageClass;
   const scLine = sc.name

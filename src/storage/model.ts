@@ -23,9 +23,10 @@ export interface ClaimView {
   requested: string | null;
   /** status.capacity, shown (as kubectl does) only once the claim names its volume. */
   capacity: string | null;
-  /** status.accessModes, shown (as kubectl does) only once the claim names its volume. */
+  /** spec.accessModes: what the claim asks for. */
   accessModes: string[];
-  requestedAccessModes: string[];
+  /** status.accessModes: what it got, shown (as kubectl's ACCESS MODES) only once the claim names its volume. */
+  boundAccessModes: string[];
   storageClass: {
     /** The class the binder reads (beta annotation, then spec.storageClassName); null when the claim names none. */
     name: string | null;
@@ -120,8 +121,8 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
       finalizers: pvc.metadata?.finalizers ?? [],
       requested: pvc.spec?.resources?.requests?.storage ?? null,
       capacity: named ? (pvc.status?.capacity?.storage ?? null) : null,
-      accessModes: named ? (pvc.status?.accessModes ?? []) : [],
-      requestedAccessModes: pvc.spec?.accessModes ?? [],
+      boundAccessModes: named ? (pvc.status?.accessModes ?? []) : [],
+      accessModes: pvc.spec?.accessModes ?? [],
       storageClass: {
         name: className,
         exists: inv.hidden?.classes || !className ? null : Boolean(sc),
@@ -160,7 +161,7 @@ export function buildClaimViews(inv: Inventory): ClaimView[] {
       view.nearMisses = p.nearMisses;
     }
     if (pvc.spec?.volumeName && !pv && !inv.hidden?.volumes && view.phase !== 'Pending') view.warnings.push(`volume ${pvc.spec.volumeName} does not exist`);
-    const modes = view.accessModes.length ? view.accessModes : view.requestedAccessModes;
+    const modes = view.boundAccessModes.length ? view.boundAccessModes : view.accessModes;
     if ((modes.includes('ReadWriteOnce') || modes.includes('ReadWriteOncePod')) && nodes.length > 1) {
       view.warnings.push(`ReadWriteOnce but used by pods on ${nodes.length} nodes (${nodes.join(', ')}): only one node can mount it`);
     }

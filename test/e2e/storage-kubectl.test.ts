@@ -162,8 +162,8 @@ describe('storage against kubectl, on the same claims and volumes', () => {
         finalizers: c.metadata?.finalizers ?? [],
         volume: named ? { name: c.spec?.volumeName } : null,
         capacity: named ? ((c.status?.capacity as Record<string, string>).storage ?? null) : null,
-        accessModes: named ? c.status?.accessModes : [],
-        requestedAccessModes: c.spec?.accessModes,
+        boundAccessModes: named ? c.status?.accessModes : [],
+        accessModes: c.spec?.accessModes,
         requested: (c.spec?.resources?.requests as Record<string, string>).storage,
         storageClass: { name: c.spec?.storageClassName },
       });
