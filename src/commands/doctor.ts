@@ -9,11 +9,11 @@ import { accessReview } from './flow.js';
 
 export interface DoctorReport {
   kubeconfig: string[];
+  /** No kubeconfig: the pod's service account (client-go's in-cluster config). */
+  inCluster: boolean;
   context: string;
   namespace: string;
   namespaceSource: string;
-  /** Connected with the pod's service account (no kubeconfig), as kubectl does inside a pod. */
-  inCluster: boolean;
   server: string;
   reachable: boolean;
   serverVersion?: string;
@@ -44,11 +44,10 @@ export function register(program: Command, deps: Deps): void {
     const { kube, config, namespace } = await connectFrom(cmd, deps);
     const report: DoctorReport = {
       kubeconfig: config.files,
+      inCluster: config.inCluster,
       context: config.context,
       namespace,
       namespaceSource: config.namespaceSource,
-      // ResolvedConfig gains inCluster with the in-cluster connection; read it without depending on it.
-      inCluster: 'inCluster' in config && config.inCluster === true,
       server: config.server,
       reachable: false,
       commands: [],
@@ -130,9 +129,9 @@ export function accessText(c: CommandAccess): string {
 
 export function renderDoctor(r: DoctorReport): string {
   const lines = [
-    r.inCluster ? 'Kubeconfig:  none: in-cluster (the service account of this pod)' : `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
-    `Context:     ${r.context}`,
-    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? "from the service account's namespace" : 'default'})`,
+    r.inCluster ? "Kubeconfig:  none: in-cluster (the pod's service account)" : `Kubeconfig:  ${r.kubeconfig.join(', ') || 'none: --server and the other connection flags'}`,
+    `Context:     ${r.inCluster ? 'in-cluster' : r.context}`,
+    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? 'from the service account' : 'default'})`,
     `Server:      ${r.server}`,
   ];
   if (!r.reachable) {

@@ -119,6 +119,6 @@ describe('doctor in a pod', () => {
       error: 'error: x',
       commands: [],
     });
-    expect(text).toContain("Kubeconfig:  none: in-cluster (the service account of this pod)\nContext:     in-cluster\nNamespace:   ml (from the service account's namespace)\n");
+    expect(text).toContain("Kubeconfig:  none: in-cluster (the pod's service account)\nContext:     in-cluster\nNamespace:   ml (from the service account)\n");
   });
 });
