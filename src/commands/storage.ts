@@ -38,7 +38,9 @@ export function register(program: Command, deps: Deps): void {
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));
     // Ages are computed when a line is printed (watch lines come later).
-    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => ((now = deps.now()), {
+    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => (
+      (now = deps.now()),
+      {
         items: views,
         data: (claims: ClaimView[]) => ({ claims }),
         name: (v: ClaimView) => `persistentvolumeclaim/${v.name}`,
@@ -60,11 +62,23 @@ export function register(program: Command, deps: Deps): void {
           { header: 'BINDING', value: (v) => v.storageClass.volumeBindingMode ?? '', wide: true },
           { header: 'REASON', value: (v) => [v.reason, ...v.warnings].filter(Boolean).join('; ') },
         ],
-    });
+      }
+    );
     if (o.watch || o.watchOnly) {
       const key = (v: ClaimView) => `${v.namespace}/${v.name}`;
       const io = { out: deps.out, err: deps.err };
-      return watchList({ kube, path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }), labelSelector: o.selector, rows: list, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+      return watchList({
+        kube,
+        path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }),
+        labelSelector: o.selector,
+        rows: list,
+        key,
+        spec,
+        printer,
+        io,
+        watchOnly: Boolean(o.watchOnly),
+        signal: deps.signal,
+      });
     }
     await printer.print(deps, spec(await list()));
   });
@@ -204,47 +218,49 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
   const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const { kube } = await connectFrom(cmd, deps);
   const list = async () => {
-  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
-  const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
-  const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
-  const rows = pvs.items
-    .map((v) => {
-      const ref = v.spec?.claimRef;
-      const claim = ref ? `${ref.namespace}/${ref.name}` : null;
-      const phase = v.status?.phase ?? 'Unknown';
-      let note = '';
-      if (phase === 'Available') note = availableNote(v, pending);
-      if (phase === 'Released') {
-        const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
-        note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
-      }
-      if (phase === 'Failed') note = v.status?.message ?? 'failed';
-      if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
-      return {
-        name: v.metadata!.name!,
-        capacity: (v.spec?.capacity)?.storage ?? null,
-        accessModes: v.spec?.accessModes ?? [],
-        reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
-        // As `kubectl get pv`: Terminating once deletionTimestamp is set.
-        status: v.metadata?.deletionTimestamp ? 'Terminating' : phase,
-        phase,
-        claim,
-        storageClass: volumeClass(v),
-        created: v.metadata?.creationTimestamp ?? null,
-        note,
-      };
-    })
-    .sort((a, b) => byteOrder(a.name, b.name));
-  return rows;
+    const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+    const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
+    const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
+    const rows = pvs.items
+      .map((v) => {
+        const ref = v.spec?.claimRef;
+        const claim = ref ? `${ref.namespace}/${ref.name}` : null;
+        const phase = v.status?.phase ?? 'Unknown';
+        let note = '';
+        if (phase === 'Available') note = availableNote(v, pending);
+        if (phase === 'Released') {
+          const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
+          note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
+        }
+        if (phase === 'Failed') note = v.status?.message ?? 'failed';
+        if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
+        return {
+          name: v.metadata!.name!,
+          capacity: v.spec?.capacity?.storage ?? null,
+          accessModes: v.spec?.accessModes ?? [],
+          reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
+          // As `kubectl get pv`: Terminating once deletionTimestamp is set.
+          status: v.metadata?.deletionTimestamp ? 'Terminating' : phase,
+          phase,
+          claim,
+          storageClass: volumeClass(v),
+          created: v.metadata?.creationTimestamp ?? null,
+          note,
+        };
+      })
+      .sort((a, b) => byteOrder(a.name, b.name));
+    return rows;
   };
   type Row = Awaited<ReturnType<typeof list>>[number];
   let now = deps.now();
-  const spec = (rows: Row[]): PrintSpec<Row> => ((now = deps.now()), {
-    items: rows,
-    data: (volumes: Row[]) => ({ volumes }),
-    name: (r: Row) => `persistentvolume/${r.name}`,
-    empty: 'No resources found',
-    columns: [
+  const spec = (rows: Row[]): PrintSpec<Row> => (
+    (now = deps.now()),
+    {
+      items: rows,
+      data: (volumes: Row[]) => ({ volumes }),
+      name: (r: Row) => `persistentvolume/${r.name}`,
+      empty: 'No resources found',
+      columns: [
         { header: 'NAME', value: (r: Row) => r.name },
         { header: 'CAPACITY', value: (r) => r.capacity ?? '' },
         { header: 'ACCESS MODES', value: (r) => shortModes(r.accessModes) },
@@ -255,10 +271,22 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
         { header: 'AGE', value: (r) => age(r.created ?? undefined, now) },
         { header: 'NOTE', value: (r) => r.note },
       ],
-  });
+    }
+  );
   if (o.watch || o.watchOnly) {
     const io = { out: deps.out, err: deps.err };
-    return watchList({ kube, path: pathOf(R.pvs), labelSelector: o.selector, rows: list, key: (r) => `/${r.name}`, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    return watchList({
+      kube,
+      path: pathOf(R.pvs),
+      labelSelector: o.selector,
+      rows: list,
+      key: (r) => `/${r.name}`,
+      spec,
+      printer,
+      io,
+      watchOnly: Boolean(o.watchOnly),
+      signal: deps.signal,
+    });
   }
   await printer.print(deps, spec(await list()));
 }
@@ -316,7 +344,9 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   if (phase === 'Available') throw new CliError(`${obj} is Available but reserved for ${ref?.namespace}/${ref?.name} (spec.claimRef); nothing to reclaim`);
   if (ref && phase !== 'Released') throw new CliError(`${obj} is ${phase ?? 'in no phase'}; only a Released volume can be reclaimed`);
   if (ref && pv.spec?.persistentVolumeReclaimPolicy !== 'Retain') {
-    throw new CliError(`${obj} has reclaim policy ${pv.spec?.persistentVolumeReclaimPolicy}: the volume controller ${pv.spec?.persistentVolumeReclaimPolicy === 'Recycle' ? 'recycles' : 'deletes'} it; only a Retain volume can be reclaimed`);
+    throw new CliError(
+      `${obj} has reclaim policy ${pv.spec?.persistentVolumeReclaimPolicy}: the volume controller ${pv.spec?.persistentVolumeReclaimPolicy === 'Recycle' ? 'recycles' : 'deletes'} it; only a Retain volume can be reclaimed`,
+    );
   }
   if (ref) {
     const claim = await kube.getOptional<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ref.namespace, name: ref.name }));
@@ -357,7 +387,9 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
     wrote = r.changed;
     if (r.changed) {
       deps.journal.wrote(`${obj}: claimRef to ${ref.namespace}/${ref.name} removed`);
-      deps.journal.undo(`kubectl patch pv ${o.name} --type json -p '[{"op":"add","path":"/spec/claimRef","value":${JSON.stringify({ kind: 'PersistentVolumeClaim', namespace: ref.namespace, name: ref.name, uid: ref.uid })}}]'`);
+      deps.journal.undo(
+        `kubectl patch pv ${o.name} --type json -p '[{"op":"add","path":"/spec/claimRef","value":${JSON.stringify({ kind: 'PersistentVolumeClaim', namespace: ref.namespace, name: ref.name, uid: ref.uid })}}]'`,
+      );
     }
   } else if (o.dryRun !== 'none') {
     deps.out.write(`${obj} has no claimRef any more; the volume controller makes it Available${suffix}\n`);
