@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { addOutputOption, connectFrom, printerOf } from './common.js';
 import { renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
-import { COMMAND_NEEDS, conditionLabel, isBaseNeed, needLabel, type Need } from './permissions.js';
+import { COMMAND_NEEDS, conditionLabel, groupOf, isBaseNeed, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
 import { accessReview } from './flow.js';
 
@@ -109,7 +109,16 @@ export function accessOf(command: string, needs: Need[], granted: (n: Need) => b
   const base = denied.filter((n) => isBaseNeed(n));
   const missing = base.filter((n) => !n.optional).map(needKey);
   const withoutOptional = base.filter((n) => n.optional).map(needKey);
-  const extra = denied.filter((n) => !isBaseNeed(n) && !n.optional);
+  // Alternatives (a new or an existing object): the command works if one of them is fully granted.
+  const unusable = new Set<string>();
+  for (const group of new Set(needs.map(groupOf).filter((g): g is string => Boolean(g)))) {
+    const whens = [...new Set(needs.filter((n) => groupOf(n) === group).map((n) => n.when!))];
+    if (whens.every((w) => denied.some((n) => n.when === w))) {
+      unusable.add(group);
+      missing.push(...denied.filter((n) => groupOf(n) === group && !n.optional).map(needKey));
+    }
+  }
+  const extra = denied.filter((n) => !isBaseNeed(n) && !n.optional && !unusable.has(groupOf(n) ?? ''));
   const flags = [...new Set(extra.map((n) => n.when!))].map((when) => ({
     flag: conditionLabel(when),
     missing: extra.filter((n) => n.when === when).map(needKey),

@@ -64,6 +64,8 @@ export function needLabel(need: Need): string {
 export interface Condition {
   label: string;
   base?: boolean;
+  /** Conditions of one group are alternatives, exactly one applies (a new or an existing object): doctor says yes when one of them is fully granted. */
+  group?: string;
   /** The arguments that turn it on, for tests that run the command with it. */
   flag?: string[];
 }
@@ -78,9 +80,10 @@ export const CONDITIONS: Record<string, Condition> = {
   'wire:': { label: '--wire {}' },
   'list:': { label: 'selecting {} by -l/--all' },
   'delete:': { label: '--delete of {}' },
-  // The object's state and the usual kind of target: doctor cannot tell, so it counts them.
-  new: { label: 'a new object', base: true },
-  existing: { label: 'an existing object', base: true },
+  // The object's state: one of the two applies, doctor cannot tell which.
+  new: { label: 'a new object', group: 'object state' },
+  existing: { label: 'an existing object', group: 'object state' },
+  // What the command as usually run needs: doctor counts it.
   wait: { label: 'the wait (without --no-wait)', base: true },
   deployment: { label: 'a Deployment target', base: true },
   'kind:deployments': { label: 'a Deployment target', base: true },
@@ -96,9 +99,14 @@ export function conditionOf(when: string): Condition | undefined {
   return prefix ? { ...CONDITIONS[prefix], label: CONDITIONS[prefix].label.replace('{}', when.slice(prefix.length)) } : undefined;
 }
 
-/** Whether doctor counts this need in its yes/no. */
+/** Whether doctor counts this need in its yes/no as always needed. */
 export function isBaseNeed(need: Need): boolean {
   return !need.when || Boolean(conditionOf(need.when)?.base);
+}
+
+/** The group of alternatives this need belongs to, if any. */
+export function groupOf(need: Need): string | undefined {
+  return need.when ? conditionOf(need.when)?.group : undefined;
 }
 
 /** How a condition is named: its label, or the flag it is named after. */

@@ -76,7 +76,8 @@ describe('permission declarations', () => {
 describe('doctor reads the declarations as the commands do', () => {
   // Conditions as other commands use them: a flag, a state doctor cannot tell (counted), a kind of target (named).
   CONDITIONS['with-hpa'] ??= { label: '--with-hpa', flag: ['--with-hpa'] };
-  CONDITIONS['state-new'] ??= { label: 'a new object', base: true };
+  CONDITIONS['state-new'] ??= { label: 'a new object', group: 'state' };
+  CONDITIONS['state-old'] ??= { label: 'an existing object', group: 'state' };
   CONDITIONS['target:'] ??= { label: 'a {} target' };
   const n = (verb: string, resource: string, extra: Partial<Need> = {}): Need => ({ verb, resource, group: '', ...extra });
   const needs = [
@@ -86,6 +87,7 @@ describe('doctor reads the declarations as the commands do', () => {
     n('delete', 'hpas', { when: 'with-hpa' }),
     n('list', 'pods', { cluster: true, when: 'all-namespaces' }),
     n('create', 'pods', { when: 'state-new' }),
+    n('update', 'pods', { when: 'state-old' }),
     n('patch', 'replicasets', { when: 'target:replicasets' }),
   ];
   it.each([
@@ -94,7 +96,8 @@ describe('doctor reads the declarations as the commands do', () => {
     ['an optional verb missing: yes, with less detail', (x: Need) => !x.optional, 'yes (less detail without list events)'],
     ['an always-needed verb missing: no', (x: Need) => x.verb !== 'patch', 'no'],
     ['the same verb namespaced granted, cluster-wide not', (x: Need) => !x.cluster, 'yes (-A/--all-namespaces also needs list pods (cluster-wide))'],
-    ['a verb of a counted condition missing: no', (x: Need) => x.when !== 'state-new', 'no'],
+    ['one of two alternatives missing a verb: yes, naming it', (x: Need) => x.when !== 'state-new', 'yes (a new object also needs create pods)'],
+    ['both alternatives missing a verb: no', (x: Need) => !x.when?.startsWith('state-'), 'no'],
     ['a verb of a kind of target missing: yes, naming the kind', (x: Need) => x.when !== 'target:replicasets', 'yes (a replicasets target also needs patch replicasets)'],
   ])('%s', (_name, granted, want) => {
     const a = accessOf('x', needs, granted);
@@ -102,7 +105,7 @@ describe('doctor reads the declarations as the commands do', () => {
     expect(a.allowed).toBe(want !== 'no');
   });
   it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
-    expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods', 'create pods']);
+    expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods', 'create pods', 'update pods']);
   });
 });
 
