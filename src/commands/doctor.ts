@@ -126,14 +126,19 @@ export function accessOf(command: string, needs: Need[], granted: (n: Need) => b
   return { command, allowed: missing.length === 0, missing, withoutOptional, flags };
 }
 
-/** The ALLOWED cell: "yes", "no", or "yes (--with-hpa also needs delete ...)". */
+/** The ALLOWED cell: "yes" or "no". */
 export function accessText(c: CommandAccess): string {
-  if (!c.allowed) return 'no';
+  return c.allowed ? 'yes' : 'no';
+}
+
+/** What a "yes" comes with, e.g. "(--with-hpa also needs delete ...)"; shown where a "no" shows what is missing. */
+export function accessNotes(c: CommandAccess): string {
+  if (!c.allowed) return '';
   const notes = [
     ...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`),
     ...(c.withoutOptional.length ? [`less detail without ${c.withoutOptional.join(', ')}`] : []),
   ];
-  return notes.length ? `yes (${notes.join('; ')})` : 'yes';
+  return notes.length ? `(${notes.join('; ')})` : '';
 }
 
 export function renderDoctor(r: DoctorReport): string {
@@ -163,7 +168,7 @@ export function renderDoctor(r: DoctorReport): string {
         [
           { header: 'COMMAND', value: (c: CommandAccess) => c.command },
           { header: 'ALLOWED', value: (c) => accessText(c) },
-          { header: 'MISSING', value: (c) => (c.missing.length ? c.missing.join(', ') : '') },
+          { header: 'MISSING', value: (c) => (c.allowed ? accessNotes(c) : c.missing.join(', ')) },
         ],
         r.commands,
       );

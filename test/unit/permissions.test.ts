@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/program.js';
 import { COMMAND_NEEDS, CONDITIONS, conditionOf, describeNeeds, type Need } from '../../src/commands/permissions.js';
-import { accessOf, accessText, renderDoctor } from '../../src/commands/doctor.js';
+import { accessNotes, accessOf, accessText, renderDoctor } from '../../src/commands/doctor.js';
 import { Journal } from '../../src/commands/flow.js';
 import type { Deps } from '../../src/deps.js';
 import { MemStream } from '../helpers.js';
@@ -101,7 +101,7 @@ describe('doctor reads the declarations as the commands do', () => {
     ['a verb of a kind of target missing: yes, naming the kind', (x: Need) => x.when !== 'target:replicasets', 'yes (a replicasets target also needs patch replicasets)'],
   ])('%s', (_name, granted, want) => {
     const a = accessOf('x', needs, granted);
-    expect(accessText(a)).toBe(want);
+    expect([accessText(a), accessNotes(a)].filter(Boolean).join(' ')).toBe(want);
     expect(a.allowed).toBe(want !== 'no');
   });
   it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
