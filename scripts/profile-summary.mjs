@@ -1,19 +1,15 @@
-// Summarises a V8 .cpuprofile (node --cpu-prof, or NODE_OPTIONS=--cpu-prof for the executable):
-// profiled span, and self time grouped by where the code lives (the bundle, dist/ modules,
-// node_modules packages, Node internals by area, GC/program/idle), largest first.
-//   node scripts/profile-summary.mjs FILE.cpuprofile [--top 15]
+// Summarises V8 .cpuprofile files (node --cpu-prof, or NODE_OPTIONS=--cpu-prof for the
+// executable): profiled span, and self time grouped by where the code lives (the bundle, dist/
+// modules, node_modules packages, Node internals by area, GC/program/idle), largest first.
+// Given several profiles of the same command, it prints the median per group: single profiles
+// on a shared machine are noisy.
+//   node scripts/profile-summary.mjs FILE.cpuprofile... [--top 15]
 import fs from 'node:fs';
 
-const file = process.argv[2];
-const topI = process.argv.indexOf('--top');
-const top = topI > 0 ? Number(process.argv[topI + 1]) : 15;
-const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
-const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-const self = new Map();
-for (let i = 0; i < prof.samples.length; i++) {
-  const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
-  self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + dt);
-}
+const args = process.argv.slice(2);
+const topI = args.indexOf('--top');
+const top = topI >= 0 ? Number(args[topI + 1]) : 15;
+const files = args.filter((a, i) => a !== '--top' && i !== topI + 1);
 
 function group(cf) {
   const u = cf.url ?? '';
@@ -27,22 +23,30 @@ function group(cf) {
   if (u.startsWith('node:')) return `node ${u.slice(5)}`;
   m = /\/dist\/(.*)$/.exec(u);
   if (m) return `dist/${m[1].split('/')[0]}`;
+  if (/kubectl-mlops[^/]*\.cjs$/.test(u)) return 'the bundle';
   return u.replace(/^file:\/\//, '');
 }
 
-const groups = new Map();
-const fns = new Map();
-let total = 0;
-for (const [id, t] of self) {
-  const n = byId.get(id);
-  total += t;
-  const g = group(n.callFrame);
-  groups.set(g, (groups.get(g) ?? 0) + t);
-  const f = `${n.callFrame.functionName || '(anon)'} ${group(n.callFrame)}:${n.callFrame.lineNumber + 1}:${n.callFrame.columnNumber + 1}`;
-  fns.set(f, (fns.get(f) ?? 0) + t);
+function summarize(file) {
+  const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const groups = new Map();
+  let total = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
+    const g = group(byId.get(prof.samples[i]).callFrame);
+    groups.set(g, (groups.get(g) ?? 0) + dt);
+    total += dt;
+  }
+  return { span: (prof.endTime - prof.startTime) / 1000, total, groups };
 }
-const span = (prof.endTime - prof.startTime) / 1000;
-process.stdout.write(`${file}\nprofiled span ${span.toFixed(1)} ms, sampled ${total.toFixed(1)} ms\n`);
-for (const [g, t] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${t.toFixed(1).padStart(7)} ms  ${g}\n`);
-process.stdout.write('top functions (self):\n');
-for (const [f, t] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${t.toFixed(1).padStart(7)} ms  ${f}\n`);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const all = files.map(summarize);
+const names = new Set(all.flatMap((s) => [...s.groups.keys()]));
+const rows = [...names].map((g) => [g, median(all.map((s) => s.groups.get(g) ?? 0))]).sort((a, b) => b[1] - a[1]);
+process.stdout.write(`${files.length} profile(s); median profiled span ${median(all.map((s) => s.span)).toFixed(1)} ms, median sampled ${median(all.map((s) => s.total)).toFixed(1)} ms\n`);
+for (const [g, t] of rows.slice(0, top)) process.stdout.write(`  ${t.toFixed(1).padStart(7)} ms  ${g}\n`);

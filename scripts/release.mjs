@@ -173,7 +173,7 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     if (r.status !== 0) throw new Error(`building the SEA blob failed:\n${r.stderr}`);
     // Node warns that child_process (which commander imports) is "not yet fully verified" in
     // snapshots; exec credential plugins are proven to work from the snapshot in the e2e tests.
-    const warnings = (r.stderr ?? '').split('\n').filter((l) => l && !/^Wrote single executable preparation blob|built-in module "node:child_process"|It may still work in some cases|run-time states may be out-of-sync|To request support for the module|node --trace-warnings/.test(l));
+    const warnings = (r.stderr ?? '').split('\n').filter((l) => l && !/^Wrote single executable preparation blob|Single executable application is an experimental feature|built-in module "node:child_process"|It may still work in some cases|run-time states may be out-of-sync|To request support for the module|node --trace-warnings/.test(l));
     if (warnings.length) process.stderr.write(warnings.join('\n') + '\n');
     return (blobs[key] = blob);
   };
