@@ -3,13 +3,32 @@
 // modules, node_modules packages, Node internals by area, GC/program/idle), largest first.
 // Given several profiles of the same command, it prints the median per group: single profiles
 // on a shared machine are noisy.
-//   node scripts/profile-summary.mjs FILE.cpuprofile... [--top 15]
+// With --bundle FILE (an unminified release bundle: `node scripts/release.mjs --no-minify`), the
+// bundle's samples are attributed to the module each line came from, by esbuild's path comments.
+//   node scripts/profile-summary.mjs FILE.cpuprofile... [--top 15] [--bundle FILE]
 import fs from 'node:fs';
 
 const args = process.argv.slice(2);
-const topI = args.indexOf('--top');
-const top = topI >= 0 ? Number(args[topI + 1]) : 15;
-const files = args.filter((a, i) => a !== '--top' && i !== topI + 1);
+const opt = (name) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const top = Number(opt('top') ?? 15);
+const bundleFile = opt('bundle');
+const files = args;
+// Line (0-based) -> module, from esbuild's `// path` comments in an unminified bundle.
+const lineModule = [];
+if (bundleFile) {
+  let cur = '(bundle runtime)';
+  for (const line of fs.readFileSync(bundleFile, 'utf8').split('\n')) {
+    const m = /^\/\/ ((?:\.\.\/)*(?:[^ ]*node_modules\/((?:@[^/]+\/)?[^/]+)|(src\/[^/]+)).*)$/.exec(line);
+    if (m) cur = m[2] ? `pkg ${m[2]}` : m[3].replace(/\.ts$/, '');
+    lineModule.push(cur);
+  }
+}
 
 function group(cf) {
   const u = cf.url ?? '';
@@ -23,7 +42,7 @@ function group(cf) {
   if (u.startsWith('node:')) return `node ${u.slice(5)}`;
   m = /\/dist\/(.*)$/.exec(u);
   if (m) return `dist/${m[1].split('/')[0]}`;
-  if (/kubectl-mlops[^/]*\.cjs$/.test(u)) return 'the bundle';
+  if (/kubectl-mlops[^/]*\.cjs$/.test(u)) return lineModule.length ? `bundle: ${lineModule[cf.lineNumber] ?? '?'}` : 'the bundle';
   return u.replace(/^file:\/\//, '');
 }
 

@@ -2,7 +2,7 @@
 // krew platform (Node single executable applications + postject), pack
 // kubectl-mlops_<os>_<arch>.tar.gz with LICENSE and the completion helper, and write
 // krew-manifest.yaml with their sha256.
-//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml|none] [--no-snapshot]
+//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml|none] [--no-snapshot] [--no-minify]
 //   node scripts/release.mjs --manifest-only [--out release]   # manifest for the archives already there
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -38,7 +38,9 @@ const ESBUILD_COMMON = {
   platform: 'node',
   target: 'node22',
   format: 'cjs',
-  minify: true,
+  // --no-minify: a bundle whose `// module path` comments let scripts/profile-summary.mjs
+  // attribute profile samples to modules (the work folder is then kept).
+  minify: !process.argv.includes('--no-minify'),
   legalComments: 'none',
   define: { __MLOPS_VERSION__: JSON.stringify(pkg.version) },
   // Optional native speedups of ws; absent is fine.
@@ -219,7 +221,8 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     entries.push({ os: p.os, arch: p.arch, archive, sha256: sum, bin, complete });
   }
   if (manifest) fs.writeFileSync(manifest, manifestYaml(pkg.version, entries));
-  fs.rmSync(work, { recursive: true, force: true });
+  if (process.argv.includes('--no-minify')) log(`kept the bundles in ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
   return { entries, manifest };
 }
 
