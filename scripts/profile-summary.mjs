@@ -67,5 +67,7 @@ const median = (xs) => {
 const all = files.map(summarize);
 const names = new Set(all.flatMap((s) => [...s.groups.keys()]));
 const rows = [...names].map((g) => [g, median(all.map((s) => s.groups.get(g) ?? 0))]).sort((a, b) => b[1] - a[1]);
-process.stdout.write(`${files.length} profile(s); median profiled span ${median(all.map((s) => s.span)).toFixed(1)} ms, median sampled ${median(all.map((s) => s.total)).toFixed(1)} ms\n`);
+process.stdout.write(
+  `${files.length} profile(s); median profiled span ${median(all.map((s) => s.span)).toFixed(1)} ms, median sampled ${median(all.map((s) => s.total)).toFixed(1)} ms\n`,
+);
 for (const [g, t] of rows.slice(0, top)) process.stdout.write(`  ${t.toFixed(1).padStart(7)} ms  ${g}\n`);

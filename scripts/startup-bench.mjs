@@ -61,7 +61,9 @@ const fmt0 = (xs) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}-${
 
 const load = () => os.loadavg()[0].toFixed(1);
 process.stdout.write(`${runs} interleaved runs per row; load average ${load()} on ${os.cpus().length} cores at start\n\n`);
-process.stdout.write('| plugin | command | plugin median (min-max) ms | kubectl median (min-max) ms | ratio of medians | ratio of minimums | CPU ms (user+sys) plugin / kubectl, median (min) |\n|---|---|---|---|---|---|---|\n');
+process.stdout.write(
+  '| plugin | command | plugin median (min-max) ms | kubectl median (min-max) ms | ratio of medians | ratio of minimums | CPU ms (user+sys) plugin / kubectl, median (min) |\n|---|---|---|---|---|---|---|\n',
+);
 for (const c of cases) {
   for (const p of plugins) {
     time(p, c.args);
@@ -75,7 +77,9 @@ for (const c of cases) {
     const label = path.relative(process.cwd(), p) || p;
     const w = (xs) => xs.map((x) => x.ms);
     const cpu = (xs) => `${median(xs.map((x) => x.cpu)).toFixed(1)} (${Math.min(...xs.map((x) => x.cpu)).toFixed(1)})`;
-    process.stdout.write(`| ${label} | ${c.name} | ${fmt0(w(a))} | ${fmt0(w(b))} | ${(median(w(a)) / median(w(b))).toFixed(2)} | ${(Math.min(...w(a)) / Math.min(...w(b))).toFixed(2)} | ${cpu(a)} / ${cpu(b)} |\n`);
+    process.stdout.write(
+      `| ${label} | ${c.name} | ${fmt0(w(a))} | ${fmt0(w(b))} | ${(median(w(a)) / median(w(b))).toFixed(2)} | ${(Math.min(...w(a)) / Math.min(...w(b))).toFixed(2)} | ${cpu(a)} / ${cpu(b)} |\n`,
+    );
   }
 }
 process.stdout.write(`\nload average ${load()} at end\n`);
