@@ -50,35 +50,8 @@ const ESBUILD_COMMON = {
   logOverride: { 'empty-import-meta': 'silent' },
 };
 
-/** The SEA asset holding client-node's full index (see CLIENT_NODE_FROM_ASSET). */
-export const CLIENT_NODE_ASSET = 'client-node.cjs';
-
-// client-node's index (every generated API and model, undici, openid-client: ~4 of the bundle's
-// 4.5 MB) is only imported for auth-provider users and proxies (src/kube/auth.ts). Kept in the
-// main bundle it costs every start ~12 ms of CPU even from a snapshot (and far more where the
-// bundle is compiled at each start), so it travels as an asset of the executable, compiled on
-// first use. The subpaths the fast path uses (config_types, exec_auth) stay in the bundle.
-const CLIENT_NODE_FROM_ASSET = `
-const sea = require('node:sea');
-const vm = require('node:vm');
-const m = { exports: {} };
-vm.compileFunction(sea.getAsset(${JSON.stringify(CLIENT_NODE_ASSET)}, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: ${JSON.stringify(CLIENT_NODE_ASSET)} })(m.exports, require, m, ${JSON.stringify(CLIENT_NODE_ASSET)}, '.');
-module.exports = m.exports;
-`;
-const clientNodeFromAsset = {
-  name: 'client-node-from-asset',
-  setup(b) {
-    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: 'client-node-from-asset', namespace: 'mlops' }));
-    b.onLoad({ filter: /.*/, namespace: 'mlops' }, () => ({ contents: CLIENT_NODE_FROM_ASSET, loader: 'js' }));
-  },
-};
-
 async function bundle(outFile, entry = 'src/bundle-entry.ts') {
-  await build({ ...ESBUILD_COMMON, entryPoints: [path.join(repoRoot, entry)], outfile: outFile, plugins: [clientNodeFromAsset] });
-}
-
-async function bundleClientNode(outFile) {
-  await build({ ...ESBUILD_COMMON, stdin: { contents: "module.exports = require('@kubernetes/client-node');", resolveDir: repoRoot, loader: 'js' }, outfile: outFile });
+  await build({ ...ESBUILD_COMMON, entryPoints: [path.join(repoRoot, entry)], outfile: outFile });
 }
 
 /** The Node binary for a platform, from the npm registry, cached outside the repo. */
@@ -151,8 +124,6 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
   const bundleFile = path.join(work, 'kubectl-mlops.cjs');
   log(`bundling v${pkg.version}`);
   await bundle(bundleFile);
-  const clientNodeFile = path.join(work, CLIENT_NODE_ASSET);
-  await bundleClientNode(clientNodeFile);
   const here = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
   const blobs = {};
   const blobFor = async (native) => {
@@ -170,7 +141,7 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
       main = path.join(work, 'kubectl-mlops-snapshot.cjs');
       await bundle(main, 'src/snapshot-entry.ts');
     }
-    fs.writeFileSync(cfg, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: native && !useSnapshot, useSnapshot, assets: { [CLIENT_NODE_ASSET]: clientNodeFile } }));
+    fs.writeFileSync(cfg, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: native && !useSnapshot, useSnapshot }));
     const r = spawnSync(process.execPath, ['--experimental-sea-config', cfg], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`building the SEA blob failed:\n${r.stderr}`);
     // Node warns that child_process (which commander imports) is "not yet fully verified" in
