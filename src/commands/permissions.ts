@@ -13,12 +13,14 @@ export interface Need {
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
 
-// scale-to-zero and restore: `kind:K` for the kinds of the targets, `delete:K` with --delete,
-// `selector` / `list:K` where -l, --all or the wait lists the kind, `with-hpa` when an HPA is
-// removed or re-created. The scale and its record are one write on the workload (no /scale).
+// scale-to-zero and restore: `kind:K` for the kinds of the targets, `list:K` where -l, --all or
+// a wait lists the kind, `delete:K` with --delete, `with-hpa` when an HPA is removed or
+// re-created. The scale and its record are one write on the workload (no /scale subresource).
 const SCALE_KINDS = ['deployments', 'statefulsets', 'replicasets'];
 const SCALE_TO_ZERO_NEEDS: Need[] = [
-  ...SCALE_KINDS.flatMap((k) => [n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: 'selector' }), n('delete', k, 'apps', { when: `delete:${k}` })]),
+  ...SCALE_KINDS.flatMap((k) => [
+    n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` }), n('delete', k, 'apps', { when: `delete:${k}` }),
+  ]),
   n('list', 'pods'),
   n('watch', 'pods'),
   n('list', 'horizontalpodautoscalers', 'autoscaling'),

@@ -79,7 +79,7 @@ export function register(program: Command, deps: Deps): void {
     // 3. Preflight: the verbs of the kinds and flags in use, before the first write.
     const kinds = new Set(found.map((t) => t.res.plural));
     if (o.dryRun !== 'client') {
-      await preflight(kube, 'scale-to-zero', namespace, (when) => scaleNeedActive(when, { kinds, selector: Boolean(o.selector), delete: o.delete, removesHpa: plans.some((p) => p.plan.hpa?.action === 'remove') }));
+      await preflight(kube, 'scale-to-zero', namespace, (when) => needActive(when, { kinds, listsAll: o.selector !== undefined, delete: o.delete, hpa: plans.some((p) => p.plan.hpa?.action === 'remove') }));
     }
     if (o.delete && o.dryRun === 'none') {
       await confirmOrAbort(deps, o.yes, `Scale to zero and then DELETE ${found.map((t) => nameOf(t)).join(', ')}?`, 'deleting the workloads');
@@ -125,10 +125,10 @@ export function register(program: Command, deps: Deps): void {
       const deadline = Date.now() + o.timeoutMs;
       const label = `waiting for the pods of ${found.map(nameOf).join(', ')} to be gone`;
       await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
-        for (const [i, p] of plans.entries()) {
+        for (const p of plans) {
           const key = `gone:${p.t.obj.metadata?.namespace}/${nameOf(p.t)}`;
           j.expect(key, `the pods of ${nameOf(p.t)} gone and it stays at 0 replicas`);
-          await waitPodsGone(kube, deps, p.t, { deadline, recorded: p.plan.recorded, known: new Set(podsBefore[i]!.map((x) => x.metadata?.uid ?? '')), update });
+          await waitPodsGone(kube, deps, p.t, { deadline, recorded: p.plan.recorded, update });
           j.confirm(key);
         }
       });
@@ -200,7 +200,7 @@ export function register(program: Command, deps: Deps): void {
     const kinds = new Set(found.map((t) => t.res.plural));
     const recreates = (p: (typeof plans)[number]) => Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
     if (o.dryRun !== 'client') {
-      await preflight(kube, 'restore', namespace, (when) => restoreNeedActive(when, { kinds, listsAll: o.targets.length === 0, recreatesHpa: plans.some(recreates) }));
+      await preflight(kube, 'restore', namespace, (when) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) }));
     }
 
     // 4. Apply: scale up, keeping the record until the replicas are verified.
@@ -352,21 +352,13 @@ function writableFile(file: string): string {
 // ---------------------------------------------------------------------------------------------
 // 3. Which declared permissions (permissions.ts) the plan uses.
 
-function scaleNeedActive(when: string, a: { kinds: Set<string>; selector: boolean; delete: boolean; removesHpa: boolean }): boolean {
+function needActive(when: string, a: { kinds: Set<string>; listsAll: boolean; delete?: boolean; hpa: boolean }): boolean {
   const [what, kind] = when.split(':');
   if (what === 'kind') return a.kinds.has(kind!);
-  if (what === 'delete') return a.delete && a.kinds.has(kind!);
-  if (what === 'selector') return a.selector;
-  if (what === 'with-hpa') return a.removesHpa;
-  return false;
-}
-
-function restoreNeedActive(when: string, a: { kinds: Set<string>; listsAll: boolean; recreatesHpa: boolean }): boolean {
-  const [what, kind] = when.split(':');
-  if (what === 'kind') return a.kinds.has(kind!);
-  // -l/--all lists every kind; the wait lists the kinds it restores.
+  // -l/--all lists every kind; the waits list the kinds they watch.
   if (what === 'list') return a.listsAll || a.kinds.has(kind!);
-  if (what === 'with-hpa') return a.recreatesHpa;
+  if (what === 'delete') return Boolean(a.delete) && a.kinds.has(kind!);
+  if (what === 'with-hpa') return a.hpa;
   return false;
 }
 
@@ -374,38 +366,54 @@ function restoreNeedActive(when: string, a: { kinds: Set<string>; listsAll: bool
 // 5. Verify.
 
 /**
- * Waits until no pod of the workload is left. A pod we did not see before the write means
- * someone scaled it up again: that ends the wait at once (a GET confirms it) instead of
- * running out the timeout.
+ * Waits until no pod of the workload is left, watching the workload beside its pods: someone
+ * scaling it up or deleting it ends the wait at once instead of running out the timeout.
  */
-async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: number; recorded: number; known: Set<string>; update: (s: string) => void }): Promise<void> {
+async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: number; recorded: number; update: (s: string) => void }): Promise<void> {
   const target = nameOf(t);
-  for (;;) {
-    const timeoutMs = a.deadline - Date.now();
-    const r = timeoutMs <= 0 ? undefined : await kube
-      .waitFor<Pod, { gone: true } | { fresh: Pod }>(
-        pathOf(R.pods, { namespace: t.obj.metadata?.namespace }),
-        { labelSelector: selectorOf(t) },
-        (pods) => {
-          a.update(`${target}: ${pods.length} pod(s) left`);
-          const fresh = pods.find((p) => !p.metadata?.deletionTimestamp && !a.known.has(p.metadata?.uid ?? ''));
-          if (fresh) return { fresh };
-          return pods.length === 0 ? { gone: true as const } : undefined;
-        },
-        { timeoutMs, signal: deps.signal, onTimeout: (pods) => pods.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ') },
-      )
-      .catch(async (e: unknown) => {
-        if (!(e instanceof TimeoutError)) throw e;
-        throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone; still there: ${e.message || 'none'}. ${await stateOf(kube, t, a.recorded)}`);
-      });
-    if (!r) throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone. ${await stateOf(kube, t, a.recorded)}`);
-    const now = await kube.getOptional<Workload>(pathOfTarget(t));
-    if (!now || now.metadata?.uid !== t.obj.metadata?.uid) throw new CliError(`${target} was deleted by someone else while we waited for its pods to be gone`);
-    const spec = now.spec?.replicas ?? 1;
-    if (spec !== 0) throw new CliError(`someone changed the replicas of ${target} to ${spec} while we waited for its pods to be gone (${a.recorded} recorded; \`kubectl mlops scale-to-zero\` again records ${spec})`);
-    if ('gone' in r) return;
-    a.known.add(r.fresh.metadata?.uid ?? '');
+  const timeoutMs = a.deadline - Date.now();
+  if (timeoutMs <= 0) throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone. ${await stateOf(kube, t, a.recorded)}`);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([deps.signal, stop.signal]);
+  const pods = kube
+    .waitFor<Pod, true>(
+      pathOf(R.pods, { namespace: t.obj.metadata?.namespace }),
+      { labelSelector: selectorOf(t) },
+      (list) => {
+        a.update(`${target}: ${list.length} pod(s) left`);
+        return list.length === 0 ? true : undefined;
+      },
+      { timeoutMs, signal, onTimeout: (list) => list.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ') },
+    )
+    .catch(async (e: unknown) => {
+      if (!(e instanceof TimeoutError)) throw e;
+      throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone; still there: ${e.message || 'none'}. ${await stateOf(kube, t, a.recorded)}`);
+    });
+  const changed = kube.waitFor<Workload, string>(
+    pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
+    { fieldSelector: `metadata.name=${t.obj.metadata?.name}` },
+    (list) => changedWhileWaiting(list.find((w) => w.metadata?.uid === t.obj.metadata?.uid), target, a.recorded),
+    { timeoutMs: timeoutMs + 60_000, signal, onTimeout: () => '' },
+  );
+  try {
+    const first = await Promise.race([pods.then(() => undefined), changed]);
+    if (first !== undefined) throw new CliError(first);
+  } finally {
+    stop.abort();
+    // The other wait ends with "interrupted" once stopped; only the first outcome counts.
+    await Promise.allSettled([pods, changed]);
   }
+  // Verify: the pods are gone and the workload is still at 0 (and still the one we scaled).
+  const now = await kube.getOptional<Workload>(pathOfTarget(t));
+  const why = changedWhileWaiting(now?.metadata?.uid === t.obj.metadata?.uid ? now : undefined, target, a.recorded);
+  if (why) throw new CliError(why);
+}
+
+function changedWhileWaiting(obj: Workload | undefined, target: string, recorded: number): string | undefined {
+  if (!obj) return `${target} was deleted by someone else while we waited for its pods to be gone`;
+  const spec = obj.spec?.replicas ?? 1;
+  if (spec !== 0) return `someone changed the replicas of ${target} to ${spec} while we waited for its pods to be gone (${recorded} recorded; scale-to-zero again records ${spec})`;
+  return undefined;
 }
 
 /** The workload's real state now, for a timeout message. */

@@ -162,12 +162,12 @@ describe('options (exit 2 before connecting)', () => {
 });
 
 describe('declared permissions', () => {
-  it('scale-to-zero of a Deployment needs no StatefulSet or ReplicaSet verbs, and no /scale', () => {
-    const labels = needsOf('scale-to-zero', (w) => w === 'kind:deployments').map(needLabel);
-    expect(labels).toEqual(['get deployments.apps', 'patch deployments.apps', 'list pods', 'watch pods', 'list horizontalpodautoscalers.autoscaling']);
+  it('scale-to-zero of a Deployment needs no StatefulSet or ReplicaSet verbs, and no /scale subresource', () => {
+    const labels = needsOf('scale-to-zero', (w) => ['kind:deployments', 'list:deployments'].includes(w)).map(needLabel);
+    expect(labels).toEqual(['get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list pods', 'watch pods', 'list horizontalpodautoscalers.autoscaling']);
   });
   it('flags add their verbs', () => {
-    const labels = needsOf('scale-to-zero', (w) => ['kind:statefulsets', 'delete:statefulsets', 'with-hpa', 'selector'].includes(w)).map(needLabel);
+    const labels = needsOf('scale-to-zero', (w) => ['kind:statefulsets', 'delete:statefulsets', 'with-hpa', 'list:deployments', 'list:replicasets'].includes(w)).map(needLabel);
     expect(labels).toEqual(expect.arrayContaining(['delete statefulsets.apps', 'delete horizontalpodautoscalers.autoscaling', 'list deployments.apps', 'list replicasets.apps']));
     expect(needsOf('restore', (w) => ['kind:deployments', 'list:deployments', 'with-hpa'].includes(w)).map(needLabel)).toEqual([
       'get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list horizontalpodautoscalers.autoscaling', 'create horizontalpodautoscalers.autoscaling',
