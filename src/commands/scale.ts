@@ -430,12 +430,19 @@ async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string>
 async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: number; to: number; hpaInCharge: boolean; update: (s: string) => void }): Promise<number> {
   const target = nameOf(t);
   const name = t.obj.metadata?.name ?? '';
-  const timeoutMs = Math.max(a.deadline - Date.now(), 1);
+  const remaining = Math.max(a.deadline - Date.now(), 1);
+  // The Deployment controller does not track progress of a scale-up after a complete rollout
+  // (its Progressing condition stays NewReplicaSetAvailable), so the progress deadline is
+  // applied here: pods that cannot start end the wait after progressDeadlineSeconds, not --timeout.
+  const progressMs = t.res === R.deployments ? ((t.obj.spec?.progressDeadlineSeconds as number | undefined) ?? 600) * 1000 : Infinity;
+  const timeoutMs = Math.min(remaining, progressMs);
+  let last: Workload | undefined;
   const r = await kube.waitFor<Workload, { done: true; ready: number } | { terminal: string }>(
     pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
     { fieldSelector: `metadata.name=${name}` },
     (objs) => {
-      const p = restoreProgress(objs.find((x) => x.metadata?.uid === t.obj.metadata?.uid), { name: target, to: a.to, hpaInCharge: a.hpaInCharge });
+      last = objs.find((x) => x.metadata?.uid === t.obj.metadata?.uid);
+      const p = restoreProgress(last, { name: target, to: a.to, hpaInCharge: a.hpaInCharge });
       if ('want' in p) {
         a.update(`${target}: ${p.ready}/${p.want} Ready`);
         return undefined;
@@ -450,7 +457,10 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
         return `timed out waiting for ${target} to have ${a.to} Ready replicas (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
       },
     },
-  );
+  ).catch((e: unknown) => {
+    if (!(e instanceof TimeoutError) || progressMs >= remaining) throw e;
+    throw new CliError(`${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`);
+  });
   if ('terminal' in r) throw new CliError(r.terminal);
   return r.ready;
 }

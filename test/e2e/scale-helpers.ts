@@ -22,8 +22,17 @@ export async function readyDeployment(kube: Kube, ns: string, name: string, opts
   if (opts.labels) (d.metadata as Record<string, unknown>).labels = opts.labels;
   if (opts.progressDeadlineSeconds) (d.spec as Record<string, unknown>).progressDeadlineSeconds = opts.progressDeadlineSeconds;
   await kube.create(pathOf(R.deployments, { namespace: ns }), d);
-  if (!opts.image?.includes(':fail')) await waitReady(kube, ns, `app=${name}`, opts.replicas ?? 2);
-  return kube.get<Deployment>(dPath(ns, name));
+  if (opts.image?.includes(':fail')) return kube.get<Deployment>(dPath(ns, name));
+  await waitReady(kube, ns, `app=${name}`, opts.replicas ?? 2);
+  // Settled as `kubectl rollout status` sees it, so later snapshots catch only what a command did.
+  return until(async () => {
+    const now = await kube.get<Deployment>(dPath(ns, name));
+    const st = now.status ?? {};
+    const n = opts.replicas ?? 2;
+    const done = (st.observedGeneration ?? 0) >= (now.metadata?.generation ?? 0) && st.availableReplicas === n && st.updatedReplicas === n && st.readyReplicas === n && st.replicas === n;
+    const settled = st.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
+    return done && settled ? now : undefined;
+  }, 60_000, `deployment ${ns}/${name} rolled out`);
 }
 
 /** Lets pods held by HOLD go (so they finish terminating and the namespace can be deleted). */
