@@ -6,11 +6,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adminKube, freshNamespace, mlops, readyPods, repo, until, waitReady } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
-import { dPath, hpaFor, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
+import { dPath, hpaFor, hpaScalingActive, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { needLabel, type Need } from '../../src/commands/permissions.js';
 import { R, pathOf } from '../../src/kube/resources.js';
-import type { Deployment, Pod, ReplicaSet } from '../../src/kube/types.js';
+import type { Deployment, HPA, Pod, ReplicaSet } from '../../src/kube/types.js';
 
 const UNREACHABLE = path.join(repo, 'test/fixtures/unreachable-kubeconfig.yaml');
 const long = 'a'.repeat(300);
@@ -80,6 +80,9 @@ describe.concurrent('missing objects and wrong kinds: exit 1, nothing changed', 
 /** Each declared verb denied alone: exit 1, the verb and resource named, nothing changed. */
 async function denyEach(kube: ReturnType<typeof adminKube>, ns: string, command: string, args: string[], flags: string[], tag: string) {
   const needs = needsOf(command, (w) => flags.includes(w));
+  // The HPA controller writes an HPA's status on its first sync: let it, before the snapshot.
+  const hpas = (await kube.list<HPA>(pathOf(R.hpas, { namespace: ns }))).items;
+  await Promise.all(hpas.map((h) => hpaScalingActive(kube, ns, h.metadata!.name!, (c) => Boolean(c))));
   const before = await snapshot(kube, ns);
   const results = await Promise.all(
     needs.map(async (deny: Need, i) => {

@@ -4,7 +4,8 @@
 // - while at zero the plugin's twin carries mlops.kubectl.io/recorded-replicas, -scaled-to-zero-at
 //   and the scaled-to-zero label (restore needs the count; kubectl asks for --replicas); restore removes them;
 // - the plugin returns once the pods are gone (or N are Ready); kubectl scale returns at once;
-// - the plugin writes spec.replicas on the workload, kubectl the /scale subresource: same field, same generation;
+// - the plugin writes spec.replicas on the workload, kubectl the /scale subresource: same field, no new revision;
+// - restore removes the record after the replicas are Ready: for a Deployment that is one more metadata.generation;
 // - `job/x` and other kinds kubectl scale refuses at the server are usage errors here (exit 2, before connecting).
 import { describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/kube/client.js';
@@ -16,10 +17,10 @@ import { dPath, hpaFor, hpaScalingActive, kubectl, readyDeployment, replicaSets,
 const OURS = /^mlops\.kubectl\.io\//;
 
 /** The object with the twin's name replaced, server-set and our recorded metadata removed. */
-function comparable(obj: { metadata?: Record<string, unknown>; spec?: unknown; status?: unknown }, name: string, { keepOurs = false } = {}) {
+function comparable(obj: { metadata?: Record<string, unknown>; spec?: unknown; status?: unknown }, name: string, { keepOurs = false, generation = true } = {}) {
   const m = obj.metadata as { labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number };
   const drop = (r?: Record<string, string>) => Object.fromEntries(Object.entries(r ?? {}).filter(([k]) => keepOurs || !OURS.test(k)));
-  const text = JSON.stringify({ labels: drop(m.labels), annotations: drop(m.annotations), generation: m.generation, spec: obj.spec });
+  const text = JSON.stringify({ labels: drop(m.labels), annotations: drop(m.annotations), generation: generation ? m.generation : undefined, spec: obj.spec });
   return JSON.parse(text.replaceAll(`"${name}"`, '"TWIN"')) as unknown;
 }
 
@@ -63,8 +64,10 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
     expect(pb.out).toBe('deployment.apps/p restored to 3 replicas\n');
     await waitReady(kube, ns, 'app=k', 3);
     const [k1, p1] = await Promise.all([kube.get<Deployment>(dPath(ns, 'k')), kube.get<Deployment>(dPath(ns, 'p'))]);
-    // After restore nothing of ours is left: the whole metadata compares equal.
-    expect(comparable(p1, 'p', { keepOurs: true })).toEqual(comparable(k1, 'k', { keepOurs: true }));
+    // After restore nothing of ours is left: labels, annotations and spec compare equal. The
+    // generation is one ahead: removing the record's annotations counts as a Deployment change.
+    expect(comparable(p1, 'p', { keepOurs: true, generation: false })).toEqual(comparable(k1, 'k', { keepOurs: true, generation: false }));
+    expect(p1.metadata!.generation).toBe(k1.metadata!.generation! + 1);
     expect(p1.status!.readyReplicas).toBe(3);
     expect(await rsShape(kube, ns, 'p')).toEqual([{ revision: '1', replicas: 3 }]);
     expect(await rsShape(kube, ns, 'k')).toEqual([{ revision: '1', replicas: 3 }]);
@@ -131,7 +134,8 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
     expect(conditions(hp1)).toEqual(conditions(hk1));
     expect(comparable(hp1 as never, 'p')).toEqual(comparable(hk1 as never, 'k'));
     const [k1, p1] = await Promise.all([kube.get<Deployment>(dPath(ns, 'k')), kube.get<Deployment>(dPath(ns, 'p'))]);
-    expect(comparable(p1, 'p', { keepOurs: true })).toEqual(comparable(k1, 'k', { keepOurs: true }));
+    expect(comparable(p1, 'p', { keepOurs: true, generation: false })).toEqual(comparable(k1, 'k', { keepOurs: true, generation: false }));
+    expect(p1.metadata!.generation).toBe(k1.metadata!.generation! + 1);
   });
 
   it('exit codes: a missing object fails (1) under both; a kind kubectl cannot scale is a usage error here (2)', async () => {
