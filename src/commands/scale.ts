@@ -152,7 +152,7 @@ export function register(program: Command, deps: Deps): void {
       state: p.plan.state,
       recorded: p.plan.recorded,
       hpa: p.plan.hpa ? { name: p.plan.hpa.name, action: p.plan.hpa.action === 'remove' ? 'recorded and removed' : 'left in place' } : undefined,
-      freed: p.plan.state === 'scale' ? freedBy(podsBefore[i]!.filter((x) => !x.metadata?.deletionTimestamp)) : freedBy([]),
+      freed: p.plan.state === 'scale' ? freedBy(podsBefore[i].filter((x) => !x.metadata?.deletionTimestamp)) : freedBy([]),
       deleted: o.delete && o.dryRun === 'none',
     }));
     const total = results.reduce<Freed>((s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }), { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 });
@@ -354,10 +354,10 @@ function writableFile(file: string): string {
 
 function needActive(when: string, a: { kinds: Set<string>; listsAll: boolean; delete?: boolean; hpa: boolean }): boolean {
   const [what, kind] = when.split(':');
-  if (what === 'kind') return a.kinds.has(kind!);
+  if (what === 'kind') return a.kinds.has(kind);
   // -l/--all lists every kind; the waits list the kinds they watch.
-  if (what === 'list') return a.listsAll || a.kinds.has(kind!);
-  if (what === 'delete') return Boolean(a.delete) && a.kinds.has(kind!);
+  if (what === 'list') return a.listsAll || a.kinds.has(kind);
+  if (what === 'delete') return Boolean(a.delete) && a.kinds.has(kind);
   if (what === 'with-hpa') return a.hpa;
   return false;
 }

@@ -45,7 +45,7 @@ export async function resolveTargets(
   if (a.targets.length) {
     const objs = await Promise.all(a.targets.map(({ res, name }) => kube.get<Workload>(pathOf(res, { namespace: a.namespace, name }))));
     a.targets.forEach(({ res, name }, i) => {
-      const obj = objs[i]!;
+      const obj = objs[i];
       const owner = controllerOf(obj);
       if (res === R.replicasets && owner) {
         throw new CliError(`replicaset.apps/${name} is managed by ${owner.kind.toLowerCase()}/${owner.name}, which would scale it back: use ${owner.kind.toLowerCase()}/${owner.name}`);
@@ -58,7 +58,7 @@ export async function resolveTargets(
   const ns = a.allNamespaces ? undefined : a.namespace;
   const lists = await Promise.all(SCALABLE.map((res) => kube.list<Workload>(pathOf(res, { namespace: ns }), { labelSelector })));
   SCALABLE.forEach((res, i) => {
-    for (const obj of lists[i]!.items) {
+    for (const obj of lists[i].items) {
       if (res === R.replicasets && controllerOf(obj)) continue;
       out.push({ res, obj });
     }
@@ -304,8 +304,8 @@ export function parseSelector(text: string, flag = '-l/--selector'): string {
     let key: string;
     let values: string[] = [];
     if ((m = p.match(/^!\s*([^\s=!(),]+)$/))) key = m[1]!;
-    else if ((m = p.match(/^([^\s=!(),]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/))) [key, values] = [m[1]!, [m[3]!]];
-    else if ((m = p.match(/^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/))) [key, values] = [m[1]!, m[3]!.split(',').map((v) => v.trim())];
+    else if ((m = p.match(/^([^\s=!(),]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/))) [key, values] = [m[1], [m[3]]];
+    else if ((m = p.match(/^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/))) [key, values] = [m[1], m[3].split(',').map((v) => v.trim())];
     else if ((m = p.match(/^([^\s=!(),]+)$/))) key = m[1]!;
     else return bad(`cannot parse "${p}"`);
     const kp = labelKeyProblem(key);
