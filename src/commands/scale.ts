@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
 import { renderData, renderTable } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
@@ -136,6 +136,8 @@ export function register(program: Command, deps: Deps): void {
         for (const p of plans) {
           await deleteIfPresent(kube, pathOfTarget(p.t), { uid: p.t.obj.metadata?.uid });
           j.wrote(`${nameOf(p.t)} deleted`);
+          // restore cannot bring back a deleted workload; the saved manifest can.
+          j.undo(o.save ? `kubectl apply -f ${quote(o.save)}${ns ? ` -n ${ns}` : ''}` : 'none for the deleted workloads (no --save)');
         }
       }
     }
@@ -177,7 +179,8 @@ export function register(program: Command, deps: Deps): void {
     .option('--timeout <duration>', 'how long to wait for the pods to be Ready', '5m');
   allNamespacesOption(restore);
   addOutputOption(restore, FORMATS);
-  addMutationOptions(restore);
+  // restore never asks, so it has no --yes.
+  addDryRunOption(restore);
   restore.action(async (args: string[]) => {
     // 1. Options.
     const o = restoreOptions(args, restore.opts(), outputOf(restore, FORMATS), dryRunOf(restore));

@@ -75,6 +75,22 @@ describe.concurrent('missing objects and wrong kinds: exit 1, nothing changed', 
     await expectUnchanged(kube, ns, before);
     expect(await readyPods(kube, ns, 'app=web')).toHaveLength(1);
   });
+
+  it('a workload at 0 that this plugin did not scale: scale-to-zero records nothing, restore refuses', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stzzero');
+    await readyDeployment(kube, ns, 'web', { replicas: 1 });
+    expect((await kubectl(['scale', 'deploy/web', '--replicas=0', '-n', ns])).code).toBe(0);
+    await until(async () => {
+      const d = await kube.get<Deployment>(dPath(ns, 'web'));
+      return (await podCount(kube, ns, 'app=web')) === 0 && d.status?.observedGeneration === d.metadata?.generation && !d.status?.replicas;
+    }, 60_000, 'web settled at 0');
+    const before = await snapshot(kube, ns);
+    const r = await mlops(['scale-to-zero', 'deploy/web', '-n', ns]);
+    expect(r).toMatchObject({ code: 0, out: 'deployment.apps/web already at 0 (nothing recorded: it was at 0 before)\nfreed: 0 pod(s), cpu 0m, memory 0Mi, nvidia.com/gpu 0\n' });
+    expectOneLineError(await mlops(['restore', 'deploy/web', '-n', ns]), 1, /^error: deployment\.apps\/web is at 0 replicas with no recorded replica count \(it was not scaled to zero by kubectl mlops\); use kubectl scale instead$/);
+    await expectUnchanged(kube, ns, before);
+  });
 });
 
 /** Each declared verb denied alone: exit 1, the verb and resource named, nothing changed. */
@@ -253,6 +269,11 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     const r = await mlops(['restore', 'deploy/web', '-n', ns, '--timeout', '2m']);
     expectOneLineError(r, 1, /^error: deployment\.apps\/web made no progress within its progress deadline \(1s\): 0\/1 Ready; it is scaled up, the record is kept: re-run restore once its pods can start$/);
     expect(r.err).toContain('written:      deployment.apps/web scaled to 1 (the record is kept until 1 are Ready)');
+    // Re-run after the failure: once the pods can start, the same command finishes the job.
+    expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
+    const again = await mlops(['restore', 'deploy/web', '-n', ns]);
+    expect(again).toMatchObject({ code: 0, out: 'deployment.apps/web restored to 1 replicas (already scaled by an earlier run)\n' });
+    expect((await kube.get<Deployment>(dPath(ns, 'web'))).metadata!.labels?.['mlops.kubectl.io/scaled-to-zero']).toBeUndefined();
   });
 });
 
