@@ -50,7 +50,7 @@ export interface RestoreOptions {
 export function register(program: Command, deps: Deps): void {
   const cmd = program
     .command('scale-to-zero')
-    .description('scale workloads to zero gracefully, recording their replica count so `restore` brings them back')
+    .description('scale workloads to zero gracefully, recording their replica count (and HPA) so `restore` brings them back')
     .argument('[targets...]', 'deploy/NAME, rs/NAME or sts/NAME')
     .option('-l, --selector <selector>', 'every Deployment, StatefulSet and standalone ReplicaSet matching this label selector')
     .option('--timeout <duration>', 'how long to wait for the pods to be gone', '5m')
