@@ -79,7 +79,8 @@ export function register(program: Command, deps: Deps): void {
     // 3. Preflight: the verbs of the kinds and flags in use, before the first write.
     const kinds = new Set(found.map((t) => t.res.plural));
     if (o.dryRun !== 'client') {
-      await preflight(kube, 'scale-to-zero', namespace, (when) => needActive(when, { kinds, listsAll: o.selector !== undefined, delete: o.delete, hpa: plans.some((p) => p.plan.hpa?.action === 'remove') }));
+      const active = (when: string) => needActive(when, { kinds, listsAll: o.selector !== undefined, delete: o.delete, hpa: plans.some((p) => p.plan.hpa?.action === 'remove') });
+      await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'scale-to-zero', n, active)));
     }
     if (o.delete && o.dryRun === 'none') {
       await confirmOrAbort(deps, o.yes, `Scale to zero and then DELETE ${found.map((t) => nameOf(t)).join(', ')}?`, 'deleting the workloads');
@@ -110,7 +111,7 @@ export function register(program: Command, deps: Deps): void {
         if (o.dryRun === 'none' && w.changed) {
           j.wrote(`${nameOf(p.t)} ${p.plan.state === 'scale' ? `scaled to 0 (${p.plan.recorded} recorded)` : `record updated (${p.plan.recorded} recorded)`}`);
           scaled.push(p.t);
-          j.undo(restoreCommand(scaled, ns));
+          j.undo(restoreCommand(scaled));
         }
       }
       if (p.plan.hpa?.action === 'remove' && p.hpa && p.plan.state !== 'unrecorded' && o.dryRun !== 'client') {
@@ -203,7 +204,8 @@ export function register(program: Command, deps: Deps): void {
     const kinds = new Set(found.map((t) => t.res.plural));
     const recreates = (p: (typeof plans)[number]) => Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
     if (o.dryRun !== 'client') {
-      await preflight(kube, 'restore', namespace, (when) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) }));
+      const active = (when: string) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) });
+      await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'restore', n, active)));
     }
 
     // 4. Apply: scale up, keeping the record until the replicas are verified.
@@ -226,7 +228,7 @@ export function register(program: Command, deps: Deps): void {
         if (o.dryRun === 'none' && w.changed) {
           j.wrote(`${nameOf(p.t)} scaled to ${p.plan.to} (the record is kept until ${p.plan.to} are Ready)`);
           written.push(p.t);
-          j.undo(scaleCommandFor(written, ns));
+          j.undo(scaleCommandFor(written));
         }
       }
       if (recreates(p) && p.plan.state !== 'restored' && o.dryRun !== 'client') {
@@ -511,8 +513,19 @@ function scaleCommand(o: ScaleOptions, found: Target[], ns: string | undefined):
   return `kubectl mlops scale-to-zero ${what}${nsFlag(ns)}${o.withHpa ? ' --with-hpa' : ''}${o.delete ? ' --delete --yes' : ''}${o.save ? ` --save ${quote(o.save)}` : ''}`;
 }
 
-function restoreCommand(targets: Target[], ns: string | undefined): string {
-  return ns ? `kubectl mlops restore ${targets.map(nameOf).join(' ')} -n ${ns}` : `kubectl mlops restore -A --all`;
+/** With -A, the checks and the undo commands go namespace by namespace. */
+function namespacesOf(targets: Target[]): string[] {
+  return [...new Set(targets.map((t) => t.obj.metadata?.namespace ?? ''))];
+}
+
+function perNamespace(command: string, targets: Target[]): string {
+  return namespacesOf(targets)
+    .map((n) => `kubectl mlops ${command} ${targets.filter((t) => t.obj.metadata?.namespace === n).map(nameOf).join(' ')} -n ${n}`)
+    .join(' && ');
+}
+
+function restoreCommand(targets: Target[]): string {
+  return perNamespace('restore', targets);
 }
 
 function restoreCommandFor(o: RestoreOptions, ns: string | undefined): string {
@@ -520,9 +533,8 @@ function restoreCommandFor(o: RestoreOptions, ns: string | undefined): string {
   return `kubectl mlops restore ${what}${nsFlag(ns)}${o.force ? ' --force' : ''}`;
 }
 
-function scaleCommandFor(targets: Target[], ns: string | undefined): string {
-  if (ns) return `kubectl mlops scale-to-zero ${targets.map(nameOf).join(' ')} -n ${ns}`;
-  return targets.map((t) => `kubectl mlops scale-to-zero ${nameOf(t)} -n ${t.obj.metadata?.namespace}`).join(' && ');
+function scaleCommandFor(targets: Target[]): string {
+  return perNamespace('scale-to-zero', targets);
 }
 
 // ---------------------------------------------------------------------------------------------

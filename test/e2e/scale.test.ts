@@ -137,6 +137,23 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(again).toMatchObject({ code: 0, err: `No workloads scaled to zero by kubectl mlops match -l stage=train in namespace ${ns}: nothing to restore.\n` });
   });
 
+  it('-A -l spans namespaces: each namespace is checked and scaled, and restore -A -l brings them back', async () => {
+    const kube = adminKube();
+    const [ns1, ns2] = await Promise.all([freshNamespace(kube, 'stzall'), freshNamespace(kube, 'stzall')]);
+    const tag = `t${Math.random().toString(36).slice(2, 8)}`;
+    await Promise.all([readyDeployment(kube, ns1!, 'web', { replicas: 1, labels: { 'mlops-test': tag } }), readyDeployment(kube, ns2!, 'web', { replicas: 2, labels: { 'mlops-test': tag } })]);
+    const r = await mlops(['scale-to-zero', '-A', '-l', `mlops-test=${tag}`, '-o', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out) as { workloads: { namespace: string; target: string; recorded: number; state: string }[] };
+    expect(out.workloads.map((w) => [w.namespace, w.target, w.recorded, w.state]).sort()).toEqual([[ns1, 'deployment.apps/web', 1, 'scale'], [ns2, 'deployment.apps/web', 2, 'scale']].sort());
+    const list = await mlops(['scale-to-zero', '--list', '-A', '-l', `mlops-test=${tag}`]);
+    expect(list.out).toMatch(new RegExp(`^NAMESPACE +KIND/NAME +RECORDED REPLICAS +SINCE +HPA\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n$`));
+    const back = await mlops(['restore', '-A', '-l', `mlops-test=${tag}`]);
+    expect(back).toMatchObject({ code: 0, out: expect.stringMatching(/^(deployment\.apps\/web restored to [12] replicas\n){2}$/) });
+    expect(await readyPods(kube, ns1!, 'app=web')).toHaveLength(1);
+    expect(await readyPods(kube, ns2!, 'app=web')).toHaveLength(2);
+  });
+
   it('an HPA stays by default (inactive at zero); --with-hpa records and removes it and restore re-creates it', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzhpa');
