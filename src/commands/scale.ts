@@ -75,6 +75,12 @@ export function register(program: Command, deps: Deps): void {
     const hpas = await hpasFor(kube, o.allNamespaces ? undefined : namespace);
     const plans = found.map((t) => ({ t, hpa: hpaOf(hpas, t), plan: planScaleToZero(t.obj, hpaOf(hpas, t), { withHpa: o.withHpa, now: deps.now() }) }));
     const podsBefore = await Promise.all(found.map((t) => podsOf(kube, t)));
+    for (const t of found) {
+      const st = t.obj.status ?? {};
+      if (t.res === R.deployments && (t.obj.spec?.replicas ?? 0) > 0 && (st.updatedReplicas ?? 0) < (t.obj.spec?.replicas ?? 0)) {
+        deps.err.write(`Warning: ${nameOf(t)} is mid-rollout (${st.updatedReplicas ?? 0}/${t.obj.spec?.replicas} updated); scaling to zero stops the rollout too\n`);
+      }
+    }
 
     // 3. Preflight: the verbs of the kinds and flags in use, before the first write.
     const kinds = new Set(found.map((t) => t.res.plural));
@@ -123,7 +129,7 @@ export function register(program: Command, deps: Deps): void {
 
     // 5. Verify: always, also for workloads that were already at zero.
     if (o.dryRun === 'none') {
-      const deadline = Date.now() + o.timeoutMs;
+      const deadline = deps.now().getTime() + o.timeoutMs;
       const label = `waiting for the pods of ${found.map(nameOf).join(', ')} to be gone`;
       await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
         for (const p of plans) {
@@ -246,7 +252,7 @@ export function register(program: Command, deps: Deps): void {
 
     // 5. Verify, always (also "already restored"); only then drop the record.
     if (o.dryRun === 'none') {
-      const deadline = Date.now() + o.timeoutMs;
+      const deadline = deps.now().getTime() + o.timeoutMs;
       const label = `waiting for ${found.map(nameOf).join(', ')} to be Ready`;
       await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
         for (const p of plans) {
@@ -376,7 +382,7 @@ function needActive(when: string, a: { kinds: Set<string>; listsAll: boolean; de
  */
 async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: number; recorded: number; update: (s: string) => void }): Promise<void> {
   const target = nameOf(t);
-  const timeoutMs = a.deadline - Date.now();
+  const timeoutMs = a.deadline - deps.now().getTime();
   if (timeoutMs <= 0) throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone. ${await stateOf(kube, t, a.recorded)}`);
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, stop.signal]);
@@ -435,7 +441,7 @@ async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string>
 async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: number; to: number; hpaInCharge: boolean; update: (s: string) => void }): Promise<number> {
   const target = nameOf(t);
   const name = t.obj.metadata?.name ?? '';
-  const remaining = Math.max(a.deadline - Date.now(), 1);
+  const remaining = Math.max(a.deadline - deps.now().getTime(), 1);
   // The Deployment controller does not track progress of a scale-up after a complete rollout
   // (its Progressing condition stays NewReplicaSetAvailable), so the progress deadline is
   // applied here: pods that cannot start end the wait after progressDeadlineSeconds, not --timeout.
