@@ -228,6 +228,22 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     expect(r2.out).toContain('deployment.apps/held scaled to zero (3 recorded)\n');
   });
 
+  it('the same command twice at once: the guarded write lets one win, the other re-plans; both succeed, the count stays 3', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stztwice');
+    await readyDeployment(kube, ns, 'web', { replicas: 3 });
+    const [a, b] = await Promise.all([mlops(['scale-to-zero', 'deploy/web', '-n', ns]), mlops(['scale-to-zero', 'deploy/web', '-n', ns])]);
+    expect([a.code, b.code], a.err + b.err).toEqual([0, 0]);
+    expect([a.out, b.out].join('')).toMatch(/deployment\.apps\/web (scaled to zero|already at 0) \(3 recorded\)/);
+    expect((await kube.get<Deployment>(dPath(ns, 'web'))).metadata!.annotations!['mlops.kubectl.io/recorded-replicas']).toBe('3');
+    const [c, d] = await Promise.all([mlops(['restore', 'deploy/web', '-n', ns]), mlops(['restore', 'deploy/web', '-n', ns])]);
+    expect([c.code, d.code], c.err + d.err).toEqual([0, 0]);
+    const web = await kube.get<Deployment>(dPath(ns, 'web'));
+    expect(web.spec!.replicas).toBe(3);
+    expect(web.metadata!.annotations?.['mlops.kubectl.io/recorded-replicas']).toBeUndefined();
+    expect(await readyPods(kube, ns, 'app=web')).toHaveLength(3);
+  });
+
   it('scale-to-zero: the workload deleted meanwhile', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzrace');
