@@ -2,9 +2,11 @@
 // missing objects and wrong kinds, each declared verb denied alone, the declarations checked
 // against the audit log, someone else changing the workload during each wait, Ctrl-C in each
 // wait, and the re-run after each failure.
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { adminKube, freshNamespace, mlops, readyPods, repo, until, waitReady } from './helpers.js';
+import { describe, expect, inject, it } from 'vitest';
+import { adminKube, freshNamespace, mlops, readyPods, repo, until, waitReady, writeTemp } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
 import { dPath, hpaFor, hpaScalingActive, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
 import { needsOf } from '../../src/commands/flow.js';
@@ -328,5 +330,68 @@ describe.concurrent('Ctrl-C in each wait: exit 130, the wait named, the journal 
     const d = await kube.get<Deployment>(dPath(ns, 'web'));
     expect(d.metadata!.annotations?.['mlops.kubectl.io/recorded-replicas']).toBeUndefined();
     expect(await readyPods(kube, ns, 'app=web')).toHaveLength(2);
+  });
+});
+
+/** A TCP proxy to the API server that the test can cut, as if the server went away. */
+async function cuttableServer(): Promise<{ kubeconfig: string; cut: () => void }> {
+  const target = new URL(inject('cluster').server);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((c) => {
+    const u = net.connect(Number(target.port), target.hostname);
+    const end = () => (c.destroy(), u.destroy());
+    for (const s of [c, u]) {
+      sockets.add(s);
+      s.on('error', end);
+      s.on('close', end);
+    }
+    c.pipe(u);
+    u.pipe(c);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const cfg = fs.readFileSync(inject('cluster').kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`);
+  return {
+    kubeconfig: writeTemp('via-proxy.yaml', cfg),
+    cut: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+describe.concurrent('the API server gone during each wait: exit 3, the journal says what was written; the re-run converges', () => {
+  it('scale-to-zero', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'stzgone');
+    await readyDeployment(kube, ns, 'held', { replicas: 1, hold: true });
+    const proxy = await cuttableServer();
+    const run = startMlops(['scale-to-zero', 'deploy/held', '-n', ns, '-v'], { kubeconfig: proxy.kubeconfig });
+    await run.waitForErr(/pods\?.*watch=1/);
+    await run.waitForErr(/deployments\?.*watch=1/);
+    proxy.cut();
+    const r = await run.done;
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toMatch(/\nerror: cannot reach the API server at https:\/\/127\.0\.0\.1:\d+: connection refused\n/);
+    expect(r.err).toContain(`  written:      deployment.apps/held scaled to 0 (1 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n`);
+    await release(kube, ns, 'app=held');
+    expect(await mlops(['scale-to-zero', 'deploy/held', '-n', ns])).toMatchObject({ code: 0, out: expect.stringContaining('deployment.apps/held already at 0 (1 recorded)\n') });
+  });
+
+  it('restore', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strgone');
+    await readyDeployment(kube, ns, 'web', { replicas: 1 });
+    expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
+    expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:fail', '-n', ns])).code).toBe(0);
+    const proxy = await cuttableServer();
+    const run = startMlops(['restore', 'deploy/web', '-n', ns, '-v'], { kubeconfig: proxy.kubeconfig });
+    await run.waitForErr(/deployments\?.*watch=1/);
+    proxy.cut();
+    const r = await run.done;
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toContain('  written:      deployment.apps/web scaled to 1 (the record is kept until 1 are Ready)\n  not verified: deployment.apps/web 1 Ready\n');
+    expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
+    expect(await mlops(['restore', 'deploy/web', '-n', ns])).toMatchObject({ code: 0, out: 'deployment.apps/web restored to 1 replicas (already scaled by an earlier run)\n' });
   });
 });
