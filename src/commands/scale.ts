@@ -260,10 +260,11 @@ export function register(program: Command, deps: Deps): void {
           j.expect(key, `${nameOf(p.t)} ${p.plan.to} Ready`);
           const ready = await waitReady(kube, deps, p.t, { deadline, to: p.plan.to, hpaInCharge: Boolean(p.live) || hpaCreated.has(p.t), update });
           j.confirm(key, `${nameOf(p.t)} ${ready} Ready`);
-          if (p.plan.state !== 'restored') {
-            const w = await kube.patchGuarded<Workload>(pathOfTarget(p.t), 'merge', (fresh) => (fresh.metadata?.annotations?.[SZ.replicas] !== undefined || fresh.metadata?.labels?.[SCALED_LABEL] ? DROP_RECORD : undefined));
-            if (w.changed) j.wrote(`${nameOf(p.t)}: record of scale-to-zero removed`);
-          }
+          // Also for "already restored": a label left without its annotations goes too (no write otherwise).
+          const w = await kube.patchGuarded<Workload>(pathOfTarget(p.t), 'merge', (fresh) => (fresh.metadata?.annotations?.[SZ.replicas] !== undefined || fresh.metadata?.labels?.[SCALED_LABEL] ? DROP_RECORD : undefined), {
+            known: p.plan.state === 'restored' ? p.t.obj : undefined,
+          });
+          if (w.changed) j.wrote(`${nameOf(p.t)}: record of scale-to-zero removed`);
         }
       });
     }

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, run, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, run, until, waitReady } from './helpers.js';
 import { expectOneLineError, snapshot, expectUnchanged } from './safety.js';
 import { dPath, hpaFor, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
@@ -94,6 +94,11 @@ describe.concurrent('scale-to-zero and restore', () => {
       spec: { replicas: 2, selector: { matchLabels: { app: 'batch' } }, template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'c', image: 'registry.local/batch:1' }] } } },
     });
     await waitReady(kube, ns, 'app=batch', 2);
+    // The ReplicaSet's status catches up with its pods a moment later; snapshot after that.
+    await until(async () => {
+      const st = (await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: 'batch' }))).status;
+      return st?.availableReplicas === 2 && st.readyReplicas === 2;
+    }, 60_000, 'replicaset status');
     const before = await snapshot(kube, ns);
     const noDir = await mlops(['scale-to-zero', 'rs/batch', '--delete', '--save', '/no/such/dir/x.yaml', '--yes', '-n', ns]);
     expectOneLineError(noDir, 2, /^error: cannot write --save \/no\/such\/dir\/x\.yaml: no such folder \(\/no\/such\/dir\)$/);
