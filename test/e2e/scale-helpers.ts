@@ -24,15 +24,21 @@ export async function readyDeployment(kube: Kube, ns: string, name: string, opts
   await kube.create(pathOf(R.deployments, { namespace: ns }), d);
   if (opts.image?.includes(':fail')) return kube.get<Deployment>(dPath(ns, name));
   await waitReady(kube, ns, `app=${name}`, opts.replicas ?? 2);
-  // Settled as `kubectl rollout status` sees it, so later snapshots catch only what a command did.
+  return settled(kube, ns, name, opts.replicas ?? 2);
+}
+
+/**
+ * Waits until a Deployment is settled at n replicas as `kubectl rollout status` sees it, with
+ * exactly n pods, so that later snapshots catch only what a command did.
+ */
+export async function settled(kube: Kube, ns: string, name: string, n: number): Promise<Deployment> {
   return until(async () => {
     const now = await kube.get<Deployment>(dPath(ns, name));
     const st = now.status ?? {};
-    const n = opts.replicas ?? 2;
-    const done = (st.observedGeneration ?? 0) >= (now.metadata?.generation ?? 0) && st.availableReplicas === n && st.updatedReplicas === n && st.readyReplicas === n && st.replicas === n;
-    const settled = st.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
-    return done && settled ? now : undefined;
-  }, 60_000, `deployment ${ns}/${name} rolled out`);
+    const done = (st.observedGeneration ?? 0) >= (now.metadata?.generation ?? 0) && (st.availableReplicas ?? 0) === n && (st.updatedReplicas ?? 0) === n && (st.readyReplicas ?? 0) === n && (st.replicas ?? 0) === n;
+    const progressed = st.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
+    return done && progressed && (await podCount(kube, ns, `app=${name}`)) === n ? now : undefined;
+  }, 60_000, `deployment ${ns}/${name} settled at ${n}`);
 }
 
 /** Lets pods held by HOLD go (so they finish terminating and the namespace can be deleted). */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { adminKube, freshNamespace, mlops, readyPods, repo, until, waitReady, writeTemp } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
-import { dPath, hpaFor, hpaScalingActive, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
+import { dPath, hpaFor, hpaScalingActive, kubectl, podCount, readyDeployment, release, settled } from './scale-helpers.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { needLabel, type Need } from '../../src/commands/permissions.js';
 import { R, pathOf } from '../../src/kube/resources.js';
@@ -152,6 +152,7 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     await readyDeployment(kube, ns, 'web', { replicas: 2 });
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 2, 4));
     expect((await mlops(['scale-to-zero', 'deploy/web', '--with-hpa', '-n', ns])).code).toBe(0);
+    await settled(kube, ns, 'web', 0);
     const denied = await denyEach(kube, ns, 'restore', ['restore', 'deploy/web'], ['kind:deployments', 'list:deployments', 'with-hpa'], 'd');
     expect(denied).toEqual(['get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list horizontalpodautoscalers.autoscaling', 'create horizontalpodautoscalers.autoscaling']);
     const d = await kube.get<Deployment>(dPath(ns, 'web'));
@@ -164,6 +165,7 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     const ns = await freshNamespace(kube, 'strrbac');
     await readyDeployment(kube, ns, 'web', { replicas: 1 });
     expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
+    await settled(kube, ns, 'web', 0);
     const denied = await denyEach(kube, ns, 'restore', ['restore', '--all'], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets'], 'e');
     expect(denied).toEqual(expect.arrayContaining(['list statefulsets.apps', 'patch deployments.apps']));
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { adminKube, deployment, freshNamespace, mlops, readyPods, run, until, waitReady } from './helpers.js';
 import { expectOneLineError, snapshot, expectUnchanged } from './safety.js';
-import { dPath, hpaFor, kubectl, podCount, readyDeployment, release } from './scale-helpers.js';
+import { dPath, hpaFor, kubectl, podCount, readyDeployment, release, settled } from './scale-helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Deployment, HPA, ReplicaSet } from '../../src/kube/types.js';
 
@@ -61,7 +61,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     await readyDeployment(kube, ns, 'other', { replicas: 1 });
     expect((await mlops(['scale-to-zero', 'deploy/web', 'deploy/other', '-n', ns])).code).toBe(0);
     expect((await kubectl(['scale', 'deploy/web', '--replicas=2', '-n', ns])).code).toBe(0);
-    await waitReady(kube, ns, 'app=web', 2);
+    await Promise.all([settled(kube, ns, 'web', 2), settled(kube, ns, 'other', 0)]);
 
     const bare = await mlops(['restore', '-n', ns]);
     expectOneLineError(bare, 2, /^error: restore needs TARGET \(deploy\/NAME, sts\/NAME, rs\/NAME\) or -l SELECTOR, or --all for every workload scaled to zero by kubectl mlops$/);
