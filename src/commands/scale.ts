@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
-import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
-import { renderData, renderTable } from '../output/printer.js';
+import type { OutputKind, Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { age } from '../util/duration.js';
 import { R, parseTarget, pathOf } from '../kube/resources.js';
@@ -19,7 +19,7 @@ import {
 } from '../workloads/scale.js';
 
 const FORMATS = ['table', 'json', 'yaml', 'name'] as const;
-type Format = (typeof FORMATS)[number];
+type Format = OutputKind;
 
 export interface ScaleOptions {
   targets: TargetRef[];
@@ -59,13 +59,14 @@ export function register(program: Command, deps: Deps): void {
     .option('--save <file>', 'with --delete: first write the manifest, cleaned for `kubectl apply -f`')
     .option('--list', 'list workloads scaled to zero by this plugin');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, FORMATS);
+  addOutputOption(cmd, FORMATS, { list: true });
   addMutationOptions(cmd);
   cmd.action(async (args: string[]) => {
     // 1. Options: no I/O but the --save folder check; usage errors exit 2 before connecting.
-    const o = scaleOptions(args, cmd.opts(), outputOf(cmd, FORMATS), dryRunOf(cmd));
+    const printer = printerOf(cmd);
+    const o = scaleOptions(args, cmd.opts(), printer.format, dryRunOf(cmd));
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (o.list) return listScaled(kube, deps, { namespace, all: o.allNamespaces, format: o.format, selector: o.selector });
+    if (o.list) return listScaled(kube, deps, { namespace, all: o.allNamespaces, printer, selector: o.selector });
 
     // 2. Plan (reads only): every refusal happens here, before anything is written.
     const found = await resolveTargets(kube, { targets: o.targets, selector: o.selector, namespace, allNamespaces: o.allNamespaces });
@@ -165,8 +166,8 @@ export function register(program: Command, deps: Deps): void {
       deleted: o.delete && o.dryRun === 'none',
     }));
     const total = results.reduce<Freed>((s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }), { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 });
-    if (o.format === 'json' || o.format === 'yaml') {
-      deps.out.write(await renderData({ dryRun: o.dryRun, workloads: results, freed: total }, o.format));
+    if (printer.structured) {
+      await printer.print(deps, { items: results, data: (workloads) => ({ dryRun: o.dryRun, workloads, freed: total }) });
       return;
     }
     for (const r of results) {
@@ -190,7 +191,8 @@ export function register(program: Command, deps: Deps): void {
   addDryRunOption(restore);
   restore.action(async (args: string[]) => {
     // 1. Options.
-    const o = restoreOptions(args, restore.opts(), outputOf(restore, FORMATS), dryRunOf(restore));
+    const printer = printerOf(restore);
+    const o = restoreOptions(args, restore.opts(), printer.format, dryRunOf(restore));
 
     // 2. Plan (reads only): refusals for every workload before the first write.
     const { kube, namespace } = await connectFrom(restore, deps);
@@ -271,7 +273,7 @@ export function register(program: Command, deps: Deps): void {
 
     // 6. Report.
     const done = plans.map((p) => ({ target: nameOf(p.t), namespace: p.t.obj.metadata?.namespace ?? '', state: p.plan.state, replicas: p.plan.to, hpa: hpaCreated.has(p.t) ? p.plan.hpa?.metadata.name : undefined }));
-    if (o.format === 'json' || o.format === 'yaml') deps.out.write(await renderData({ dryRun: o.dryRun, workloads: done }, o.format));
+    if (printer.structured) await printer.print(deps, { items: done, data: (workloads) => ({ dryRun: o.dryRun, workloads }) });
     else for (const d of done) deps.out.write(o.format === 'name' ? `${d.target}\n` : `${d.target} ${restoredText(d.state, d.replicas)}${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}${dryRunSuffix(o.dryRun)}\n`);
   });
 }
@@ -547,7 +549,7 @@ function scaleCommandFor(targets: Target[]): string {
 // ---------------------------------------------------------------------------------------------
 // --list (read-only: no preflight; a denied read reports itself).
 
-async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; format: string; selector?: string }): Promise<void> {
+async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; printer: Printer; selector?: string }): Promise<void> {
   const found = await resolveTargets(kube, { targets: [], selector: a.selector, namespace: a.namespace, allNamespaces: a.all, labelOnly: `${SCALED_LABEL}=true` });
   const rows = found.map((t) => ({
     namespace: t.obj.metadata?.namespace ?? '',
@@ -556,22 +558,18 @@ async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: b
     since: t.obj.metadata?.annotations?.[SZ.at] ?? '',
     hpa: t.obj.metadata?.annotations?.[SZ.hpa] ? (JSON.parse(t.obj.metadata.annotations[SZ.hpa]) as { metadata: { name: string } }).metadata.name : null,
   }));
-  if (a.format === 'json' || a.format === 'yaml') return void deps.out.write(await renderData({ workloads: rows }, a.format));
-  if (a.format === 'name') return void deps.out.write(rows.map((r) => `${r.name}\n`).join(''));
-  if (!rows.length) return void deps.err.write(a.all ? 'No workloads scaled to zero.\n' : `No workloads scaled to zero in ${a.namespace} namespace.\n`);
   const now = deps.now();
-  deps.out.write(
-    renderTable(
-      [
-        ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
-        { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
-        { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
-        { header: 'SINCE', value: (r) => age(r.since, now) },
-        { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
-      ],
-      rows,
-    ),
-  );
+  await a.printer.print(deps, {
+    items: rows,
+    data: (workloads) => ({ workloads }),
+    name: (r) => r.name,
+    empty: a.all ? 'No workloads scaled to zero.' : `No workloads scaled to zero in ${a.namespace} namespace.`,
+    columns: [
+      ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
+      { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
+      { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
+      { header: 'SINCE', value: (r) => age(r.since, now) },
+      { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
+    ],
+  });
 }
-
-
