@@ -91,6 +91,12 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ['Names and status only, without headers', 'kubectl mlops storage -o custom-columns=NAME:.name,STATUS:.status --no-headers'],
     ['The names of the Pending claims', 'kubectl mlops storage -o jsonpath=\'{.claims[?(@.status=="Pending")].name}\''],
   ],
+  gpus: [
+    ['Where the GPUs are, who holds them and who waits, across namespaces', 'kubectl mlops gpus -A'],
+    ['The nodes where a training pod of 4 GPUs would fit now', 'kubectl mlops gpus --fit 4'],
+    ['Where a pod of one MIG slice fits', 'kubectl mlops gpus --fit 1 --resource nvidia.com/mig-1g.10gb'],
+    ['Free GPUs per node, for a script', 'kubectl mlops gpus -o jsonpath=\'{range .nodes[*]}{.name}{"\\t"}{.resources[0].free}{"\\n"}{end}\''],
+  ],
   'storage pv': [
     ['List PersistentVolumes; Available and Released ones are called out', 'kubectl mlops storage pv'],
     ['Watch volumes change phase', 'kubectl mlops storage pv -w'],
