@@ -14,8 +14,28 @@ import { ApiError, CliError, TimeoutError, UsageError } from '../errors.js';
 import { podStatus } from '../workloads/pods.js';
 import { selectorToString } from '../util/labels.js';
 import {
-  DROP_RECORD, SCALABLE, SCALED_LABEL, SZ, cleanManifest, displayName, formatFreed, freedBy, hpaOf, hpasFor, parseSelector, planRestore, planScaleToZero, podsOf,
-  resolveTargets, restoreProgress, type Freed, type RestorePlan, type ScalePlan, type Target, type TargetRef, type Workload,
+  DROP_RECORD,
+  SCALABLE,
+  SCALED_LABEL,
+  SZ,
+  cleanManifest,
+  displayName,
+  formatFreed,
+  freedBy,
+  hpaOf,
+  hpasFor,
+  parseSelector,
+  planRestore,
+  planScaleToZero,
+  podsOf,
+  resolveTargets,
+  restoreProgress,
+  type Freed,
+  type RestorePlan,
+  type ScalePlan,
+  type Target,
+  type TargetRef,
+  type Workload,
 } from '../workloads/scale.js';
 
 const FORMATS = ['table', 'json', 'yaml', 'name'] as const;
@@ -153,7 +173,9 @@ export function register(program: Command, deps: Deps): void {
     // 6. Report.
     for (const p of plans) {
       if (p.plan.hpa?.action === 'left') {
-        deps.err.write(`horizontalpodautoscaler.autoscaling/${p.plan.hpa.name} (min ${p.plan.hpa.min}, max ${p.plan.hpa.max}) stays: it is inactive while ${nameOf(p.t)} is at 0 replicas and resumes after restore\n`);
+        deps.err.write(
+          `horizontalpodautoscaler.autoscaling/${p.plan.hpa.name} (min ${p.plan.hpa.min}, max ${p.plan.hpa.max}) stays: it is inactive while ${nameOf(p.t)} is at 0 replicas and resumes after restore\n`,
+        );
       }
     }
     const results = plans.map((p, i) => ({
@@ -165,14 +187,20 @@ export function register(program: Command, deps: Deps): void {
       freed: p.plan.state === 'scale' ? freedBy(podsBefore[i].filter((x) => !x.metadata?.deletionTimestamp)) : freedBy([]),
       deleted: o.delete && o.dryRun === 'none',
     }));
-    const total = results.reduce<Freed>((s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }), { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 });
+    const total = results.reduce<Freed>(
+      (s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }),
+      { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 },
+    );
     if (printer.structured) {
       await printer.print(deps, { items: results, data: (workloads) => ({ dryRun: o.dryRun, workloads, freed: total }) });
       return;
     }
     for (const r of results) {
       if (o.format === 'name') deps.out.write(`${r.target}\n`);
-      else deps.out.write(`${r.target} ${scaledText(r.state, r.recorded, r.deleted)}${r.hpa?.action === 'recorded and removed' ? `, hpa ${r.hpa.name} recorded and removed)` : ')'}${dryRunSuffix(o.dryRun)}\n`);
+      else
+        deps.out.write(
+          `${r.target} ${scaledText(r.state, r.recorded, r.deleted)}${r.hpa?.action === 'recorded and removed' ? `, hpa ${r.hpa.name} recorded and removed)` : ')'}${dryRunSuffix(o.dryRun)}\n`,
+        );
     }
     if (o.format === 'table') deps.out.write(`freed: ${formatFreed(total)}${dryRunSuffix(o.dryRun)}\n`);
   });
@@ -196,10 +224,18 @@ export function register(program: Command, deps: Deps): void {
 
     // 2. Plan (reads only): refusals for every workload before the first write.
     const { kube, namespace } = await connectFrom(restore, deps);
-    const found = await resolveTargets(kube, { targets: o.targets, selector: o.selector, namespace, allNamespaces: o.allNamespaces, labelOnly: o.targets.length ? undefined : `${SCALED_LABEL}=true` });
+    const found = await resolveTargets(kube, {
+      targets: o.targets,
+      selector: o.selector,
+      namespace,
+      allNamespaces: o.allNamespaces,
+      labelOnly: o.targets.length ? undefined : `${SCALED_LABEL}=true`,
+    });
     if (found.length === 0) {
       // The state a first `restore -l`/`--all` leaves: nothing is labelled any more.
-      deps.err.write(`No workloads scaled to zero by kubectl mlops${o.selector ? ` match -l ${o.selector}` : ''} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}: nothing to restore.\n`);
+      deps.err.write(
+        `No workloads scaled to zero by kubectl mlops${o.selector ? ` match -l ${o.selector}` : ''} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}: nothing to restore.\n`,
+      );
       return;
     }
     const hpas = await hpasFor(kube, o.allNamespaces ? undefined : namespace);
@@ -210,7 +246,8 @@ export function register(program: Command, deps: Deps): void {
 
     // 3. Preflight.
     const kinds = new Set(found.map((t) => t.res.plural));
-    const recreates = (p: (typeof plans)[number]) => Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
+    const recreates = (p: (typeof plans)[number]) =>
+      Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
     if (o.dryRun !== 'client') {
       const active = (when: string) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) });
       await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'restore', n, active)));
@@ -242,7 +279,11 @@ export function register(program: Command, deps: Deps): void {
       if (recreates(p) && p.plan.state !== 'restored' && o.dryRun !== 'client') {
         const h = p.plan.hpa!;
         try {
-          await kube.create(pathOf(R.hpas, { namespace: p.t.obj.metadata?.namespace }), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...h }, { dryRun: o.dryRun });
+          await kube.create(
+            pathOf(R.hpas, { namespace: p.t.obj.metadata?.namespace }),
+            { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...h },
+            { dryRun: o.dryRun },
+          );
           if (o.dryRun === 'none') j.wrote(`horizontalpodautoscaler.autoscaling/${h.metadata.name} re-created`);
           hpaCreated.add(p.t);
         } catch (e) {
@@ -263,18 +304,33 @@ export function register(program: Command, deps: Deps): void {
           const ready = await waitReady(kube, deps, p.t, { deadline, to: p.plan.to, hpaInCharge: Boolean(p.live) || hpaCreated.has(p.t), update });
           j.confirm(key, `${nameOf(p.t)} ${ready} Ready`);
           // Also for "already restored": a label left without its annotations goes too (no write otherwise).
-          const w = await kube.patchGuarded<Workload>(pathOfTarget(p.t), 'merge', (fresh) => (fresh.metadata?.annotations?.[SZ.replicas] !== undefined || fresh.metadata?.labels?.[SCALED_LABEL] ? DROP_RECORD : undefined), {
-            known: p.plan.state === 'restored' ? p.t.obj : undefined,
-          });
+          const w = await kube.patchGuarded<Workload>(
+            pathOfTarget(p.t),
+            'merge',
+            (fresh) => (fresh.metadata?.annotations?.[SZ.replicas] !== undefined || fresh.metadata?.labels?.[SCALED_LABEL] ? DROP_RECORD : undefined),
+            {
+              known: p.plan.state === 'restored' ? p.t.obj : undefined,
+            },
+          );
           if (w.changed) j.wrote(`${nameOf(p.t)}: record of scale-to-zero removed`);
         }
       });
     }
 
     // 6. Report.
-    const done = plans.map((p) => ({ target: nameOf(p.t), namespace: p.t.obj.metadata?.namespace ?? '', state: p.plan.state, replicas: p.plan.to, hpa: hpaCreated.has(p.t) ? p.plan.hpa?.metadata.name : undefined }));
+    const done = plans.map((p) => ({
+      target: nameOf(p.t),
+      namespace: p.t.obj.metadata?.namespace ?? '',
+      state: p.plan.state,
+      replicas: p.plan.to,
+      hpa: hpaCreated.has(p.t) ? p.plan.hpa?.metadata.name : undefined,
+    }));
     if (printer.structured) await printer.print(deps, { items: done, data: (workloads) => ({ dryRun: o.dryRun, workloads }) });
-    else for (const d of done) deps.out.write(o.format === 'name' ? `${d.target}\n` : `${d.target} ${restoredText(d.state, d.replicas)}${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}${dryRunSuffix(o.dryRun)}\n`);
+    else
+      for (const d of done)
+        deps.out.write(
+          o.format === 'name' ? `${d.target}\n` : `${d.target} ${restoredText(d.state, d.replicas)}${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}${dryRunSuffix(o.dryRun)}\n`,
+        );
   });
 }
 
@@ -406,7 +462,12 @@ async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: nu
   const changed = kube.waitFor<Workload, string>(
     pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
     { fieldSelector: `metadata.name=${t.obj.metadata?.name}` },
-    (list) => changedWhileWaiting(list.find((w) => w.metadata?.uid === t.obj.metadata?.uid), target, a.recorded),
+    (list) =>
+      changedWhileWaiting(
+        list.find((w) => w.metadata?.uid === t.obj.metadata?.uid),
+        target,
+        a.recorded,
+      ),
     { timeoutMs: timeoutMs + 60_000, signal, onTimeout: () => '' },
   );
   try {
@@ -451,30 +512,34 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
   const progressMs = t.res === R.deployments ? ((t.obj.spec?.progressDeadlineSeconds as number | undefined) ?? 600) * 1000 : Infinity;
   const timeoutMs = Math.min(remaining, progressMs);
   let last: Workload | undefined;
-  const r = await kube.waitFor<Workload, { done: true; ready: number } | { terminal: string }>(
-    pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
-    { fieldSelector: `metadata.name=${name}` },
-    (objs) => {
-      last = objs.find((x) => x.metadata?.uid === t.obj.metadata?.uid);
-      const p = restoreProgress(last, { name: target, to: a.to, hpaInCharge: a.hpaInCharge });
-      if ('want' in p) {
-        a.update(`${target}: ${p.ready}/${p.want} Ready`);
-        return undefined;
-      }
-      return p;
-    },
-    {
-      timeoutMs,
-      signal: deps.signal,
-      onTimeout: (objs) => {
-        const o = objs[0];
-        return `timed out waiting for ${target} to have ${a.to} Ready replicas (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
+  const r = await kube
+    .waitFor<Workload, { done: true; ready: number } | { terminal: string }>(
+      pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
+      { fieldSelector: `metadata.name=${name}` },
+      (objs) => {
+        last = objs.find((x) => x.metadata?.uid === t.obj.metadata?.uid);
+        const p = restoreProgress(last, { name: target, to: a.to, hpaInCharge: a.hpaInCharge });
+        if ('want' in p) {
+          a.update(`${target}: ${p.ready}/${p.want} Ready`);
+          return undefined;
+        }
+        return p;
       },
-    },
-  ).catch((e: unknown) => {
-    if (!(e instanceof TimeoutError) || progressMs >= remaining) throw e;
-    throw new CliError(`${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`);
-  });
+      {
+        timeoutMs,
+        signal: deps.signal,
+        onTimeout: (objs) => {
+          const o = objs[0];
+          return `timed out waiting for ${target} to have ${a.to} Ready replicas (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
+        },
+      },
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof TimeoutError) || progressMs >= remaining) throw e;
+      throw new CliError(
+        `${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`,
+      );
+    });
   if ('terminal' in r) throw new CliError(r.terminal);
   return r.ready;
 }
@@ -529,7 +594,13 @@ function namespacesOf(targets: Target[]): string[] {
 
 function perNamespace(command: string, targets: Target[]): string {
   return namespacesOf(targets)
-    .map((n) => `kubectl mlops ${command} ${targets.filter((t) => t.obj.metadata?.namespace === n).map(nameOf).join(' ')} -n ${n}`)
+    .map(
+      (n) =>
+        `kubectl mlops ${command} ${targets
+          .filter((t) => t.obj.metadata?.namespace === n)
+          .map(nameOf)
+          .join(' ')} -n ${n}`,
+    )
     .join(' && ');
 }
 

@@ -17,7 +17,14 @@ export const SCALABLE = [R.deployments, R.statefulsets, R.replicasets];
 
 export interface Workload extends KubeObject {
   spec?: { replicas?: number; selector?: LabelSelector; [k: string]: unknown };
-  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  status?: {
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
 
 export interface Target {
@@ -37,10 +44,7 @@ export function displayName(res: Resource, name: string | undefined): string {
 }
 
 /** Resolves TARGET arguments or a selector into workloads; never ReplicaSets that a Deployment owns. */
-export async function resolveTargets(
-  kube: Kube,
-  a: { targets: TargetRef[]; selector?: string; namespace: string; allNamespaces: boolean; labelOnly?: string },
-): Promise<Target[]> {
+export async function resolveTargets(kube: Kube, a: { targets: TargetRef[]; selector?: string; namespace: string; allNamespaces: boolean; labelOnly?: string }): Promise<Target[]> {
   const out: Target[] = [];
   if (a.targets.length) {
     const objs = await Promise.all(a.targets.map(({ res, name }) => kube.get<Workload>(pathOf(res, { namespace: a.namespace, name }))));
@@ -48,7 +52,9 @@ export async function resolveTargets(
       const obj = objs[i];
       const owner = controllerOf(obj);
       if (res === R.replicasets && owner) {
-        throw new CliError(`replicaset.apps/${name} is managed by ${owner.kind.toLowerCase()}/${owner.name}, which would scale it back: use ${owner.kind.toLowerCase()}/${owner.name}`);
+        throw new CliError(
+          `replicaset.apps/${name} is managed by ${owner.kind.toLowerCase()}/${owner.name}, which would scale it back: use ${owner.kind.toLowerCase()}/${owner.name}`,
+        );
       }
       out.push({ res, obj });
     });
@@ -232,7 +238,9 @@ export function planRestore(obj: Workload, a: { force: boolean; liveHpa?: HPA })
   const hpa = recordedHpa(obj);
   if (recorded === undefined) {
     if (obj.metadata?.annotations?.[SZ.replicas] !== undefined) {
-      throw new CliError(`${name} has an unreadable recorded replica count "${obj.metadata.annotations[SZ.replicas]}": scale it with kubectl scale and remove the annotation ${SZ.replicas}`);
+      throw new CliError(
+        `${name} has an unreadable recorded replica count "${obj.metadata.annotations[SZ.replicas]}": scale it with kubectl scale and remove the annotation ${SZ.replicas}`,
+      );
     }
     if (from > 0) return { state: 'restored', from, to: from };
     throw new CliError(`${name} is at 0 replicas with no recorded replica count (it was not scaled to zero by kubectl mlops); use kubectl scale instead`);
@@ -242,7 +250,9 @@ export function planRestore(obj: Workload, a: { force: boolean; liveHpa?: HPA })
   // An earlier restore scaled it up and its HPA has since moved the count: nothing to override.
   if (a.liveHpa) return { state: 'resume', from, to: from, hpa };
   if (!a.force) {
-    throw new CliError(`${name} runs ${from} replicas, not 0 (${recorded} recorded): someone scaled it after scale-to-zero; pass --force to scale it to ${recorded} and drop the record`);
+    throw new CliError(
+      `${name} runs ${from} replicas, not 0 (${recorded} recorded): someone scaled it after scale-to-zero; pass --force to scale it to ${recorded} and drop the record`,
+    );
   }
   return { state: 'restore', from, to: recorded, hpa };
 }
@@ -259,7 +269,10 @@ function displayNameOf(obj: Workload): string {
  * What restore waits for, read from the workload's own status: `done` once `to` (or, with an
  * HPA in charge, the current spec) replicas are Ready; `terminal` for a state no wait will leave.
  */
-export function restoreProgress(obj: Workload | undefined, a: { name: string; to: number; hpaInCharge: boolean }): { done: true; ready: number } | { terminal: string } | { ready: number; want: number } {
+export function restoreProgress(
+  obj: Workload | undefined,
+  a: { name: string; to: number; hpaInCharge: boolean },
+): { done: true; ready: number } | { terminal: string } | { ready: number; want: number } {
   if (!obj) return { terminal: `${a.name} was deleted while we waited for it to be Ready` };
   const spec = obj.spec?.replicas ?? 1;
   const st = obj.status ?? {};

@@ -83,14 +83,22 @@ describe.concurrent('missing objects and wrong kinds: exit 1, nothing changed', 
     const ns = await freshNamespace(kube, 'stzzero');
     await readyDeployment(kube, ns, 'web', { replicas: 1 });
     expect((await kubectl(['scale', 'deploy/web', '--replicas=0', '-n', ns])).code).toBe(0);
-    await until(async () => {
-      const d = await kube.get<Deployment>(dPath(ns, 'web'));
-      return (await podCount(kube, ns, 'app=web')) === 0 && d.status?.observedGeneration === d.metadata?.generation && !d.status?.replicas;
-    }, 60_000, 'web settled at 0');
+    await until(
+      async () => {
+        const d = await kube.get<Deployment>(dPath(ns, 'web'));
+        return (await podCount(kube, ns, 'app=web')) === 0 && d.status?.observedGeneration === d.metadata?.generation && !d.status?.replicas;
+      },
+      60_000,
+      'web settled at 0',
+    );
     const before = await snapshot(kube, ns);
     const r = await mlops(['scale-to-zero', 'deploy/web', '-n', ns]);
     expect(r).toMatchObject({ code: 0, out: 'deployment.apps/web already at 0 (nothing recorded: it was at 0 before)\nfreed: 0 pod(s), cpu 0m, memory 0Mi, nvidia.com/gpu 0\n' });
-    expectOneLineError(await mlops(['restore', 'deploy/web', '-n', ns]), 1, /^error: deployment\.apps\/web is at 0 replicas with no recorded replica count \(it was not scaled to zero by kubectl mlops\); use kubectl scale instead$/);
+    expectOneLineError(
+      await mlops(['restore', 'deploy/web', '-n', ns]),
+      1,
+      /^error: deployment\.apps\/web is at 0 replicas with no recorded replica count \(it was not scaled to zero by kubectl mlops\); use kubectl scale instead$/,
+    );
     await expectUnchanged(kube, ns, before);
   });
 });
@@ -125,7 +133,15 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     await readyDeployment(kube, ns, 'web', { replicas: 2 });
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 2, 4));
     const denied = await denyEach(kube, ns, 'scale-to-zero', ['scale-to-zero', 'deploy/web'], ['kind:deployments', 'list:deployments'], 'a');
-    expect(denied).toEqual(['get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list pods', 'watch pods', 'list horizontalpodautoscalers.autoscaling']);
+    expect(denied).toEqual([
+      'get deployments.apps',
+      'patch deployments.apps',
+      'list deployments.apps',
+      'watch deployments.apps',
+      'list pods',
+      'watch pods',
+      'list horizontalpodautoscalers.autoscaling',
+    ]);
     expect(await readyPods(kube, ns, 'app=web')).toHaveLength(2);
   });
 
@@ -134,7 +150,14 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     const ns = await freshNamespace(kube, 'stzrbac');
     await readyDeployment(kube, ns, 'web', { replicas: 1 });
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 1, 4));
-    const denied = await denyEach(kube, ns, 'scale-to-zero', ['scale-to-zero', 'deploy/web', '--with-hpa', '--delete', '--yes'], ['kind:deployments', 'list:deployments', 'delete:deployments', 'with-hpa'], 'b');
+    const denied = await denyEach(
+      kube,
+      ns,
+      'scale-to-zero',
+      ['scale-to-zero', 'deploy/web', '--with-hpa', '--delete', '--yes'],
+      ['kind:deployments', 'list:deployments', 'delete:deployments', 'with-hpa'],
+      'b',
+    );
     expect(denied).toEqual(expect.arrayContaining(['delete deployments.apps', 'delete horizontalpodautoscalers.autoscaling']));
   });
 
@@ -142,7 +165,14 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzrbac');
     await readyDeployment(kube, ns, 'web', { replicas: 1, labels: { team: 'ml' } });
-    const denied = await denyEach(kube, ns, 'scale-to-zero', ['scale-to-zero', '-l', 'team=ml'], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets'], 'c');
+    const denied = await denyEach(
+      kube,
+      ns,
+      'scale-to-zero',
+      ['scale-to-zero', '-l', 'team=ml'],
+      ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets'],
+      'c',
+    );
     expect(denied).toEqual(expect.arrayContaining(['list statefulsets.apps', 'list replicasets.apps']));
   });
 
@@ -154,7 +184,14 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     expect((await mlops(['scale-to-zero', 'deploy/web', '--with-hpa', '-n', ns])).code).toBe(0);
     await settled(kube, ns, 'web', 0);
     const denied = await denyEach(kube, ns, 'restore', ['restore', 'deploy/web'], ['kind:deployments', 'list:deployments', 'with-hpa'], 'd');
-    expect(denied).toEqual(['get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list horizontalpodautoscalers.autoscaling', 'create horizontalpodautoscalers.autoscaling']);
+    expect(denied).toEqual([
+      'get deployments.apps',
+      'patch deployments.apps',
+      'list deployments.apps',
+      'watch deployments.apps',
+      'list horizontalpodautoscalers.autoscaling',
+      'create horizontalpodautoscalers.autoscaling',
+    ]);
     const d = await kube.get<Deployment>(dPath(ns, 'web'));
     expect(d.spec!.replicas).toBe(0);
     expect(d.metadata!.annotations!['mlops.kubectl.io/recorded-replicas']).toBe('2');
@@ -174,7 +211,11 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
 describe.concurrent('the declarations cover every request (audit log), and suffice (exit 0)', () => {
   it.each([
     ['scale-to-zero deploy', ['scale-to-zero', 'deploy/web'], ['kind:deployments', 'list:deployments']],
-    ['scale-to-zero --with-hpa --delete', ['scale-to-zero', 'deploy/web', '--with-hpa', '--delete', '--yes'], ['kind:deployments', 'list:deployments', 'delete:deployments', 'with-hpa']],
+    [
+      'scale-to-zero --with-hpa --delete',
+      ['scale-to-zero', 'deploy/web', '--with-hpa', '--delete', '--yes'],
+      ['kind:deployments', 'list:deployments', 'delete:deployments', 'with-hpa'],
+    ],
     ['scale-to-zero -l', ['scale-to-zero', '-l', 'team=ml'], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets']],
   ])('%s', async (_, args, flags) => {
     const kube = adminKube();
@@ -189,8 +230,15 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzaudit');
     await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 1,
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
+      },
     });
     await waitReady(kube, ns, 'app=db', 1);
     const flags = ['kind:statefulsets', 'list:statefulsets'];
@@ -221,11 +269,19 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     await run.waitForErr(/deployments\?.*watch=1/);
     expect((await kubectl(['scale', 'deploy/held', '--replicas=3', '-n', ns])).code).toBe(0);
     const r = await run.done;
-    expectOneLineError(r, 1, /^error: someone changed the replicas of deployment\.apps\/held to 3 while we waited for its pods to be gone \(1 recorded; scale-to-zero again records 3\)$/);
+    expectOneLineError(
+      r,
+      1,
+      /^error: someone changed the replicas of deployment\.apps\/held to 3 while we waited for its pods to be gone \(1 recorded; scale-to-zero again records 3\)$/,
+    );
     expect(r.err).toContain('  written:      deployment.apps/held scaled to 0 (1 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n');
     expect((await kube.get<Deployment>(dPath(ns, 'held'))).spec!.replicas).toBe(3);
     // Let every pod go (the 3 new ones included), then the same command again.
-    await until(async () => (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=held' })).items.filter((p) => !p.metadata?.deletionTimestamp).length === 3, 60_000, '3 new pods');
+    await until(
+      async () => (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=held' })).items.filter((p) => !p.metadata?.deletionTimestamp).length === 3,
+      60_000,
+      '3 new pods',
+    );
     await release(kube, ns, 'app=held');
     const r2 = await mlops(['scale-to-zero', 'deploy/held', '-n', ns]);
     expect(r2.code, r2.err).toBe(0);
@@ -287,7 +343,11 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     await readyDeployment(kube, ns, 'web', { replicas: 1, image: 'registry.local/my-app:fail', progressDeadlineSeconds: 1 });
     expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
     const r = await mlops(['restore', 'deploy/web', '-n', ns, '--timeout', '2m']);
-    expectOneLineError(r, 1, /^error: deployment\.apps\/web made no progress within its progress deadline \(1s\): 0\/1 Ready; it is scaled up, the record is kept: re-run restore once its pods can start$/);
+    expectOneLineError(
+      r,
+      1,
+      /^error: deployment\.apps\/web made no progress within its progress deadline \(1s\): 0\/1 Ready; it is scaled up, the record is kept: re-run restore once its pods can start$/,
+    );
     expect(r.err).toContain('written:      deployment.apps/web scaled to 1 (the record is kept until 1 are Ready)');
     // Re-run after the failure: once the pods can start, the same command finishes the job.
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
@@ -307,7 +367,9 @@ describe.concurrent('Ctrl-C in each wait: exit 130, the wait named, the journal 
     run.interrupt();
     const r = await run.done;
     expectOneLineError(r, 130, /^error: interrupted while waiting for the pods of deployment\.apps\/held to be gone$/);
-    expect(r.err).toContain(`  written:      deployment.apps/held scaled to 0 (2 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n  to undo:      kubectl mlops restore deployment.apps/held -n ${ns}\n`);
+    expect(r.err).toContain(
+      `  written:      deployment.apps/held scaled to 0 (2 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n  to undo:      kubectl mlops restore deployment.apps/held -n ${ns}\n`,
+    );
     await release(kube, ns, 'app=held');
     const again = await mlops(['scale-to-zero', 'deployment.apps/held', '-n', ns]);
     expect(again).toMatchObject({ code: 0, out: expect.stringContaining('deployment.apps/held already at 0 (2 recorded)\n') });
@@ -325,7 +387,9 @@ describe.concurrent('Ctrl-C in each wait: exit 130, the wait named, the journal 
     run.interrupt();
     const r = await run.done;
     expectOneLineError(r, 130, /^error: interrupted while waiting for deployment\.apps\/web to be Ready$/);
-    expect(r.err).toContain(`  written:      deployment.apps/web scaled to 2 (the record is kept until 2 are Ready)\n  not verified: deployment.apps/web 2 Ready\n  to resume:    kubectl mlops restore deployment.apps/web -n ${ns}\n  to undo:      kubectl mlops scale-to-zero deployment.apps/web -n ${ns}\n`);
+    expect(r.err).toContain(
+      `  written:      deployment.apps/web scaled to 2 (the record is kept until 2 are Ready)\n  not verified: deployment.apps/web 2 Ready\n  to resume:    kubectl mlops restore deployment.apps/web -n ${ns}\n  to undo:      kubectl mlops scale-to-zero deployment.apps/web -n ${ns}\n`,
+    );
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
     const again = await mlops(['restore', 'deploy/web', '-n', ns]);
     expect(again).toMatchObject({ code: 0, out: 'deployment.apps/web restored to 2 replicas (already scaled by an earlier run)\n' });
@@ -375,7 +439,9 @@ describe.concurrent('the API server gone during each wait: exit 3, the journal s
     const r = await run.done;
     expect(r.code, r.err).toBe(3);
     expect(r.err).toMatch(/\nerror: cannot reach the API server at https:\/\/127\.0\.0\.1:\d+: connection refused\n/);
-    expect(r.err).toContain(`  written:      deployment.apps/held scaled to 0 (1 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n`);
+    expect(r.err).toContain(
+      `  written:      deployment.apps/held scaled to 0 (1 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n`,
+    );
     await release(kube, ns, 'app=held');
     expect(await mlops(['scale-to-zero', 'deploy/held', '-n', ns])).toMatchObject({ code: 0, out: expect.stringContaining('deployment.apps/held already at 0 (1 recorded)\n') });
   });

@@ -54,7 +54,11 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
     expect(comparable(p0, 'p')).toEqual(comparable(k0, 'k'));
     expect(p0.spec!.replicas).toBe(0);
     // The one deliberate difference at zero: the record.
-    expect(Object.keys(p0.metadata!.annotations!).filter((a) => OURS.test(a)).sort()).toEqual(['mlops.kubectl.io/recorded-replicas', 'mlops.kubectl.io/scaled-to-zero-at']);
+    expect(
+      Object.keys(p0.metadata!.annotations!)
+        .filter((a) => OURS.test(a))
+        .sort(),
+    ).toEqual(['mlops.kubectl.io/recorded-replicas', 'mlops.kubectl.io/scaled-to-zero-at']);
     expect(p0.metadata!.labels!['mlops.kubectl.io/scaled-to-zero']).toBe('true');
     expect(await rsShape(kube, ns, 'p')).toEqual([{ revision: '1', replicas: 0 }]);
     expect(await rsShape(kube, ns, 'k')).toEqual([{ revision: '1', replicas: 0 }]);
@@ -77,8 +81,15 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'orcs');
     const sts = (name: string) => ({
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name },
-      spec: { serviceName: name, replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name },
+      spec: {
+        serviceName: name,
+        replicas: 2,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
+      },
     });
     const sPath = (name: string) => pathOf(R.statefulsets, { namespace: ns, name });
     await Promise.all(['k', 'p'].map((n) => kube.create(pathOf(R.statefulsets, { namespace: ns }), sts(n))));
@@ -107,10 +118,14 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
       await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor(n, 2, 4));
     }
     // The HPA is active: below its minimum it scales the target up (no metrics needed for that).
-    await until(async () => {
-      const [k, p] = await Promise.all([kube.get<Deployment>(dPath(ns, 'k')), kube.get<Deployment>(dPath(ns, 'p'))]);
-      return k.spec!.replicas === 2 && p.spec!.replicas === 2;
-    }, 90_000, 'the HPAs raise both twins to 2');
+    await until(
+      async () => {
+        const [k, p] = await Promise.all([kube.get<Deployment>(dPath(ns, 'k')), kube.get<Deployment>(dPath(ns, 'p'))]);
+        return k.spec!.replicas === 2 && p.spec!.replicas === 2;
+      },
+      90_000,
+      'the HPAs raise both twins to 2',
+    );
     await Promise.all([waitReady(kube, ns, 'app=k', 2), waitReady(kube, ns, 'app=p', 2)]);
 
     const [ko, po] = await Promise.all([kubectl(['scale', 'deploy/k', '--replicas=0', '-n', ns]), mlops(['scale-to-zero', 'deploy/p', '-n', ns])]);

@@ -68,7 +68,11 @@ describe.concurrent('scale-to-zero and restore', () => {
 
     const before = await snapshot(kube, ns);
     const refused = await mlops(['restore', 'deploy/web', '-n', ns]);
-    expectOneLineError(refused, 1, /^error: deployment\.apps\/web runs 2 replicas, not 0 \(3 recorded\): someone scaled it after scale-to-zero; pass --force to scale it to 3 and drop the record$/);
+    expectOneLineError(
+      refused,
+      1,
+      /^error: deployment\.apps\/web runs 2 replicas, not 0 \(3 recorded\): someone scaled it after scale-to-zero; pass --force to scale it to 3 and drop the record$/,
+    );
     // --all plans every workload before writing: the refusal of one leaves the other at 0 too.
     expectOneLineError(await mlops(['restore', '--all', '-n', ns]), 1, /deployment\.apps\/web runs 2 replicas, not 0/);
     await expectUnchanged(kube, ns, before);
@@ -90,15 +94,25 @@ describe.concurrent('scale-to-zero and restore', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzdel');
     await kube.create(pathOf(R.replicasets, { namespace: ns }), {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'batch', labels: { team: 'ml' } },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'batch' } }, template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'c', image: 'registry.local/batch:1' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'batch', labels: { team: 'ml' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'batch' } },
+        template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'c', image: 'registry.local/batch:1' }] } },
+      },
     });
     await waitReady(kube, ns, 'app=batch', 2);
     // The ReplicaSet's status catches up with its pods a moment later; snapshot after that.
-    await until(async () => {
-      const st = (await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: 'batch' }))).status;
-      return st?.availableReplicas === 2 && st.readyReplicas === 2;
-    }, 60_000, 'replicaset status');
+    await until(
+      async () => {
+        const st = (await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: 'batch' }))).status;
+        return st?.availableReplicas === 2 && st.readyReplicas === 2;
+      },
+      60_000,
+      'replicaset status',
+    );
     const before = await snapshot(kube, ns);
     const noDir = await mlops(['scale-to-zero', 'rs/batch', '--delete', '--save', '/no/such/dir/x.yaml', '--yes', '-n', ns]);
     expectOneLineError(noDir, 2, /^error: cannot write --save \/no\/such\/dir\/x\.yaml: no such folder \(\/no\/such\/dir\)$/);
@@ -131,10 +145,20 @@ describe.concurrent('scale-to-zero and restore', () => {
     await readyDeployment(kube, ns, 'train-b', { replicas: 1, labels: { stage: 'train' } });
     const r = await mlops(['scale-to-zero', '-l', 'stage=train', '-n', ns]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toBe('deployment.apps/train-a scaled to zero (2 recorded)\ndeployment.apps/train-b scaled to zero (1 recorded)\nfreed: 3 pod(s), cpu 300m, memory 192Mi, nvidia.com/gpu 0\n');
-    expectOneLineError(await mlops(['scale-to-zero', '-l', 'stage=serve', '-n', ns]), 1, new RegExp(`^error: no Deployments, StatefulSets or standalone ReplicaSets match -l stage=serve in namespace ${ns}$`));
+    expect(r.out).toBe(
+      'deployment.apps/train-a scaled to zero (2 recorded)\ndeployment.apps/train-b scaled to zero (1 recorded)\nfreed: 3 pod(s), cpu 300m, memory 192Mi, nvidia.com/gpu 0\n',
+    );
+    expectOneLineError(
+      await mlops(['scale-to-zero', '-l', 'stage=serve', '-n', ns]),
+      1,
+      new RegExp(`^error: no Deployments, StatefulSets or standalone ReplicaSets match -l stage=serve in namespace ${ns}$`),
+    );
     const rsName = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: 'app=train-a' })).items[0]!.metadata!.name;
-    expectOneLineError(await mlops(['scale-to-zero', `rs/${rsName}`, '-n', ns]), 1, new RegExp(`^error: replicaset\\.apps/${rsName} is managed by deployment/train-a, which would scale it back: use deployment/train-a$`));
+    expectOneLineError(
+      await mlops(['scale-to-zero', `rs/${rsName}`, '-n', ns]),
+      1,
+      new RegExp(`^error: replicaset\\.apps/${rsName} is managed by deployment/train-a, which would scale it back: use deployment/train-a$`),
+    );
     const back = await mlops(['restore', '-l', 'stage=train', '-n', ns]);
     expect(back.code, back.err).toBe(0);
     expect(back.out).toBe('deployment.apps/train-a restored to 2 replicas\ndeployment.apps/train-b restored to 1 replicas\n');
@@ -146,13 +170,23 @@ describe.concurrent('scale-to-zero and restore', () => {
     const kube = adminKube();
     const [ns1, ns2] = await Promise.all([freshNamespace(kube, 'stzall'), freshNamespace(kube, 'stzall')]);
     const tag = `t${Math.random().toString(36).slice(2, 8)}`;
-    await Promise.all([readyDeployment(kube, ns1!, 'web', { replicas: 1, labels: { 'mlops-test': tag } }), readyDeployment(kube, ns2!, 'web', { replicas: 2, labels: { 'mlops-test': tag } })]);
+    await Promise.all([
+      readyDeployment(kube, ns1!, 'web', { replicas: 1, labels: { 'mlops-test': tag } }),
+      readyDeployment(kube, ns2!, 'web', { replicas: 2, labels: { 'mlops-test': tag } }),
+    ]);
     const r = await mlops(['scale-to-zero', '-A', '-l', `mlops-test=${tag}`, '-o', 'json']);
     expect(r.code, r.err).toBe(0);
     const out = JSON.parse(r.out) as { workloads: { namespace: string; target: string; recorded: number; state: string }[] };
-    expect(out.workloads.map((w) => [w.namespace, w.target, w.recorded, w.state]).sort()).toEqual([[ns1, 'deployment.apps/web', 1, 'scale'], [ns2, 'deployment.apps/web', 2, 'scale']].sort());
+    expect(out.workloads.map((w) => [w.namespace, w.target, w.recorded, w.state]).sort()).toEqual(
+      [
+        [ns1, 'deployment.apps/web', 1, 'scale'],
+        [ns2, 'deployment.apps/web', 2, 'scale'],
+      ].sort(),
+    );
     const list = await mlops(['scale-to-zero', '--list', '-A', '-l', `mlops-test=${tag}`]);
-    expect(list.out).toMatch(new RegExp(`^NAMESPACE +KIND/NAME +RECORDED REPLICAS +SINCE +HPA\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n$`));
+    expect(list.out).toMatch(
+      new RegExp(`^NAMESPACE +KIND/NAME +RECORDED REPLICAS +SINCE +HPA\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n$`),
+    );
     const back = await mlops(['restore', '-A', '-l', `mlops-test=${tag}`]);
     expect(back).toMatchObject({ code: 0, out: expect.stringMatching(/^(deployment\.apps\/web restored to [12] replicas\n){2}$/) });
     expect(await readyPods(kube, ns1!, 'app=web')).toHaveLength(1);
@@ -192,8 +226,15 @@ describe.concurrent('scale-to-zero and restore', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzsts');
     await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 2,
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
+      },
     });
     await waitReady(kube, ns, 'app=db', 2);
     const r = await mlops(['scale-to-zero', 'sts/db', '-n', ns]);
@@ -212,7 +253,13 @@ describe.concurrent('scale-to-zero and restore', () => {
     const [pod] = await readyPods(kube, ns, 'app=held');
     const name = pod!.metadata!.name!;
     const r = await mlops(['scale-to-zero', 'deploy/held', '--timeout', '2s', '-n', ns]);
-    expectOneLineError(r, 4, new RegExp(`^error: timed out waiting for the pods of deployment\\.apps/held to be gone; still there: ${name} \\(Terminating\\)\\. deployment\\.apps/held is at 0 replicas with 1 recorded$`));
+    expectOneLineError(
+      r,
+      4,
+      new RegExp(
+        `^error: timed out waiting for the pods of deployment\\.apps/held to be gone; still there: ${name} \\(Terminating\\)\\. deployment\\.apps/held is at 0 replicas with 1 recorded$`,
+      ),
+    );
     expect(r.err).toContain('  written:      deployment.apps/held scaled to 0 (1 recorded)\n  not verified: the pods of deployment.apps/held gone and it stays at 0 replicas\n');
     expect(r.err).toContain(`  to resume:    kubectl mlops scale-to-zero deployment.apps/held -n ${ns}\n  to undo:      kubectl mlops restore deployment.apps/held -n ${ns}\n`);
     // A re-run verifies again: still held, still a timeout (never "nothing changed", exit 0).

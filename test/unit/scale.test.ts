@@ -14,7 +14,8 @@ const deploy = (replicas: number, annotations: Record<string, string> = {}, labe
   metadata: { name: 'web', namespace: 'ns', annotations, labels, generation: 2 },
   spec: { replicas, selector: { matchLabels: { app: 'web' } } },
 });
-const hpa = (min?: number): HPA => ({ metadata: { name: 'web', namespace: 'ns', uid: 'u1' }, spec: { minReplicas: min, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'web' } } }) as HPA;
+const hpa = (min?: number): HPA =>
+  ({ metadata: { name: 'web', namespace: 'ns', uid: 'u1' }, spec: { minReplicas: min, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'web' } } }) as HPA;
 
 describe('planScaleToZero', () => {
   it('records the count, labels and scales to 0 in one patch', () => {
@@ -50,7 +51,9 @@ describe('planScaleToZero', () => {
   });
 
   it('an HPA with minReplicas 0 stays active at zero: refused without --with-hpa', () => {
-    expect(() => planScaleToZero(deploy(2), hpa(0), { withHpa: false, now })).toThrow(/minReplicas 0, which stays active at zero replicas and would scale it back up; pass --with-hpa/);
+    expect(() => planScaleToZero(deploy(2), hpa(0), { withHpa: false, now })).toThrow(
+      /minReplicas 0, which stays active at zero replicas and would scale it back up; pass --with-hpa/,
+    );
     expect(planScaleToZero(deploy(2), hpa(0), { withHpa: true, now }).hpa?.action).toBe('remove');
   });
 
@@ -80,7 +83,11 @@ describe('planRestore', () => {
   });
 
   it.each([
-    ['someone scaled it to 2', rec(2), /^deployment\.apps\/web runs 2 replicas, not 0 \(3 recorded\): someone scaled it after scale-to-zero; pass --force to scale it to 3 and drop the record$/],
+    [
+      'someone scaled it to 2',
+      rec(2),
+      /^deployment\.apps\/web runs 2 replicas, not 0 \(3 recorded\): someone scaled it after scale-to-zero; pass --force to scale it to 3 and drop the record$/,
+    ],
     ['at 0 and never recorded', deploy(0), /at 0 replicas with no recorded replica count/],
     ['a record that is not a number', rec(0, 'x'), /unreadable recorded replica count "x"/],
   ])('refuses: %s', (_, obj, re) => {
@@ -101,7 +108,11 @@ describe('restoreProgress', () => {
     ['deleted', undefined, { terminal: 'deployment.apps/web was deleted while we waited for it to be Ready' }],
     ['scaled back to 0', obj(0, 0), { terminal: 'someone scaled deployment.apps/web back to 0 while we waited for 3 Ready replicas' }],
     ['changed by someone', obj(5, 3), { terminal: 'someone changed the replicas of deployment.apps/web to 5 while we waited (we set 3)' }],
-    ['progress deadline', obj(3, 1, 2, [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }]), { terminal: 'deployment.apps/web exceeded its progress deadline with 1/3 Ready: ReplicaSet "web-1" has timed out progressing.' }],
+    [
+      'progress deadline',
+      obj(3, 1, 2, [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }]),
+      { terminal: 'deployment.apps/web exceeded its progress deadline with 1/3 Ready: ReplicaSet "web-1" has timed out progressing.' },
+    ],
   ])('%s', (_, o, want) => expect(restoreProgress(o, a)).toEqual(want));
 
   it('with an HPA in charge, its count is the target', () => {
@@ -164,13 +175,26 @@ describe('options (exit 2 before connecting)', () => {
 describe('declared permissions', () => {
   it('scale-to-zero of a Deployment needs no StatefulSet or ReplicaSet verbs, and no /scale subresource', () => {
     const labels = needsOf('scale-to-zero', (w) => ['kind:deployments', 'list:deployments'].includes(w)).map(needLabel);
-    expect(labels).toEqual(['get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list pods', 'watch pods', 'list horizontalpodautoscalers.autoscaling']);
+    expect(labels).toEqual([
+      'get deployments.apps',
+      'patch deployments.apps',
+      'list deployments.apps',
+      'watch deployments.apps',
+      'list pods',
+      'watch pods',
+      'list horizontalpodautoscalers.autoscaling',
+    ]);
   });
   it('flags add their verbs', () => {
     const labels = needsOf('scale-to-zero', (w) => ['kind:statefulsets', 'delete:statefulsets', 'with-hpa', 'list:deployments', 'list:replicasets'].includes(w)).map(needLabel);
     expect(labels).toEqual(expect.arrayContaining(['delete statefulsets.apps', 'delete horizontalpodautoscalers.autoscaling', 'list deployments.apps', 'list replicasets.apps']));
     expect(needsOf('restore', (w) => ['kind:deployments', 'list:deployments', 'with-hpa'].includes(w)).map(needLabel)).toEqual([
-      'get deployments.apps', 'patch deployments.apps', 'list deployments.apps', 'watch deployments.apps', 'list horizontalpodautoscalers.autoscaling', 'create horizontalpodautoscalers.autoscaling',
+      'get deployments.apps',
+      'patch deployments.apps',
+      'list deployments.apps',
+      'watch deployments.apps',
+      'list horizontalpodautoscalers.autoscaling',
+      'create horizontalpodautoscalers.autoscaling',
     ]);
   });
 });
