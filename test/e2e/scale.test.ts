@@ -125,6 +125,14 @@ describe.concurrent('scale-to-zero and restore', () => {
     const r = await mlops(['scale-to-zero', 'rs/batch', '--delete', '--save', file, '--yes', '-n', ns]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('replicaset.apps/batch scaled to zero and deleted (2 recorded)');
+    // The same command again: NotFound, exit 1, as a second `kubectl delete` (the saved file is not overwritten).
+    const savedFirst = fs.readFileSync(file, 'utf8');
+    expectOneLineError(
+      await mlops(['scale-to-zero', 'rs/batch', '--delete', '--save', file, '--yes', '-n', ns]),
+      1,
+      /^Error from server \(NotFound\): replicasets\.apps "batch" not found$/,
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe(savedFirst);
     expect(await kube.getOptional(pathOf(R.replicasets, { namespace: ns, name: 'batch' }))).toBeUndefined();
     expect(await podCount(kube, ns, 'app=batch')).toBe(0);
     const saved = fs.readFileSync(file, 'utf8');
