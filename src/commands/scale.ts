@@ -493,8 +493,14 @@ function changedWhileWaiting(obj: Workload | undefined, target: string, recorded
 
 /** The workload's real state now, for a timeout message. */
 async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string> {
-  const now = await kube.getOptional<Workload>(pathOfTarget(t)).catch(() => undefined);
   const target = nameOf(t);
+  let now: Workload | undefined;
+  try {
+    now = await kube.getOptional<Workload>(pathOfTarget(t));
+  } catch (e) {
+    // The server may be the reason the wait ran out: say the state is unknown, never "gone".
+    return `the state of ${target} is unknown now (${(e as Error).message}); it was at 0 replicas with ${recorded} recorded when last seen`;
+  }
   if (!now) return `${target} no longer exists`;
   const spec = now.spec?.replicas ?? 1;
   if (spec !== 0) return `${target} is at ${spec} replicas: someone scaled it up meanwhile (${recorded} recorded)`;
