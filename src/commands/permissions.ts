@@ -15,6 +15,25 @@ export interface Need {
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
 
+// scale-to-zero and restore: `kind:K` for the kinds of the targets, `list:K` where -l, --all or
+// a wait lists the kind, `delete:K` with --delete, `with-hpa` when an HPA is removed or
+// re-created. The scale and its record are one write on the workload (no /scale subresource).
+const SCALE_KINDS = ['deployments', 'statefulsets', 'replicasets'];
+const SCALE_TO_ZERO_NEEDS: Need[] = [
+  ...SCALE_KINDS.flatMap((k) => [
+    n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` }), n('delete', k, 'apps', { when: `delete:${k}` }),
+  ]),
+  n('list', 'pods'),
+  n('watch', 'pods'),
+  n('list', 'horizontalpodautoscalers', 'autoscaling'),
+  n('delete', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
+];
+const RESTORE_NEEDS: Need[] = [
+  ...SCALE_KINDS.flatMap((k) => [n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` })]),
+  n('list', 'horizontalpodautoscalers', 'autoscaling'),
+  n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
+];
+
 export const COMMAND_NEEDS: Record<string, Need[]> = {
   'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
   'debug-pod list': [n('list', 'pods')],
@@ -50,8 +69,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('watch', 'deployments', 'apps', { when: 'wait' }),
     n('list', 'pods', '', { when: 'wait' }),
   ],
-  'scale-to-zero': [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('list', 'pods'), n('watch', 'pods'), n('list', 'horizontalpodautoscalers', 'autoscaling')],
-  restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
+  'scale-to-zero': SCALE_TO_ZERO_NEEDS,
+  restore: RESTORE_NEEDS,
   config: [n('get', 'configmaps'), n('patch', 'configmaps')],
   secret: [n('get', 'secrets'), n('patch', 'secrets')],
   'secret view': [n('get', 'secrets')],
