@@ -14,9 +14,15 @@ export interface Need {
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
 
 export const COMMAND_NEEDS: Record<string, Need[]> = {
-  'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
-  'debug-pod list': [n('list', 'pods')],
-  'debug-pod done': [n('get', 'pods'), n('list', 'pods'), n('delete', 'pods')],
+  // The GPU warning's node and cluster-wide pod lists are optional (a 403 degrades the warning), so not declared.
+  'debug-pod': [
+    n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'),
+    n('get', 'replicasets', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'replicasets', 'apps'), n('get', 'deployments', 'apps'),
+    n('list', 'services'), n('list', 'resourcequotas'), n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
+  ],
+  // list degrades without replicasets (pods relabelled by hand are then not shown, with a warning).
+  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps')],
+  'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps'), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   rollback: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps'), n('list', 'pods')],
   ship: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps')],

@@ -385,13 +385,22 @@ export class Kube {
             rv = ev.object?.metadata?.resourceVersion ?? rv;
             events++;
             if (ev.type === 'BOOKMARK') continue;
-            if (await onEvent(ev)) {
+            let stop: boolean;
+            try {
+              stop = await onEvent(ev);
+            } catch (e) {
+              // The caller's verdict (a terminal condition), not a dropped stream: never resumed.
+              await body.cancel().catch(() => undefined);
+              throw new CallbackError(e);
+            }
+            if (stop) {
               await body.cancel().catch(() => undefined);
               return;
             }
           }
         }
       } catch (e) {
+        if (e instanceof CallbackError) throw e.error;
         if (signal?.aborted) return;
         if (e instanceof ApiError) throw e;
         // A dropped stream is resumed from the last version seen.
@@ -534,4 +543,9 @@ async function statusError(res: { status: number; text(): Promise<string> }, met
     return new CliError('You must be logged in to the server (Unauthorized): check the credentials of the kubeconfig user', ExitCode.UNREACHABLE);
   }
   return new ApiError(res.status, st.reason || REASONS[res.status] || 'Unknown', st.message || `the server answered ${res.status}`, st.details);
+}
+
+/** Carries an error thrown by a watch callback past the resume-on-transport-error handler. */
+class CallbackError {
+  constructor(readonly error: unknown) {}
 }
