@@ -4,7 +4,7 @@ import type { Kube, DryRun } from '../kube/client.js';
 import type * as k from '@kubernetes/client-node';
 import type { Pod, ReplicaSet, Deployment, Service, Wire } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
-import { ApiError, CliError } from '../errors.js';
+import { ApiError, CliError, ExitCode } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
 import { controllerOf, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
@@ -428,7 +428,8 @@ export async function verifyDetached(
 ): Promise<Verification> {
   const podsPath = pathOf(R.pods, { namespace });
   const rsName = `replicaset/${controller.name}`;
-  const sinceMs = opts.since ? opts.since.getTime() - 1000 : undefined;
+  // The API server's timestamps have second precision.
+  const sinceMs = opts.since ? Math.floor(opts.since.getTime() / 1000) * 1000 : undefined;
   let desired = controller.replicas;
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -470,14 +471,22 @@ export async function verifyDetached(
         onTimeout: () => `timed out waiting for ${rsName} to release pod/${podName}; its labels are already changed (see its annotations to undo)`,
       },
     );
+    // The ReplicaSet watch may have ended the wait meanwhile; a wait started on an aborted signal would never end.
+    if (signal.aborted) throw new CliError('interrupted', ExitCode.ABORTED);
     opts.onReleased?.();
     opts.progress?.(`released by ${rsName}; waiting for a Ready replacement`);
     const remaining = Math.max(opts.timeoutMs - (Date.now() - started), 1000);
     const owned = (p: Pod) => p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) && p.metadata?.name !== podName;
+    // All pods of the namespace, not the ReplicaSet's selector: the detached pod no longer
+    // matches it, and its deletion by someone else must end the wait too.
     return kube.waitFor<Pod, Verification>(
       podsPath,
-      { labelSelector: selectorToString(controller.selector) },
-      (pods) => {
+      {},
+      (all) => {
+        if (!all.some((p) => p.metadata?.name === podName && !p.metadata?.deletionTimestamp)) {
+          throw new CliError(`pod/${podName} was deleted by someone else while waiting for ${rsName} to replace it`);
+        }
+        const pods = all.filter((p) => selectorMatches(controller.selector, p.metadata?.labels));
         const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
         const ready = mine.filter(isReady);
         const fresh = mine.filter((p) => sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs);
@@ -491,7 +500,7 @@ export async function verifyDetached(
         timeoutMs: remaining,
         signal,
         onTimeout: (pods) => {
-          const mine = pods.filter(owned);
+          const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
           const notReady = mine.filter((p) => !isReady(p)).map((p) => `${p.metadata?.name} (${podStatus(p)})`);
           return (
             `timed out waiting for ${rsName} to have ${desired} Ready pods: ` +

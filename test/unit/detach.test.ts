@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { planDetach, refusal, detachPatch, type Controller } from '../../src/workloads/detach.js';
 import type { Pod, Service } from '../../src/kube/types.js';
-import { runCli, TEST_SERVER, tempDir, useNockCluster, writeKubeconfig } from '../helpers.js';
+import { runCli, TEST_SERVER, useNockCluster } from '../helpers.js';
 
 const pod = (labels: Record<string, string>, owner: { kind: string; name: string } | null = { kind: 'ReplicaSet', name: 'web-1' }, extra: Partial<Pod['metadata']> = {}): Pod => ({
   metadata: {
@@ -114,9 +114,9 @@ describe('debug-pod over HTTP (nock)', () => {
       .reply(200, pod({ app: 'web-debug', 'mlops.kubectl.io/debug': 'true' }, null))
       .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'metadata.name=web-1-abc')
       .reply(200, { items: [pod({ app: 'web-debug' }, null)], metadata: { resourceVersion: '200' } })
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web')
+      .get('/api/v1/namespaces/ml/pods').query((q) => !q.labelSelector && !q.fieldSelector && !q.watch)
       // No GET of the pod afterwards: table output does not need it.
-      .reply(200, { items: [owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
+      .reply(200, { items: [pod({ app: 'web-debug' }, null), owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
       // The ReplicaSet is watched beside, for terminal conditions; it says nothing here.
       .get('/apis/apps/v1/namespaces/ml/replicasets').query((q) => q.fieldSelector === 'metadata.name=web-1' && !q.watch)
       .reply(200, { items: [rsObj], metadata: { resourceVersion: '202' } });
