@@ -4,20 +4,18 @@
 // concurrent changes and Ctrl-C during the wait, re-runs after each failure, the same command twice.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, repo, run, until, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, repo, until, waitReady } from './helpers.js';
+import { getPod, kubectl, settled } from './debug-pod-shared.js';
 import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { needLabel, type Need } from '../../src/commands/permissions.js';
 import type { Kube } from '../../src/kube/client.js';
-import type { Deployment, Pod, ReplicaSet } from '../../src/kube/types.js';
-import { inject } from 'vitest';
+import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
 const UNREACHABLE = path.join(repo, 'test/fixtures/unreachable-kubeconfig.yaml');
 const FAILING = 'registry.local/my-app:fail-pull';
 
-const getPod = (kube: Kube, ns: string, name: string) => kube.getOptional<Pod>(pathOf(R.pods, { namespace: ns, name }));
-const kubectl = (args: string[]) => run('kubectl', args, { env: { KUBECONFIG: inject('cluster').kubeconfig } });
 
 /** A namespace with the tutorial's Deployment; `failing` pods never become Ready (ImagePullBackOff). */
 async function tutorial(kube: Kube, prefix: string, opts: { replicas?: number; failing?: boolean } = {}): Promise<{ ns: string; pods: string[] }> {
@@ -31,6 +29,7 @@ async function tutorial(kube: Kube, prefix: string, opts: { replicas?: number; f
         return pulled.length === replicas ? pulled : undefined;
       }, 60_000, `${replicas} ImagePullBackOff pods in ${ns}`)
     : await waitReady(kube, ns, 'app=web', replicas);
+  if (!opts.failing) await settled(kube, ns);
   return { ns, pods: pods.map((p) => p.metadata!.name!).sort() };
 }
 
@@ -38,16 +37,6 @@ async function tutorial(kube: Kube, prefix: string, opts: { replicas?: number; f
 function denied(deny: Need, ns: string): RegExp {
   const res = deny.subresource ? `${deny.resource}/${deny.subresource}` : deny.resource;
   return new RegExp(`cannot ${deny.verb} resource "${res}"|not allowed to ${needLabel(deny).replace(/\./g, '\\.')} in namespace ${ns}: nothing was changed`);
-}
-
-/** The Deployment and its ReplicaSet have settled, so snapshots taken now stay stable. */
-async function settled(kube: Kube, ns: string): Promise<void> {
-  await until(async () => {
-    const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'web' }));
-    const st = d.status ?? {};
-    return st.observedGeneration === d.metadata?.generation && st.readyReplicas === d.spec?.replicas && st.availableReplicas === d.spec?.replicas && st.updatedReplicas === d.spec?.replicas && st.replicas === d.spec?.replicas;
-  }, 60_000, `deployment/web in ${ns} settled`);
-  await readySet(kube, ns);
 }
 
 async function readySet(kube: Kube, ns: string): Promise<ReplicaSet> {
@@ -226,6 +215,7 @@ describe.concurrent('debug-pod: no replacement possible', () => {
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
     const [a] = (await waitReady(kube, ns, 'app=web', 2)).map((p) => p.metadata!.name!).sort();
     await until(async () => (await kube.get<{ status?: { used?: { pods?: string } } }>(`/api/v1/namespaces/${ns}/resourcequotas/team`)).status?.used?.pods === '2', 30_000, 'quota usage counted');
+    await settled(kube, ns);
     const before = await snapshot(kube, ns);
 
     const refused = await mlops(['debug-pod', a!, '-n', ns]);
@@ -318,6 +308,7 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     const first = await mlops(['debug-pod', victim, '-n', ns]);
     expect(first.code, first.err).toBe(0);
     const rv = (await getPod(kube, ns, victim))!.metadata!.resourceVersion;
+    await settled(kube, ns);
     const before = await snapshot(kube, ns);
     const second = await mlops(['debug-pod', victim, '-n', ns]);
     expect(second.code, second.err).toBe(0);
