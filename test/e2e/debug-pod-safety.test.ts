@@ -208,7 +208,7 @@ describe.concurrent('debug-pod: the declarations cover every request (audit log)
 });
 
 describe.concurrent('debug-pod: no replacement possible', () => {
-  it('a ResourceQuota full for pods: refused with nothing changed; --force detaches and ends at once on FailedCreate; the re-run fails too; the journal's undo line puts it back', async () => {
+  it('a ResourceQuota full for pods: refused with nothing changed; --force detaches and ends at once on FailedCreate; the re-run fails too; the undo line of the journal puts it back', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'dp-quota');
     await kube.create(`/api/v1/namespaces/${ns}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'team' }, spec: { hard: { pods: '2' } } });
@@ -325,6 +325,37 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     // done waits until the pod is gone, as kubectl delete does.
     expect(await getPod(kube, ns, victim)).toBeUndefined();
     expectOneLineError(await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes']), 1, /NotFound/);
+  });
+
+  it('done on a pod held by a finalizer: timeout exit 4 saying Terminating, with the journal; Ctrl-C exit 130 naming the wait; the re-run converges when it goes', async () => {
+    const kube = adminKube();
+    const { ns, pods } = await tutorial(kube, 'dp-done-wait');
+    const victim = pods[0]!;
+    const podPath = pathOf(R.pods, { namespace: ns, name: victim });
+    expect((await mlops(['debug-pod', victim, '-n', ns])).code).toBe(0);
+    await kube.patch(podPath, { metadata: { finalizers: ['example.com/hold'] } }, 'merge');
+
+    const timedOut = await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes', '--timeout', '2s']);
+    expectOneLineError(timedOut, 4, new RegExp(`^error: timed out waiting for pod/${victim} to be gone: it is Terminating$`));
+    expect(timedOut.err).toContain(`written:      pod/${victim} deleted (uid `);
+    expect(timedOut.err).toContain(`not verified: pod/${victim} gone`);
+    expect(timedOut.err).toContain(`to resume:    kubectl mlops debug-pod done ${victim} -n ${ns}`);
+
+    const watching = new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?watch=1&.*fieldSelector=metadata\\.name=${victim}`);
+    const interrupted = startMlops(['debug-pod', 'done', victim, '-n', ns, '--yes', '-v']);
+    await interrupted.waitForErr(watching);
+    interrupted.interrupt();
+    const r = await interrupted.done;
+    expectOneLineError(r, 130, new RegExp(`^error: interrupted while waiting for pod/${victim} to be gone$`));
+    expect(r.err).toContain(`pod/${victim} is already being deleted`);
+
+    const rerun = startMlops(['debug-pod', 'done', victim, '-n', ns, '--yes', '-v']);
+    await rerun.waitForErr(watching);
+    await kube.patch(podPath, { metadata: { finalizers: null } }, 'merge');
+    const ok = await rerun.done;
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toBe(`pod "${victim}" deleted\n`);
+    expect(await getPod(kube, ns, victim)).toBeUndefined();
   });
 
   it('dry runs change nothing', async () => {
