@@ -20,8 +20,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('get', 'replicasets', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'replicasets', 'apps'), n('get', 'deployments', 'apps'),
     n('list', 'services'), n('list', 'resourcequotas'), n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
   ],
-  // list degrades without replicasets (pods relabelled by hand are then not shown, with a warning).
-  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps')],
+  // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
+  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
   'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps'), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   rollback: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps'), n('list', 'pods')],
