@@ -127,7 +127,9 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   const result = await applyDetach(kube, planned, { label: o.label, isolate: o.isolate, ttl: o.ttl, dryRun: o.dryRun, now: started });
   if (result.alreadyDetached) {
     // Someone detached it between the plan and the patch: verify what they left.
-    return verifyAlreadyDetached(kube, deps, namespace, o, await planDetachment(kube, namespace, podName, {}) as Extract<Planned, { state: 'detached' }>);
+    const now = await planDetachment(kube, namespace, podName, {});
+    if (now.state !== 'detached') throw new CliError(`pod/${podName} changed while being detached; nothing was changed, run the command again`);
+    return verifyAlreadyDetached(kube, deps, namespace, o, now);
   }
   const changes = result.plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
   if (o.dryRun !== 'none') {
@@ -190,7 +192,7 @@ async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, 
   }
   const blockers = replacementBlockers(pod, controller, []);
   if (blockers.length && !o.force) throw new CliError(`pod/${podName} is already detached from ${from} (${how}), but ${blockers.join('; ')}`);
-  deps.err.write(`pod/${podName} is already detached from ${from} (${how}); verifying its replacement\n`);
+  deps.err.write(`pod/${podName} is already detached from ${from} (${how}); ${o.dryRun === 'none' ? 'verifying its replacement' : 'nothing would change'}\n`);
   if (o.dryRun !== 'none') {
     await printPod(deps, o.format, pod, `pod/${podName} already detached`);
     return;
@@ -200,6 +202,7 @@ async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, 
   );
   deps.err.write(`  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || '<none needed>'} Ready; ${from} has ${v.ready}/${v.desired} Ready\n`);
   await printPod(deps, o.format, pod, `pod/${podName} already detached`);
+  if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
 }
 
 async function printPod(deps: Deps, format: string, pod: Pod, line: string): Promise<void> {
