@@ -60,7 +60,7 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(done);
   done.action(async (podArg: string | undefined) => {
     // 1. Options, no I/O.
-    const o = done.opts() as { expired?: boolean; allNamespaces?: boolean; yes?: boolean; timeout: string };
+    const o = done.opts<{ expired?: boolean; allNamespaces?: boolean; yes?: boolean; timeout: string }>();
     if (o.expired && podArg) throw new UsageError('give a POD or --expired, not both');
     if (!o.expired && !podArg) throw new UsageError('give the POD to delete, or --expired');
     if (o.allNamespaces && !o.expired) throw new UsageError('-A/--all-namespaces is used with --expired');
@@ -84,7 +84,7 @@ interface DetachOptions {
 
 /** Step 1: every flag parsed and validated, no I/O, so usage errors exit 2 before connecting. */
 function detachOptions(cmd: Command, podArg: string): DetachOptions {
-  const o = cmd.opts() as { label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string; force?: boolean };
+  const o = cmd.opts<{ label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string; force?: boolean }>();
   if (o.ttl !== undefined && parseDuration(o.ttl, '--ttl') <= 0) throw new UsageError(`invalid value "${o.ttl}" for --ttl: want a positive duration such as 1h or 24h`);
   const logLines = o.logs === undefined ? undefined : Number(o.logs);
   if (logLines !== undefined && (!/^\d+$/.test(o.logs!) || !Number.isSafeInteger(logLines) || logLines <= 0)) throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);

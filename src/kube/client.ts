@@ -546,6 +546,8 @@ async function statusError(res: { status: number; text(): Promise<string> }, met
 }
 
 /** Carries an error thrown by a watch callback past the resume-on-transport-error handler. */
-class CallbackError {
-  constructor(readonly error: unknown) {}
+class CallbackError extends Error {
+  constructor(readonly error: unknown) {
+    super('watch callback failed');
+  }
 }

@@ -85,14 +85,14 @@ export async function controllerFrom(kube: Kube, namespace: string, rsName: stri
     kind: 'ReplicaSet',
     name: rs.metadata!.name!,
     uid: rs.metadata!.uid!,
-    selector: rs.spec!.selector as LabelSelector,
+    selector: rs.spec!.selector,
     replicas: rs.spec?.replicas ?? 1,
     failure: replicaFailure(rs),
   };
   const up = controllerOf(rs);
   if (up?.kind === 'Deployment') {
     const d = await kube.getOptional<Deployment>(pathOf(R.deployments, { namespace, name: up.name }));
-    if (d) c.owner = { kind: 'Deployment', name: up.name, selector: d.spec!.selector as LabelSelector, replicas: d.spec?.replicas ?? 1, paused: Boolean(d.spec?.paused) };
+    if (d) c.owner = { kind: 'Deployment', name: up.name, selector: d.spec!.selector, replicas: d.spec?.replicas ?? 1, paused: Boolean(d.spec?.paused) };
   }
   return c;
 }
@@ -106,9 +106,9 @@ export function replicaFailure(rs: ReplicaSet): Controller['failure'] {
 /** Label keys whose change breaks `selector`, best first: user-facing keys before pod-template-hash. */
 function breakingChange(selector: LabelSelector, labels: Record<string, string>): Record<string, string | undefined> | undefined {
   const keys = Object.keys(selector.matchLabels ?? {}).sort((a, b) => Number(a === 'pod-template-hash') - Number(b === 'pod-template-hash'));
-  if (keys.length) return { [keys[0]!]: debugValue(selector.matchLabels![keys[0]!]!) };
+  if (keys.length) return { [keys[0]]: debugValue(selector.matchLabels![keys[0]]) };
   for (const r of selector.matchExpressions ?? []) {
-    if (r.operator === 'In' && labels[r.key] !== undefined) return { [r.key]: debugValue(labels[r.key]!) };
+    if (r.operator === 'In' && labels[r.key] !== undefined) return { [r.key]: debugValue(labels[r.key]) };
     if (r.operator === 'Exists') return { [r.key]: undefined };
   }
   return undefined;
@@ -157,8 +157,8 @@ export function planDetach(pod: Pod, controller: Controller, services: Service[]
   if (opts.isolate) {
     for (const svc of services) {
       if (!mapSelectorMatches(svc.spec?.selector, labels)) continue;
-      const key = Object.keys(svc.spec!.selector!)[0]!;
-      labels = apply(labels, { [key]: debugValue(svc.spec!.selector![key]!) });
+      const key = Object.keys(svc.spec!.selector!)[0];
+      labels = apply(labels, { [key]: debugValue(svc.spec!.selector![key]) });
       isolated.push(svc);
     }
   }
@@ -257,7 +257,7 @@ export function relabelledFrom(pod: Pod, replicaSets: ReplicaSet[]): ReplicaSet 
   const hash = labels['pod-template-hash'];
   return replicaSets.find((rs) => {
     if (rs.metadata?.namespace && pod.metadata?.namespace && rs.metadata.namespace !== pod.metadata.namespace) return false;
-    const sel = rs.spec?.selector as LabelSelector | undefined;
+    const sel = rs.spec?.selector;
     if (!sel || selectorMatches(sel, labels)) return false;
     const rsHash = sel.matchLabels?.['pod-template-hash'] ?? rs.metadata?.labels?.['pod-template-hash'];
     return (hash !== undefined && hash === rsHash) || new RegExp(`^${rs.metadata!.name!.replace(/\./g, '\\.')}-[a-z0-9]{5}$`).test(name);
