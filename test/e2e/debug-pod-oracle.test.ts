@@ -28,14 +28,17 @@ interface Twin {
 }
 
 /** Two identical Deployments (and Services) but for their names: `k` is handled with kubectl, `m` with the plugin. */
-async function twins(kube: Kube, ns: string, opts: { replicas?: number; tier?: boolean } = {}): Promise<{ k: Twin; m: Twin }> {
+async function twins(kube: Kube, ns: string, opts: { replicas?: number; tier?: boolean; bareReplicaSet?: boolean } = {}): Promise<{ k: Twin; m: Twin }> {
   const make = async (name: string): Promise<Twin> => {
     const labels = opts.tier ? { app: name, tier: `${name}-tier` } : { app: name };
-    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment(name, { replicas: opts.replicas ?? 2, labels }));
+    const d = deployment(name, { replicas: opts.replicas ?? 2, labels });
+    // The tutorial's ReplicaSet section uses a ReplicaSet of its own, without a Deployment.
+    if (opts.bareReplicaSet) await kube.create(pathOf(R.replicasets, { namespace: ns }), { ...d, kind: 'ReplicaSet' });
+    else await kube.create(pathOf(R.deployments, { namespace: ns }), d);
     const selector = opts.tier ? { tier: `${name}-tier` } : { app: name };
     await kube.create(pathOf(R.services, { namespace: ns }), { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector, ports: [{ port: 80 }] } });
     const pods = (await waitReady(kube, ns, `app=${name}`, opts.replicas ?? 2)).map((p) => p.metadata!.name!).sort();
-    const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: `app=${name}` })).items[0]!;
+    const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.find((r) => r.spec?.selector.matchLabels?.app === name)!;
     return { name, rs, pods };
   };
   const [k, m] = await Promise.all([make('twin-k'), make('twin-m')]);
@@ -45,10 +48,10 @@ async function twins(kube: Kube, ns: string, opts: { replicas?: number; tier?: b
 /** Labels without what is specific to one twin: the debug marker (a deliberate difference), names and the template hash. */
 function comparable(pod: Pod, twin: Twin): Record<string, string> {
   const out: Record<string, string> = {};
-  const hash = twin.rs.metadata!.labels!['pod-template-hash']!;
+  const hash = twin.rs.metadata?.labels?.['pod-template-hash'];
   for (const [key, v] of Object.entries(pod.metadata?.labels ?? {})) {
     if (key === DEBUG) continue;
-    out[key] = v.replace(hash, 'HASH').replace(twin.name, 'TWIN');
+    out[key] = (hash ? v.replace(hash, 'HASH') : v).replace(twin.name, 'TWIN');
   }
   return out;
 }
@@ -66,7 +69,7 @@ async function endpoints(kube: Kube, ns: string, service: string): Promise<strin
   return l.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? '')).sort();
 }
 
-describe.concurrent('debug-pod against kubectl on twin Deployments', () => {
+describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSets', () => {
   it('the tutorial: kubectl label app=to-be-fixed --overwrite vs debug-pod --label app=to-be-fixed; then kubectl delete pod vs debug-pod done', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'dp-oracle');
@@ -133,6 +136,39 @@ describe.concurrent('debug-pod against kubectl on twin Deployments', () => {
     expect(await getPod(kube, ns, K)).toBeUndefined();
     expect(await replacement(kube, ns, k)).toEqual({ ready: 2, fresh: 1 });
     expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
+  });
+
+  it('the tutorial on bare ReplicaSets: the same end states; list and done find the pod kubectl relabelled by its name', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'dp-oracle-rs');
+    const { k, m } = await twins(kube, ns, { bareReplicaSet: true });
+    const [K, M] = [k.pods[0]!, m.pods[0]!];
+    const [byKubectl, byMlops] = await Promise.all([
+      kubectl(['label', 'pod', K, 'app=to-be-fixed', '--overwrite', '-n', ns]),
+      mlops(['debug-pod', M, '--label', 'app=to-be-fixed', '-n', ns]),
+    ]);
+    expect(byKubectl.code, byKubectl.err).toBe(0);
+    expect(byMlops.code, byMlops.err).toBe(0);
+    expect(byMlops.out).toBe(`pod/${M} detached from replicaset/twin-m\n`);
+    const mPod = (await getPod(kube, ns, M))!;
+    expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
+    expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
+    const kPod = await until(async () => {
+      const p = await getPod(kube, ns, K);
+      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+    }, 60_000, `${K} released`);
+    await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
+    expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
+    expect(comparable(kPod, k)).toEqual({ app: 'to-be-fixed' });
+
+    const list = await mlops(['debug-pod', 'list', '-n', ns]);
+    expect(list.out).toMatch(new RegExp(`\\n${K} +replicaset/twin-k \\(relabelled by hand\\) `));
+    expect(list.out).toMatch(new RegExp(`\\n${M} +replicaset/twin-m `));
+    const [deleted, done] = await Promise.all([kubectl(['delete', 'pod', M, '-n', ns]), mlops(['debug-pod', 'done', K, '-n', ns, '--yes'])]);
+    expect([deleted.code, done.code]).toEqual([0, 0]);
+    expect([deleted.out, done.out]).toEqual([`pod "${M}" deleted\n`, `pod "${K}" deleted\n`]);
+    expect(await getPod(kube, ns, K)).toBeUndefined();
+    expect(await getPod(kube, ns, M)).toBeUndefined();
   });
 
   it('--isolate vs kubectl label of the Service key too: the same labels, both out of the Service', async () => {
