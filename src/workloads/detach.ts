@@ -388,11 +388,6 @@ function simulate(pod: Pod, body: object): Pod {
   return { ...pod, metadata: { ...pod.metadata, labels, annotations: { ...(pod.metadata?.annotations ?? {}), ...b.metadata.annotations } } };
 }
 
-export function ledgerController(pod: Pod): Controller {
-  const [kind = '', name = ''] = (pod.metadata?.annotations?.[ANN.detachedFrom] ?? '/').split('/');
-  return { kind, name, uid: '', selector: {}, replicas: 0 };
-}
-
 /** The selector keys a detached pod no longer matches, as `key=value` (its detachment, for messages). */
 export function detachedLabels(pod: Pod, c: Controller): string {
   const labels = pod.metadata?.labels ?? {};
