@@ -39,6 +39,11 @@ function denied(deny: Need, ns: string): RegExp {
   return new RegExp(`cannot ${deny.verb} resource "${res}"|not allowed to ${needLabel(deny).replace(/\./g, '\\.')} in namespace ${ns}: nothing was changed`);
 }
 
+/** The `-v` line of the wait for a Ready replacement: a watch of every pod in the namespace (no selector). */
+function replacementWatch(ns: string): RegExp {
+  return new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?(?![^\\n]*Selector)[^\\n]*watch=1`);
+}
+
 async function readySet(kube: Kube, ns: string): Promise<ReplicaSet> {
   return until(async () => {
     const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items[0];
@@ -248,7 +253,7 @@ describe.concurrent('debug-pod: no replacement possible', () => {
     const victim = pods[0]!;
     const m = startMlops(['debug-pod', victim, '-n', ns, '--timeout', '5m', '-v']);
     // The wait for a Ready replacement: a watch of every pod in the namespace.
-    await m.waitForErr(new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?watch=1&allowWatchBookmarks=true&resourceVersion=\\d+&timeoutSeconds`));
+    await m.waitForErr(replacementWatch(ns));
     expect((await kubectl(['scale', 'deploy/web', '--replicas=0', '-n', ns])).code).toBe(0);
     const r = await m.done;
     expectOneLineError(r, 1, new RegExp(`replicaset/web-\\w+ was scaled from 2 to 0 replicas by someone else \\(deployment/web\\) while waiting for it to replace pod/${victim}`));
@@ -264,7 +269,7 @@ describe.concurrent('debug-pod: no replacement possible', () => {
     const { ns, pods } = await tutorial(kube, 'dp-deleted', { failing: true });
     const victim = pods[0]!;
     const m = startMlops(['debug-pod', victim, '-n', ns, '--timeout', '5m', '-v']);
-    await m.waitForErr(new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?watch=1&allowWatchBookmarks=true&resourceVersion=\\d+&timeoutSeconds`));
+    await m.waitForErr(replacementWatch(ns));
     expect((await kubectl(['delete', 'pod', victim, '-n', ns, '--wait=false'])).code).toBe(0);
     const r = await m.done;
     expectOneLineError(r, 1, new RegExp(`pod/${victim} was deleted by someone else while waiting for replicaset/web-\\w+ to replace it`));
@@ -278,7 +283,7 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     const { ns, pods } = await tutorial(kube, 'dp-int', { failing: true });
     const victim = pods[0]!;
     const m = startMlops(['debug-pod', victim, '-n', ns, '-v']);
-    await m.waitForErr(new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?watch=1&allowWatchBookmarks=true&resourceVersion=\\d+&timeoutSeconds`));
+    await m.waitForErr(replacementWatch(ns));
     m.interrupt();
     const r = await m.done;
     expectOneLineError(r, 130, new RegExp(`^error: interrupted while detached pod/${victim}; waiting for replicaset/web-\\w+ to release it and to have a Ready replacement$`));
@@ -341,7 +346,8 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     expect(timedOut.err).toContain(`not verified: pod/${victim} gone`);
     expect(timedOut.err).toContain(`to resume:    kubectl mlops debug-pod done ${victim} -n ${ns}`);
 
-    const watching = new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?watch=1&.*fieldSelector=metadata\\.name=${victim}`);
+    // The wait for the pod to be gone: a watch of that one pod.
+    const watching = new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?(?=[^\\n]*watch=1)(?=[^\\n]*fieldSelector=metadata\\.name=${victim})`);
     const interrupted = startMlops(['debug-pod', 'done', victim, '-n', ns, '--yes', '-v']);
     await interrupted.waitForErr(watching);
     interrupted.interrupt();
