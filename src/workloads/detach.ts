@@ -472,16 +472,22 @@ export async function verifyDetached(
     opts.progress?.(`released by ${rsName}; waiting for a Ready replacement`);
     const remaining = Math.max(opts.timeoutMs - (Date.now() - started), 1000);
     const owned = (p: Pod) => p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) && p.metadata?.name !== podName;
-    // All pods of the namespace, not the ReplicaSet's selector: the detached pod no longer
-    // matches it, and its deletion by someone else must end the wait too.
-    return kube.waitFor<Pod, Verification>(
+    // The detached pod no longer matches the ReplicaSet's selector: its deletion by someone
+    // else is watched beside, by name, and ends the wait too.
+    const podGone = kube.waitFor<Pod, Verification>(
       podsPath,
-      {},
-      (all) => {
-        if (!all.some((p) => p.metadata?.name === podName && !p.metadata?.deletionTimestamp)) {
-          throw new CliError(`pod/${podName} was deleted by someone else while waiting for ${rsName} to replace it`);
-        }
-        const pods = all.filter((p) => selectorMatches(controller.selector, p.metadata?.labels));
+      { fieldSelector: `metadata.name=${podName}` },
+      ([p]) => {
+        if (!p || p.metadata?.deletionTimestamp) throw new CliError(`pod/${podName} was deleted by someone else while waiting for ${rsName} to replace it`);
+        return undefined;
+      },
+      { timeoutMs: MAX_TIMER_MS, signal, onTimeout: () => `stopped watching pod/${podName}` },
+    );
+    podGone.catch(() => undefined);
+    const replaced = kube.waitFor<Pod, Verification>(
+      podsPath,
+      { labelSelector: selectorToString(controller.selector) },
+      (pods) => {
         const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
         const ready = mine.filter(isReady);
         const fresh = mine.filter((p) => sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs);
@@ -505,6 +511,7 @@ export async function verifyDetached(
         },
       },
     );
+    return Promise.race([podGone, replaced]);
   };
   try {
     return await Promise.race([terminal, main()]);

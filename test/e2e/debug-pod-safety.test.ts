@@ -39,9 +39,9 @@ function denied(deny: Need, ns: string): RegExp {
   return new RegExp(`cannot ${deny.verb} resource "${res}"|not allowed to ${needLabel(deny).replace(/\./g, '\\.')} in namespace ${ns}: nothing was changed`);
 }
 
-/** The `-v` line of the wait for a Ready replacement: a watch of every pod in the namespace (no selector). */
+/** The `-v` line of the wait for a Ready replacement: a watch of the ReplicaSet's pods. */
 function replacementWatch(ns: string): RegExp {
-  return new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?(?![^\\n]*Selector)[^\\n]*watch=1`);
+  return new RegExp(`GET /api/v1/namespaces/${ns}/pods\\?(?=[^\\n]*watch=1)(?=[^\\n]*labelSelector=app=web)`);
 }
 
 async function readySet(kube: Kube, ns: string): Promise<ReplicaSet> {

@@ -112,15 +112,18 @@ describe('debug-pod over HTTP (nock)', () => {
       .get('/api/v1/namespaces/ml/pods/web-1-abc').reply(200, { ...pod({ app: 'web', extra: 'x' }, { kind: 'ReplicaSet', name: 'web-1' }, { resourceVersion: '101' }), status: ready })
       .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => { patches.push(b); return true; }).query(true)
       .reply(200, pod({ app: 'web-debug', 'mlops.kubectl.io/debug': 'true' }, null))
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'metadata.name=web-1-abc')
+      // Released at once; then watched by name beside the wait, in case someone deletes it.
+      .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'metadata.name=web-1-abc' && !q.watch)
+      .times(2)
       .reply(200, { items: [pod({ app: 'web-debug' }, null)], metadata: { resourceVersion: '200' } })
-      .get('/api/v1/namespaces/ml/pods').query((q) => !q.labelSelector && !q.fieldSelector && !q.watch)
+      .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web' && !q.watch)
       // No GET of the pod afterwards: table output does not need it.
-      .reply(200, { items: [pod({ app: 'web-debug' }, null), owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
+      .reply(200, { items: [owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
       // The ReplicaSet is watched beside, for terminal conditions; it says nothing here.
       .get('/apis/apps/v1/namespaces/ml/replicasets').query((q) => q.fieldSelector === 'metadata.name=web-1' && !q.watch)
       .reply(200, { items: [rsObj], metadata: { resourceVersion: '202' } });
     nock(TEST_SERVER).get('/apis/apps/v1/namespaces/ml/replicasets').query((q) => q.watch === '1').delay(5000).reply(200, '');
+    nock(TEST_SERVER).get('/api/v1/namespaces/ml/pods').query((q) => q.watch === '1' && q.fieldSelector === 'metadata.name=web-1-abc').delay(5000).reply(200, '');
     const r = await runCli(['debug-pod', 'web-1-abc', '--kubeconfig', cluster()]);
     expect(r.err).toContain('replacement: pod/web-1-new Ready; replicaset/web-1 has 2/2 Ready');
     expect(r.code).toBe(0);
