@@ -88,9 +88,11 @@ function detachOptions(cmd: Command, podArg: string): DetachOptions {
   if (o.ttl !== undefined && parseDuration(o.ttl, '--ttl') <= 0) throw new UsageError(`invalid value "${o.ttl}" for --ttl: want a positive duration such as 1h or 24h`);
   const logLines = o.logs === undefined ? undefined : Number(o.logs);
   if (logLines !== undefined && (!/^\d+$/.test(o.logs!) || !Number.isSafeInteger(logLines) || logLines <= 0)) throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);
+  const label = o.label === undefined ? undefined : parseLabelAssignment(o.label, '--label');
+  if (label?.[0] === DEBUG_LABEL) throw new UsageError(`invalid value "${o.label}" for --label: ${DEBUG_LABEL} is the marker debug-pod sets itself; choose a key of the ReplicaSet's selector`);
   return {
     podName: nameOf(podArg, R.pods, 'POD'),
-    label: o.label === undefined ? undefined : parseLabelAssignment(o.label, '--label'),
+    label,
     isolate: Boolean(o.isolate),
     timeoutMs: parseTimeout(o.timeout),
     ttl: o.ttl,

@@ -71,6 +71,7 @@ describe.concurrent('debug-pod usage errors: exit 2 before connecting (unreachab
     [['debug-pod', 'web', '--label', 'app'], /invalid value "app" for --label: want KEY=VALUE/],
     [['debug-pod', 'web', '--label', 'a b=c'], /invalid label key "a b"/],
     [['debug-pod', 'web', '--label', 'app=-bad'], /invalid label value "-bad"/],
+    [['debug-pod', 'web', '--label', 'mlops.kubectl.io/debug=false'], /mlops\.kubectl\.io\/debug is the marker debug-pod sets itself/],
     [['debug-pod', 'web', '--dry-run=maybe'], /invalid value "maybe" for --dry-run/],
     [['debug-pod', 'web', '-o', 'wide'], /output/],
     [['debug-pod', 'list', '-o', 'jsonpath-nope'], /output/],
