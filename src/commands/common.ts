@@ -1,11 +1,12 @@
 // Flag plumbing shared by commands: global flags, -o, --dry-run/--yes, and confirmation.
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Connection } from '../kube/connect.js';
 import type { DryRun } from '../kube/client.js';
 import { AbortedError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
-import { OUTPUT_FORMATS, parseOutput, type OutputFormat } from '../output/printer.js';
+import { OUTPUT_FORMATS, Printer, TEMPLATE_FORMATS, type OutputFormat, type OutputKind } from '../output/printer.js';
 
 export interface GlobalFlags {
   kubeconfig?: string;
@@ -34,12 +35,58 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
   return deps.connect({ kubeconfig: g.kubeconfig, context: g.context, namespace: g.namespace, requestTimeoutMs, verbose: g.verbose });
 }
 
-export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] = OUTPUT_FORMATS): Command {
-  return cmd.addOption(new Option('-o, --output <format>', `output format: ${allowed.join('|')}`).default('table'));
+/**
+ * -o with the formats the command prints; commands that print JSON also take kubectl's
+ * templates (jsonpath=, jsonpath-file=, custom-columns=, custom-columns-file=) and
+ * --allow-missing-template-keys. List views pass { list: true } for --no-headers and --sort-by.
+ */
+export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, opts: { list?: boolean } = {}): Command {
+  const templates = allowed.includes('json') ? ['jsonpath=TEMPLATE', 'jsonpath-file=FILE', 'jsonpath-as-json=TEMPLATE', 'custom-columns=SPEC', 'custom-columns-file=FILE'] : [];
+  cmd.addOption(new Option('-o, --output <format>', `output format: ${[...allowed, ...templates].join('|')}`).default('table'));
+  OUTPUT_ALLOWED.set(cmd, allowed);
+  if (templates.length) {
+    cmd.option('--allow-missing-template-keys [bool]', 'with -o jsonpath: print nothing for a missing field instead of failing (--allow-missing-template-keys=false to fail)', 'true');
+  }
+  if (opts.list) {
+    cmd.option('--no-headers', 'with table and custom-columns output: omit the header line');
+    cmd.option('--sort-by <jsonpath>', 'sort the list by a field of the objects, e.g. --sort-by=.metadata.name (numbers by value, strings and quantities in order, missing first)');
+  }
+  return cmd;
 }
 
-export function outputOf<F extends OutputFormat>(cmd: Command, allowed: readonly F[]): F {
-  return parseOutput(cmd.opts().output as string | undefined, allowed);
+const OUTPUT_ALLOWED = new WeakMap<Command, readonly OutputFormat[]>();
+
+/** The -o values a command takes, templates as `jsonpath=` (for completion). */
+export function outputFormatsOf(cmd: Command): string[] {
+  const allowed = OUTPUT_ALLOWED.get(cmd) ?? OUTPUT_FORMATS;
+  return [...allowed, ...(allowed.includes('json') ? TEMPLATE_FORMATS.map((t) => `${t}=`) : [])];
+}
+
+/** The command's printer, from its -o, --no-headers, --sort-by and --allow-missing-template-keys (usage errors before any I/O). */
+export function printerOf(cmd: Command, allowed?: readonly OutputFormat[]): Printer {
+  const o = cmd.opts<{ output?: string; headers?: boolean; sortBy?: string; allowMissingTemplateKeys?: string | boolean }>();
+  return new Printer(
+    { output: o.output, noHeaders: o.headers === false, sortBy: o.sortBy, allowMissingTemplateKeys: o.allowMissingTemplateKeys },
+    allowed ?? OUTPUT_ALLOWED.get(cmd) ?? OUTPUT_FORMATS,
+    (f) => fs.readFileSync(f, 'utf8'),
+  );
+}
+
+/** The -o kind (table, wide, json, yaml, name, jsonpath, custom-columns); prefer printerOf, which also prints. */
+export function outputOf(cmd: Command, allowed: readonly OutputFormat[]): OutputKind {
+  return printerOf(cmd, allowed).format;
+}
+
+/** -l/--selector for list views (kubectl's label selector syntax, passed to the server). */
+export function addSelectorOption(cmd: Command): Command {
+  return cmd.option('-l, --selector <selector>', 'only objects with these labels, e.g. -l app=train,tier!=dev (the server filters)');
+}
+
+/** -w/--watch and --watch-only for list views (kubectl get -w). */
+export function addWatchOptions(cmd: Command): Command {
+  return cmd
+    .option('-w, --watch', 'after the list, print a line for every change until Ctrl-C')
+    .option('--watch-only', 'print a line for every change until Ctrl-C, without the list first');
 }
 
 export function addMutationOptions(cmd: Command): Command {

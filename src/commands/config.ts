@@ -4,8 +4,8 @@ import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { ConfigMap, Secret } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable, withKind } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, renderTable, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
@@ -123,7 +123,8 @@ function wireValues(kind: SourceKind, d: Data): { data: Record<string, string>; 
 
 async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: string): Promise<void> {
   const o = cmd.opts() as BootstrapOptions;
-  const format = outputOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
+  const printer = printerOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
+  const format = printer.format;
   const dryRun = dryRunOf(cmd);
   const timeoutMs = parseDuration(o.timeout, '--timeout');
   const warn = (s: string) => deps.err.write(`Warning: ${s}\n`);
@@ -160,10 +161,10 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: strin
     if (format === 'table') deps.out.write(`${ref} unchanged\n`);
   } else if (dryRun !== 'client') {
     result = await applyData(kube, path, { kind, name, namespace, type, next, current, merge: Boolean(o.merge), dryRun });
-    if (format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${dryRun === 'server' ? ' (server dry run)' : ''}\n`);
+    if (format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${dryRunSuffix(dryRun)}\n`);
   }
   if (format === 'name') deps.out.write(`${ref}\n`);
-  if ((format === 'json' || format === 'yaml') && result) deps.out.write(await renderData(withKind(result, 'ConfigMap', 'v1'), format));
+  if (printer.structured && result) await printer.print(deps, { items: [withKind(result, 'ConfigMap', 'v1')] });
 
   if (o.wire) {
     const finalValues = flat(o.merge && current ? { data: { ...current.data, ...next.data }, binaryData: { ...current.binaryData, ...next.binaryData } } : next);
@@ -173,7 +174,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: strin
       deps.err.write(`${w.display} already uses ${ref} and has its current checksum; nothing to roll out\n`);
       return;
     }
-    if (format === 'table') deps.out.write(`${w.display}: ${w.changes.join('; ')}${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`);
+    if (format === 'table') deps.out.write(`${w.display}: ${w.changes.join('; ')}${dryRunSuffix(dryRun)}\n`);
     if (dryRun !== 'none') return;
     if (w.res === R.deployments && w.changes.some((c) => c.startsWith('checksum') || c.startsWith('envFrom') || c.startsWith('volume') || c.startsWith('mount'))) {
       await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
@@ -185,7 +186,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: strin
 }
 
 function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, creating: boolean, dryRun: DryRun): string {
-  const head = `${ref}: ${creating ? 'create' : 'update'}${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`;
+  const head = `${ref}: ${creating ? 'create' : 'update'}${dryRunSuffix(dryRun)}\n`;
   const lines = changes.map((c) => {
     if (kind === 'secret') {
       // Secret values never reach the terminal: keys and whether they changed, nothing else.
@@ -239,7 +240,8 @@ function escapePointer(k: string): string {
 
 async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | undefined): Promise<void> {
   const o = cmd.opts() as { reveal?: boolean };
-  const format = outputOf(cmd, ['table', 'json', 'yaml']);
+  const printer = printerOf(cmd);
+  const format = printer.format;
   const { kube, namespace } = await connectFrom(cmd, deps);
   const s = await kube.get<Secret>(pathOf(R.secrets, { namespace, name }));
   const entries = Object.entries(s.data ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -258,14 +260,14 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
     deps.out.write(rows[0]!.bytes);
     return;
   }
-  if (format === 'json' || format === 'yaml') {
+  if (printer.structured) {
     const data = {
       name,
       namespace,
       type: s.type,
       keys: rows.map((r) => ({ key: r.key, size: r.size, type: r.type, ...(o.reveal ? { value: r.text ? r.bytes.toString('utf8') : r.bytes.toString('base64') } : {}) })),
     };
-    deps.out.write(await renderData(data, format));
+    await printer.printDocument(deps, data);
     return;
   }
   deps.out.write(`secret/${name} (type ${s.type})\n`);

@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Pod, Node, ReplicaSet } from '../kube/types.js';
 import type { DryRun } from '../kube/client.js';
-import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
-import { renderData, renderTable, toKubectlShape, withKind } from '../output/printer.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { parseTimeout, preflight } from './flow.js';
+import { dryRunSuffix, withKind, type Column, type PrintSpec, type Printer } from '../output/printer.js';
+import { watchList } from '../output/watch.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
@@ -20,6 +21,7 @@ import {
   findDetached,
   isDetached,
   planDetachment,
+  podKey,
   relabelArgs,
   relabelledFrom,
   replacementBlockers,
@@ -47,7 +49,9 @@ export function register(program: Command, deps: Deps): void {
 
   const list = cmd.command('list').description('list pods detached for debugging (also pods relabelled by hand with kubectl label)');
   allNamespacesOption(list);
-  addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name']);
+  addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(list);
+  addWatchOptions(list);
   list.action(async () => listDetached(list, deps));
 
   const done = cmd
@@ -78,7 +82,7 @@ interface DetachOptions {
   ttl?: string;
   logLines?: number;
   force: boolean;
-  format: 'table' | 'json' | 'yaml' | 'name';
+  printer: Printer;
   dryRun: DryRun;
 }
 
@@ -98,13 +102,14 @@ function detachOptions(cmd: Command, podArg: string): DetachOptions {
     ttl: o.ttl,
     logLines,
     force: Boolean(o.force),
-    format: outputOf(cmd, ['table', 'json', 'yaml', 'name']),
+    printer: printerOf(cmd),
     dryRun: dryRunOf(cmd),
   };
 }
 
 async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void> {
-  const { podName } = o;
+  const { podName, printer } = o;
+  const format = printer.format;
   const { kube, namespace } = await connectFrom(cmd, deps);
   const started = deps.now();
   const warn = (s: string) => deps.err.write(`Warning: ${s}\n`);
@@ -135,9 +140,9 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   }
   const changes = result.plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
   if (o.dryRun !== 'none') {
-    if (o.format === 'table') {
+    if (format === 'table') {
       deps.out.write(`pod/${podName} would be detached from ${from}${dryRunSuffix(o.dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
-    } else await printPod(deps, o.format, result.pod, '');
+    } else await printPod(deps, printer, result.pod, '');
     return;
   }
   deps.journal.wrote(`pod/${podName} relabelled (${changes}), detached from ${from}`);
@@ -151,13 +156,13 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   // 5. Verify: released by the ReplicaSet, and a Ready replacement.
   deps.journal.expect('released', `${from} released pod/${podName} (ownerReference removed)`);
   deps.journal.expect('replacement', `${from} back at ${controller.replicas} Ready with a new replacement`);
-  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, (update) =>
+  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
     verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: started, progress: update, signal: deps.signal, onReleased: () => deps.journal.confirm('released') }),
   );
   deps.journal.confirm('replacement', `${from} has ${v.ready}/${v.desired} Ready (replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || 'none needed'})`);
 
   // 6. Report.
-  if (o.format === 'table') {
+  if (format === 'table') {
     deps.out.write(`pod/${podName} detached from ${from}\n`);
     deps.err.write(
       [
@@ -173,8 +178,8 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
     );
   } else {
     // Only json/yaml need the pod as it is now (ownerReference released).
-    const after = o.format === 'name' ? result.pod : ((await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod);
-    await printPod(deps, o.format, after, `pod/${podName}`);
+    const after = format === 'name' ? result.pod : ((await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod);
+    await printPod(deps, printer, after, `pod/${podName}`);
   }
   if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
 }
@@ -185,7 +190,8 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
  * A different --label would be a second detachment of the same pod: refused.
  */
 async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, o: DetachOptions, planned: Extract<Planned, { state: 'detached' }>): Promise<void> {
-  const { podName } = o;
+  const { podName, printer } = o;
+  const format = printer.format;
   const { controller, pod } = planned;
   const from = `${controller.kind.toLowerCase()}/${controller.name}`;
   const how = planned.byHand ? `relabelled by hand (${detachedLabels(pod, controller)})` : `since ${pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}, ${detachedLabels(pod, controller)}`;
@@ -196,20 +202,19 @@ async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, 
   if (blockers.length && !o.force) throw new CliError(`pod/${podName} is already detached from ${from} (${how}), but ${blockers.join('; ')}`);
   deps.err.write(`pod/${podName} is already detached from ${from} (${how}); ${o.dryRun === 'none' ? 'verifying its replacement' : 'nothing would change'}\n`);
   if (o.dryRun !== 'none') {
-    await printPod(deps, o.format, pod, `pod/${podName} already detached`);
+    await printPod(deps, printer, pod, `pod/${podName} already detached`);
     return;
   }
-  const v = await withProgress(`verifying that ${from} replaced pod/${podName}`, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, (update) =>
+  const v = await withProgress(`verifying that ${from} replaced pod/${podName}`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
     verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: planned.since, progress: update, signal: deps.signal }),
   );
   deps.err.write(`  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || '<none needed>'} Ready; ${from} has ${v.ready}/${v.desired} Ready\n`);
-  await printPod(deps, o.format, pod, `pod/${podName} already detached`);
+  await printPod(deps, printer, pod, `pod/${podName} already detached`);
   if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
 }
 
-async function printPod(deps: Deps, format: string, pod: Pod, line: string): Promise<void> {
-  if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(pod, 'Pod', 'v1'), format));
-  else if (format === 'name') deps.out.write(`pod/${pod.metadata?.name}\n`);
+async function printPod(deps: Deps, printer: Printer, pod: Pod, line: string): Promise<void> {
+  if (!printer.human) await printer.print(deps, { items: [withKind(pod, 'Pod', 'v1')] });
   else if (line) deps.out.write(line + '\n');
 }
 
@@ -247,43 +252,56 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
 }
 
 async function listDetached(cmd: Command, deps: Deps): Promise<void> {
-  const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml', 'name']);
+  const printer = printerOf(cmd);
+  const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const all = Boolean(cmd.opts().allNamespaces);
   const { kube, namespace } = await connectFrom(cmd, deps);
-  const { items, byHand, replicaSetsHidden } = await findDetached(kube, all ? undefined : namespace);
-  if (replicaSetsHidden) deps.err.write(`Warning: you may not list replicasets, so pods relabelled by hand are not shown\n`);
-  const now = deps.now();
-  if (format === 'json' || format === 'yaml') {
-    deps.out.write(await renderData(toKubectlShape(items.map((p) => withKind(p, 'Pod', 'v1')), false), format));
-    return;
-  }
-  if (format === 'name') {
-    deps.out.write(items.map((p) => `pod/${p.metadata?.name}\n`).join(''));
-    return;
-  }
-  if (items.length === 0) {
-    deps.err.write(all ? 'No detached debug pods found.\n' : `No detached debug pods found in ${namespace} namespace.\n`);
-    return;
-  }
+  const path = pathOf(R.pods, { namespace: all ? undefined : namespace });
+  const labelSelector = [`${DEBUG_LABEL}=true`, o.selector].filter(Boolean).join(',');
+  // Pods relabelled by hand carry no marker: found among all pods (with -l) and their ReplicaSets.
+  let byHand = new Map<string, ReplicaSet>();
+  let warned = false;
+  const list = async () => {
+  const found = await findDetached(kube, all ? undefined : namespace, o.selector);
+  byHand = found.byHand;
+  if (found.replicaSetsHidden && !warned) deps.err.write(`Warning: you may not list replicasets, so pods relabelled by hand are not shown\n`);
+  warned = true;
+  return found.items.map((p) => withKind(p, 'Pod', 'v1'));
+  };
+  let now = deps.now();
   const ttlState = (p: Pod) => {
     const left = ttlLeft(p, now);
     if (left === undefined) return '<none>';
     return left <= 0 ? 'EXPIRED' : `${humanDuration(left)} left`;
   };
-  const rows = items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-  const cols = [
+  const sorted = (items: Pod[]) => items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const cols: Column<Pod>[] = [
     ...(all ? [{ header: 'NAMESPACE', value: (p: Pod) => p.metadata?.namespace }] : []),
     { header: 'NAME', value: (p: Pod) => p.metadata?.name },
-    { header: 'DETACHED-FROM', value: (p: Pod) => (byHand.has(p) ? handFrom(byHand.get(p)!) : (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`)) },
+    { header: 'DETACHED-FROM', value: (p: Pod) => (byHand.has(podKey(p)) ? handFrom(byHand.get(podKey(p))!) : (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`)) },
     { header: 'AGE', value: (p: Pod) => age(p.metadata?.annotations?.[ANN.detachedAt] ?? p.metadata?.creationTimestamp, now) },
     { header: 'NODE', value: (p: Pod) => p.spec?.nodeName ?? '<none>' },
     { header: 'STATUS', value: (p: Pod) => podStatus(p) },
     { header: 'RESTARTS', value: (p: Pod) => restarts(p) },
     { header: 'GPUS', value: (p: Pod) => extendedResources(p)['nvidia.com/gpu'] ?? 0 },
     { header: 'TTL', value: (p: Pod) => ttlState(p) },
-    { header: 'REPLICASET', value: (p: Pod) => (byHand.has(p) ? `ReplicaSet/${byHand.get(p)!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')), wide: true },
+    { header: 'REPLICASET', value: (p: Pod) => (byHand.has(podKey(p)) ? `ReplicaSet/${byHand.get(podKey(p))!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')), wide: true },
   ];
-  deps.out.write(renderTable(cols, rows, { wide: format === 'wide' }));
+  const spec = (items: Pod[]): PrintSpec<Pod> => ((now = deps.now()), {
+    items: sorted(items),
+    // -o json|yaml: a v1 List of the pods, as `kubectl get pods -o json` prints.
+    data: (pods) => ({ apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } }),
+    columns: cols,
+    empty: all ? 'No detached debug pods found.' : `No detached debug pods found in ${namespace} namespace.`,
+  });
+  if (o.watch || o.watchOnly) {
+    // The watch follows the marker label: pods relabelled by hand are in the first list only.
+    const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+    const io = { out: deps.out, err: deps.err };
+    const rowOf = (p: unknown) => withKind(p as Pod, 'Pod', 'v1');
+    return watchList({ kube, path, labelSelector, rows: list, rowOf, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+  }
+  await printer.print(deps, spec(await list()));
 }
 
 /** DETACHED-FROM of a pod relabelled by hand: the Deployment (or ReplicaSet) it was taken from. */

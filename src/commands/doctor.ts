@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { addOutputOption, connectFrom, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addOutputOption, connectFrom, printerOf } from './common.js';
+import { renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
 import { COMMAND_NEEDS, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
@@ -26,7 +26,8 @@ export function register(program: Command, deps: Deps): void {
     .description('check the kubeconfig, the connection, the clock and which plugin commands you may run here');
   addOutputOption(cmd, ['table', 'json', 'yaml']);
   cmd.action(async () => {
-    const format = outputOf(cmd, ['table', 'json', 'yaml']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const { kube, config, namespace } = await connectFrom(cmd, deps);
     const report: DoctorReport = {
       kubeconfig: config.files,
@@ -54,7 +55,7 @@ export function register(program: Command, deps: Deps): void {
       report.error = formatError(e).text;
     }
     if (format === 'table') deps.out.write(renderDoctor(report));
-    else deps.out.write(await renderData(report, format));
+    else await printer.printDocument(deps, report);
     if (!report.reachable) throw new CliError(`the cluster is not usable: ${report.error?.replace(/^error: /, '')}`, ExitCode.UNREACHABLE);
   });
 }

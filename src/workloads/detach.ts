@@ -264,10 +264,19 @@ export function relabelledFrom(pod: Pod, replicaSets: ReplicaSet[]): ReplicaSet 
   });
 }
 
-/** `debug-pod list`: pods detached by debug-pod and pods relabelled by hand (their ReplicaSet by pod key), or undefined when ReplicaSets may not be listed. */
-export async function findDetached(kube: Kube, namespace: string | undefined): Promise<{ items: Pod[]; byHand: Map<Pod, ReplicaSet>; replicaSetsHidden: boolean }> {
-  const [pods, rss] = await Promise.all([kube.list<Pod>(pathOf(R.pods, { namespace })), kube.listIfAllowed<ReplicaSet>(pathOf(R.replicasets, { namespace }))]);
-  const byHand = new Map<Pod, ReplicaSet>();
+/** The key of `findDetached`'s byHand map. */
+export function podKey(p: Pod): string {
+  return `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+}
+
+/**
+ * `debug-pod list`: pods detached by debug-pod and pods relabelled by hand (their ReplicaSet
+ * by podKey), among the pods `labelSelector` selects; without permission to list ReplicaSets,
+ * only the former (replicaSetsHidden).
+ */
+export async function findDetached(kube: Kube, namespace: string | undefined, labelSelector?: string): Promise<{ items: Pod[]; byHand: Map<string, ReplicaSet>; replicaSetsHidden: boolean }> {
+  const [pods, rss] = await Promise.all([kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector }), kube.listIfAllowed<ReplicaSet>(pathOf(R.replicasets, { namespace }))]);
+  const byHand = new Map<string, ReplicaSet>();
   const items: Pod[] = [];
   for (const p of pods.items) {
     if (isDetached(p)) items.push(p);
@@ -275,7 +284,7 @@ export async function findDetached(kube: Kube, namespace: string | undefined): P
       const rs = relabelledFrom(p, rss.items);
       if (rs) {
         items.push(p);
-        byHand.set(p, rs);
+        byHand.set(podKey(p), rs);
       }
     }
   }
