@@ -113,6 +113,10 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(list.out).toMatch(new RegExp(`\\n${M} +deployment/twin-m +\\S+ +mlops-node-\\d +Running +0 +0 +<none>\\n`));
     const wide = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'wide']);
     expect(wide.out).toContain(`ReplicaSet/${k.rs.metadata!.name}`);
+    // With -l, the same names as kubectl's get of the tutorial's label: both pods, however detached.
+    const [byLabel, kubectlByLabel] = await Promise.all([mlops(['debug-pod', 'list', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name']), kubectl(['get', 'pods', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name'])]);
+    expect(byLabel.out).toBe(kubectlByLabel.out);
+    expect(byLabel.out.split('\n').filter(Boolean).sort()).toEqual([`pod/${K}`, `pod/${M}`].sort());
 
     // debug-pod on the pod kubectl relabelled: already detached, verified; another --label refused.
     await settled(kube, ns);
