@@ -1,6 +1,6 @@
 // Flag plumbing shared by commands: global flags, -o, --dry-run/--yes, and confirmation.
 import fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Connection } from '../kube/connect.js';
 import type { DryRun } from '../kube/client.js';
@@ -13,26 +13,118 @@ export interface GlobalFlags {
   context?: string;
   namespace?: string;
   requestTimeout?: string;
+  /** -v / --v=N: true for a bare -v (level 6), else the level. */
+  v?: number | true;
   verbose?: boolean;
+  cluster?: string;
+  user?: string;
+  server?: string;
+  token?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: boolean;
+  tlsServerName?: string;
+  as?: string;
+  asGroup?: string[];
+  asUid?: string;
 }
 
+function logLevel(value: string): number {
+  const v = value.replace(/^=/, '');
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`"${value}" is not a log level (a number, e.g. -v 6 or --v=6)`);
+  return Number(v);
+}
+
+/** The Option objects added by addGlobalOptions, to tell them from a command's own flag of the same name. */
+const globalOptions = new WeakSet<Option>();
+
+/** kubectl's global flags (its persistent flags); a command's own flag of the same name wins. */
 export function addGlobalOptions(program: Command): void {
-  program
-    .option('--kubeconfig <file>', 'path to the kubeconfig file to use')
-    .option('--context <name>', 'the kubeconfig context to use')
-    .option('-n, --namespace <namespace>', 'the namespace to work in')
-    .option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)')
-    .option('-v, --verbose', 'log every API request (method, path, status, milliseconds) to stderr');
+  const add = (o: Option) => {
+    if (program.options.some((x) => x.long === o.long || (o.short && x.short === o.short))) return;
+    globalOptions.add(o);
+    program.addOption(o);
+  };
+  add(new Option('--kubeconfig <file>', 'path to the kubeconfig file to use'));
+  add(new Option('--context <name>', 'the kubeconfig context to use'));
+  add(new Option('-n, --namespace <namespace>', 'the namespace to work in'));
+  add(new Option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)'));
+  add(new Option('-v, --v [level]', 'log level as kubectl: 6 or more logs every API request (method, path, status, milliseconds) to stderr; -v alone is 6').argParser(logLevel));
+  // kubectl keeps its connection overrides out of each command's help (`kubectl options`
+  // lists them); here they are hidden from help and completion and listed once, below the
+  // top-level help, so `--to<TAB>` still completes to --to-revision alone.
+  const hidden = [
+    new Option('--verbose', 'the same as -v 6'),
+    new Option('--cluster <name>', 'the kubeconfig cluster to use'),
+    new Option('--user <name>', 'the kubeconfig user to use'),
+    new Option('-s, --server <url>', 'the address and port of the Kubernetes API server'),
+    new Option('--token <token>', 'bearer token for authentication to the API server'),
+    new Option('--certificate-authority <file>', 'path to a cert file for the certificate authority'),
+    new Option('--client-certificate <file>', 'path to a client certificate file for TLS'),
+    new Option('--client-key <file>', 'path to a client key file for TLS'),
+    new Option('--insecure-skip-tls-verify', "do not check the server's certificate (insecure)"),
+    new Option('--tls-server-name <name>', 'server name to use for certificate validation (default: the server address host)'),
+    new Option('--as <user>', 'username to impersonate for the operation'),
+    new Option('--as-group <group>', 'group to impersonate for the operation (repeatable)').argParser(collect),
+    new Option('--as-uid <uid>', 'UID to impersonate for the operation'),
+  ];
+  for (const o of hidden) add(o.hideHelp());
+  if (!program.parent) {
+    program.addHelpText(
+      'after',
+      `\nConnection flags, accepted by every command as kubectl's (not listed per command):\n${hidden
+        .slice(1)
+        .map((o) => `  ${o.flags.padEnd(32)} ${o.description}`)
+        .join('\n')}\n`,
+    );
+  }
 }
 
 export function globals(cmd: Command): GlobalFlags {
-  return cmd.optsWithGlobals() as GlobalFlags;
+  return cmd.optsWithGlobals<GlobalFlags>();
+}
+
+/**
+ * The impersonation --as, read only from the global option: a command's own --as (config
+ * --wire --as env|volume, inherited by `secret view` through optsWithGlobals) is not a user name.
+ */
+function globalAs(cmd: Command): string | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const o = c.options.find((x) => x.long === '--as');
+    if (o && globalOptions.has(o) && c.getOptionValueSource('as') === 'cli') {
+      const v: unknown = c.getOptionValue('as');
+      return typeof v === 'string' ? v : undefined;
+    }
+  }
+  return undefined;
 }
 
 export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection> {
   const g = globals(cmd);
   const requestTimeoutMs = parseDuration(g.requestTimeout ?? '0', '--request-timeout');
-  return deps.connect({ kubeconfig: g.kubeconfig, context: g.context, namespace: g.namespace, requestTimeoutMs, verbose: g.verbose });
+  const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
+  const as = globalAs(cmd);
+  if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');
+  return deps.connect({
+    kubeconfig: g.kubeconfig,
+    context: g.context,
+    namespace: g.namespace,
+    requestTimeoutMs,
+    verbosity,
+    cluster: g.cluster,
+    user: g.user,
+    server: g.server,
+    token: g.token,
+    certificateAuthority: g.certificateAuthority,
+    clientCertificate: g.clientCertificate,
+    clientKey: g.clientKey,
+    insecureSkipTlsVerify: g.insecureSkipTlsVerify,
+    tlsServerName: g.tlsServerName,
+    as,
+    asGroups: g.asGroup,
+    asUid: g.asUid,
+  });
 }
 
 /**

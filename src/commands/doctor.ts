@@ -8,6 +8,8 @@ import type { Kube } from '../kube/client.js';
 
 export interface DoctorReport {
   kubeconfig: string[];
+  /** No kubeconfig: the pod's service account (client-go's in-cluster config). */
+  inCluster: boolean;
   context: string;
   namespace: string;
   namespaceSource: string;
@@ -31,6 +33,7 @@ export function register(program: Command, deps: Deps): void {
     const { kube, config, namespace } = await connectFrom(cmd, deps);
     const report: DoctorReport = {
       kubeconfig: config.files,
+      inCluster: config.inCluster,
       context: config.context,
       namespace,
       namespaceSource: config.namespaceSource,
@@ -103,9 +106,9 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Doct
 
 export function renderDoctor(r: DoctorReport): string {
   const lines = [
-    `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
-    `Context:     ${r.context}`,
-    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : 'default'})`,
+    r.inCluster ? "Kubeconfig:  none: in-cluster (the pod's service account)" : `Kubeconfig:  ${r.kubeconfig.join(', ') || 'none: --server and the other connection flags'}`,
+    `Context:     ${r.inCluster ? 'in-cluster' : r.context}`,
+    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? 'from the service account' : 'default'})`,
     `Server:      ${r.server}`,
   ];
   if (!r.reachable) {
