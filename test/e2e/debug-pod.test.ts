@@ -53,7 +53,7 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     const again = await mlops(['debug-pod', victim, '-n', ns]);
     expect(again.code).toBe(0);
     expect(again.err).toContain('is already detached');
-    expect(again.err).toMatch(/replacement: pod\/my-app-\S+ Ready; replicaset\/my-app-\S+ has 3\/3 Ready/);
+    expect(again.err).toMatch(/replacement: (pod\/my-app-[\w-]+(, )?)+ Ready; replicaset\/my-app-\S+ has 3\/3 Ready/);
     expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(detached.metadata!.resourceVersion);
 
     const refuse = await mlops(['debug-pod', 'done', ready[0]!.metadata!.name!, '-n', ns, '--yes']);
