@@ -157,7 +157,7 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   deps.journal.expect('released', `${from} released pod/${podName} (ownerReference removed)`);
   deps.journal.expect('replacement', `${from} back at ${controller.replicas} Ready with a new replacement`);
   const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
-    verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: started, progress: update, signal: deps.signal, onReleased: () => deps.journal.confirm('released') }),
+    verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: started, siblings: planned.siblings, progress: update, signal: deps.signal, onReleased: () => deps.journal.confirm('released') }),
   );
   deps.journal.confirm('replacement', `${from} has ${v.ready}/${v.desired} Ready (replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || 'none needed'})`);
 

@@ -193,7 +193,7 @@ export interface DetachResult {
 
 /** What the plan step found: a pod to detach, or one already detached (by debug-pod, or relabelled by hand). */
 export type Planned =
-  | { state: 'attached'; pod: Pod; controller: Controller; plan: DetachPlan; services: Service[]; blockers: string[] }
+  | { state: 'attached'; pod: Pod; controller: Controller; plan: DetachPlan; services: Service[]; blockers: string[]; siblings?: string[] }
   | { state: 'detached'; pod: Pod; controller: Controller; byHand: boolean; since?: Date };
 
 /**
@@ -224,12 +224,16 @@ export async function planDetachment(
   const why = refusal(pod);
   if (why) throw new CliError(why);
   const controller = await resolveController(kube, pod);
-  const [services, quotas] = await Promise.all([
+  const [services, quotas, siblings] = await Promise.all([
     opts.services ?? kube.list<Service>(pathOf(R.services, { namespace })).then((l) => l.items),
     opts.checkReplacement ? kube.list<ResourceQuota>(pathOf(RESOURCE_QUOTAS, { namespace })).then((l) => l.items) : [],
+    // The ReplicaSet's pods before the patch: any other is the replacement (timestamps have second precision).
+    opts.checkReplacement
+      ? kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(controller.selector) }).then((l) => l.items.filter((p) => controllerOf(p)?.uid === controller.uid).map((p) => p.metadata!.name!))
+      : undefined,
   ]);
   const plan = planDetach(pod, controller, services, opts);
-  return { state: 'attached', pod, controller, plan, services, blockers: opts.checkReplacement ? replacementBlockers(pod, controller, quotas) : [] };
+  return { state: 'attached', pod, controller, plan, services, blockers: opts.checkReplacement ? replacementBlockers(pod, controller, quotas) : [], siblings };
 }
 
 async function controllerOfDetached(kube: Kube, namespace: string, pod: string, rsName: string): Promise<Controller> {
@@ -428,7 +432,7 @@ export async function verifyDetached(
   namespace: string,
   podName: string,
   controller: Controller,
-  opts: { timeoutMs: number; since?: Date; progress?: (text: string) => void; signal?: AbortSignal; onReleased?: () => void },
+  opts: { timeoutMs: number; since?: Date; siblings?: string[]; progress?: (text: string) => void; signal?: AbortSignal; onReleased?: () => void },
 ): Promise<Verification> {
   const podsPath = pathOf(R.pods, { namespace });
   const rsName = `replicaset/${controller.name}`;
@@ -499,7 +503,7 @@ export async function verifyDetached(
       (pods) => {
         const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
         const ready = mine.filter(isReady);
-        const fresh = mine.filter((p) => sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs);
+        const fresh = mine.filter((p) => (opts.siblings ? !opts.siblings.includes(p.metadata!.name!) : sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs));
         opts.progress?.(`waiting for ${rsName}: ${ready.length}/${desired} Ready, ${fresh.length} new`);
         if (ready.length >= desired && (sinceMs === undefined || fresh.length > 0 || desired === 0) && fresh.every(isReady)) {
           return { released: true, replacements: fresh.filter(isReady).map((p) => p.metadata!.name!), ready: ready.length, desired };

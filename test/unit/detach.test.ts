@@ -106,6 +106,9 @@ describe('debug-pod over HTTP (nock)', () => {
       .get('/apis/apps/v1/namespaces/ml/replicasets/web-1').reply(200, rsObj)
       .get('/api/v1/namespaces/ml/services').query(true).reply(200, { items: [], metadata: { resourceVersion: '1' } })
       .get('/api/v1/namespaces/ml/resourcequotas').query(true).reply(200, { items: [], metadata: { resourceVersion: '1' } })
+      // The ReplicaSet's pods before the patch.
+      .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web' && !q.watch)
+      .reply(200, { items: [{ ...pod({ app: 'web' }), status: ready }, owned('web-1-old', '2026-11-26T10:00:00Z')], metadata: { resourceVersion: '150' } })
       .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews').query(true).times(10).reply(201, { status: { allowed: true } })
       .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => { patches.push(b); return true; }).query(true)
       .reply(409, { kind: 'Status', reason: 'Conflict', message: 'Operation cannot be fulfilled on pods "web-1-abc": the object has been modified', code: 409 })
