@@ -35,9 +35,15 @@ const RESTORE_NEEDS: Need[] = [
 ];
 
 export const COMMAND_NEEDS: Record<string, Need[]> = {
-  'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
-  'debug-pod list': [n('list', 'pods')],
-  'debug-pod done': [n('get', 'pods'), n('list', 'pods'), n('delete', 'pods')],
+  // The GPU warning's node and cluster-wide pod lists are optional (a 403 degrades the warning), so not declared.
+  'debug-pod': [
+    n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'),
+    n('get', 'replicasets', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'replicasets', 'apps'), n('get', 'deployments', 'apps'),
+    n('list', 'services'), n('list', 'resourcequotas'), n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
+  ],
+  // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
+  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
+  'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps'), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   // The rollout wait lists then watches the Deployment, and names the pods that are not Ready.
   // `when`: 'deployment' (deploy/NAME), 'replicaset' (rs/NAME), 'keep-for-debug' (the flag with a Deployment).
