@@ -1,5 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+// e2e files that need the fake nodes' GPUs to themselves (they fill a node, add nodes, or
+// assert where a GPU pod fits): they run one by one, after the others.
+const SERIAL_E2E = ['test/e2e/gpus.test.ts', 'test/e2e/debug-pod.test.ts', 'test/e2e/rollout.test.ts'];
+
+const e2e = {
+  pool: 'threads' as const,
+  environment: 'node',
+  globalSetup: ['test/e2e/global-setup.ts'],
+  setupFiles: ['test/e2e/cleanup.ts'],
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
+};
+
 export default defineConfig({
   test: {
     // Worker threads end cleanly; forked workers were held open by keep-alive sockets.
@@ -11,20 +24,29 @@ export default defineConfig({
           pool: 'threads',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
+          ...e2e,
           name: 'e2e',
-          pool: 'threads',
           include: ['test/e2e/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['test/e2e/global-setup.ts'],
-          setupFiles: ['test/e2e/cleanup.ts'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          // One control plane on 2 cores: run files one by one, tests within a file in order.
+          exclude: SERIAL_E2E,
+          // One control plane shared by several files at once: every file works in its own
+          // namespaces, and most of a test's time is spent waiting on controllers, not on CPU.
+          fileParallelism: true,
+          maxWorkers: 4,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...e2e,
+          name: 'e2e-serial',
+          include: SERIAL_E2E,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -31,7 +31,7 @@ const SCALE_TO_ZERO_NEEDS: Need[] = [
 const RESTORE_NEEDS: Need[] = [
   ...SCALE_KINDS.flatMap((k) => [n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` })]),
   n('list', 'horizontalpodautoscalers', 'autoscaling'),
-  n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
+  n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'recorded-hpa' }),
 ];
 
 export const COMMAND_NEEDS: Record<string, Need[]> = {
@@ -127,7 +127,9 @@ export const CONDITIONS: Record<string, Condition> = {
   'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
   // No `flag`: a test that ran it would never end.
   watch: { label: '-w/--watch or --watch-only' },
-  'with-hpa': { label: '--with-hpa', flag: ['--with-hpa'] },
+  // No `flag`: --with-hpa needs more only when an HPA targets the workload.
+  'with-hpa': { label: '--with-hpa on a workload an HPA targets' },
+  'recorded-hpa': { label: 'an HPA recorded by scale-to-zero --with-hpa' },
   'keep-for-debug': { label: '--keep-for-debug' },
   logs: { label: '--logs' },
   'wire:': { label: '--wire {}' },

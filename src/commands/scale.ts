@@ -428,7 +428,7 @@ function needActive(when: string, a: { kinds: Set<string>; listsAll: boolean; de
   // -l/--all lists every kind; the waits list the kinds they watch.
   if (what === 'list') return a.listsAll || a.kinds.has(kind);
   if (what === 'delete') return Boolean(a.delete) && a.kinds.has(kind);
-  if (what === 'with-hpa') return a.hpa;
+  if (what === 'with-hpa' || what === 'recorded-hpa') return a.hpa;
   return false;
 }
 

@@ -33,7 +33,7 @@ export function register(program: Command, deps: Deps): void {
     if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
     if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
-    const list = () => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector);
+    const list = (changed?: unknown) => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector, changed as PersistentVolumeClaim | undefined);
     let now = deps.now();
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));
@@ -109,7 +109,7 @@ export function usedBy(v: ClaimView): string {
 }
 
 /** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
-export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string): Promise<ClaimView[]> {
+export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, changed?: PersistentVolumeClaim): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
     kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
@@ -117,6 +117,12 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
   ]);
   warnHidden(warn, !volumes, !classes);
+  // A watch event's copy of a claim is as new as the list, or newer (e.g. the claim being deleted, or already gone).
+  if (changed?.metadata?.name) {
+    const same = (c: PersistentVolumeClaim) => c.metadata?.name === changed.metadata?.name && c.metadata?.namespace === changed.metadata?.namespace;
+    const listed = claims.items.find(same);
+    if (!listed || Number(listed.metadata?.resourceVersion) <= Number(changed.metadata.resourceVersion)) claims.items = [...claims.items.filter((c) => !same(c)), changed];
+  }
   const inv = {
     claims: claims.items,
     volumes: volumes?.items ?? [],

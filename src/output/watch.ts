@@ -17,8 +17,12 @@ export interface WatchListOptions<Row> {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** The command's list, run again on every change (a row may join several objects). */
-  rows: () => Promise<Row[]>;
+  /**
+   * The command's list, run again on every change (a row may join several objects). `changed`
+   * is the event's copy of the watched object: the list may be older (or the object already
+   * gone), so the rows are to show that copy.
+   */
+  rows: (changed?: unknown) => Promise<Row[]>;
   /** When a row is the watched object itself: the row of an event's object, so each line shows that event's state and no list is needed. */
   rowOf?: (obj: unknown) => Row;
   /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
@@ -78,11 +82,9 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
             let row: Row | undefined;
             if (o.rowOf) {
               row = o.rowOf(ev.object);
-            } else if (ev.type === 'DELETED') {
-              row = last.get(k);
             } else {
-              // The rows as they are now; an object already gone since this event keeps its last row.
-              const fresh = new Map((await o.rows()).map((r) => [o.key(r), r]));
+              // The rows as they are now, with the event's copy of the object in place of the listed one.
+              const fresh = new Map((await o.rows(ev.object)).map((r) => [o.key(r), r]));
               row = fresh.get(k) ?? last.get(k);
               last = fresh;
               if (row !== undefined) last.set(k, row);

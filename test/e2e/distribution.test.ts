@@ -69,7 +69,8 @@ describe('krew', () => {
 describe('npm', () => {
   it('packs, installs into a temporary prefix, and kubectl finds it', async () => {
     const dest = tmp();
-    const pack = await run('npm', ['pack', '--pack-destination', dest, '--silent'], { timeoutMs: 300_000 });
+    // dist/ is built by the test command; prepack would rebuild it under the other files' feet.
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dest, '--silent'], { timeoutMs: 300_000 });
     expect(pack.code).toBe(0);
     const tgz = path.join(dest, pack.out.trim().split('\n').pop()!);
     const listing = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n');

@@ -103,7 +103,7 @@ describe('doctor agrees with the commands, verb for verb', () => {
       'web at revision 2',
     );
     const victim = (await waitReady(kube, ns, 'app=web', 2))[0]!.metadata!.name!;
-    const [detach, zero] = await Promise.all([mlops(['debug-pod', victim, '-n', ns, '--yes']), mlops(['scale-to-zero', 'deploy/idle', '-n', ns, '--yes'])]);
+    const [detach, zero] = await Promise.all([mlops(['debug-pod', victim, '-n', ns]), mlops(['scale-to-zero', 'deploy/idle', '-n', ns, '--yes'])]);
     expect(detach.code, detach.err).toBe(0);
     expect(zero.code, zero.err).toBe(0);
     const other = (await waitReady(kube, ns, 'app=web', 2)).find((p: Pod) => p.metadata?.name !== victim)!.metadata!.name!;
