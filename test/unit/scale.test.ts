@@ -188,7 +188,7 @@ describe('declared permissions', () => {
   it('flags add their verbs', () => {
     const labels = needsOf('scale-to-zero', (w) => ['kind:statefulsets', 'delete:statefulsets', 'with-hpa', 'list:deployments', 'list:replicasets'].includes(w)).map(needLabel);
     expect(labels).toEqual(expect.arrayContaining(['delete statefulsets.apps', 'delete horizontalpodautoscalers.autoscaling', 'list deployments.apps', 'list replicasets.apps']));
-    expect(needsOf('restore', (w) => ['kind:deployments', 'list:deployments', 'with-hpa'].includes(w)).map(needLabel)).toEqual([
+    expect(needsOf('restore', (w) => ['kind:deployments', 'list:deployments', 'recorded-hpa'].includes(w)).map(needLabel)).toEqual([
       'get deployments.apps',
       'patch deployments.apps',
       'list deployments.apps',
