@@ -147,12 +147,22 @@ export async function releaseBuild(): Promise<{ dir: string; archive: string; ma
   // krew's validator wants the file named after the plugin.
   const manifest = path.join(dir, 'mlops.yaml');
   const done = path.join(dir, '.done');
-  if (!fs.existsSync(done)) {
+  // Files run in parallel: the first to take the lock builds, the others wait for its .done.
+  const lock = `${dir}.lock`;
+  let mine = false;
+  try {
+    fs.mkdirSync(lock);
+    mine = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  if (mine && !fs.existsSync(done)) {
     fs.rmSync(dir, { recursive: true, force: true });
     // @ts-expect-error plain ESM script
     const { release } = (await import('../../scripts/release.mjs')) as { release: (o: object) => Promise<unknown> };
     await release({ platforms: ['linux-amd64'], out: dir, manifest });
     fs.writeFileSync(done, '');
   }
+  await until(async () => fs.existsSync(done), 600_000, 'the release build of another test file');
   return { dir, archive, manifest };
 }

@@ -183,7 +183,7 @@ describe.concurrent('RBAC: each declared verb denied alone refuses before any wr
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 2, 4));
     expect((await mlops(['scale-to-zero', 'deploy/web', '--with-hpa', '-n', ns])).code).toBe(0);
     await settled(kube, ns, 'web', 0);
-    const denied = await denyEach(kube, ns, 'restore', ['restore', 'deploy/web'], ['kind:deployments', 'list:deployments', 'with-hpa'], 'd');
+    const denied = await denyEach(kube, ns, 'restore', ['restore', 'deploy/web'], ['kind:deployments', 'list:deployments', 'recorded-hpa'], 'd');
     expect(denied).toEqual([
       'get deployments.apps',
       'patch deployments.apps',
@@ -253,7 +253,7 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
     await readyDeployment(kube, ns, 'api', { replicas: 1 });
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 1, 3));
     expect((await mlops(['scale-to-zero', 'deploy/web', 'deploy/api', '--with-hpa', '-n', ns])).code).toBe(0);
-    const one = await expectDeclaredCovers(kube, ns, 'restore', ['restore', 'deploy/web', '-n', ns], ['kind:deployments', 'list:deployments', 'with-hpa']);
+    const one = await expectDeclaredCovers(kube, ns, 'restore', ['restore', 'deploy/web', '-n', ns], ['kind:deployments', 'list:deployments', 'recorded-hpa']);
     expect(one.out, one.err).toBe('deployment.apps/web restored to 1 replicas (hpa web re-created)\n');
     const all = await expectDeclaredCovers(kube, ns, 'restore', ['restore', '--all', '-n', ns], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets']);
     expect(all.out, all.err).toBe('deployment.apps/api restored to 1 replicas\n');
