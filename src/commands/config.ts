@@ -8,21 +8,23 @@ import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, ou
 import { renderData, renderTable, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
-import { R, nameOf, pathOf } from '../kube/resources.js';
-import { CliError, UsageError } from '../errors.js';
+import { R, nameOf, pathOf, type Resource } from '../kube/resources.js';
+import { ApiError, CliError, UsageError } from '../errors.js';
 import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
-import { wire, type SourceKind, type WireOptions } from '../config/wire.js';
+import { parseWireTarget, planWire, stampKey, wire, type SourceKind, type WireOptions } from '../config/wire.js';
+import { displayName } from '../workloads/scale.js';
 import { waitForRollout } from '../workloads/rollout.js';
 
 interface BootstrapOptions {
   fromLiteral?: string[];
   fromFile?: string[];
   fromEnvFile?: string[];
+  fromDotenv?: string[];
   recursive?: boolean;
   merge?: boolean;
   wire?: string;
   container?: string;
-  as?: 'env' | 'volume';
+  wireAs: 'env' | 'volume';
   mountPath?: string;
   prefix?: string;
   restart: boolean;
@@ -36,24 +38,25 @@ interface BootstrapOptions {
 function addSourceOptions(cmd: Command): Command {
   return cmd
     .option('--from-literal <key=value>', 'a key and its value (repeatable)', collect)
-    .option('--from-file <[key=]path>', 'a file (key = file name) or a folder (one key per file) (repeatable)', collect)
-    .option('--from-env-file <file>', 'KEY=VALUE lines; quotes, escapes and multiline double-quoted values work (repeatable)', collect)
+    .option('--from-file <[key=]path>', 'a file (key = file name) or a folder (one key per regular file; symlinks are skipped, as kubectl does) (repeatable)', collect)
+    .option('--from-env-file <file>', 'KEY=VALUE lines read exactly as kubectl reads them: no quotes, no comments after values, nothing trimmed (repeatable)', collect)
+    .option('--from-dotenv <file>', 'a shell-style .env file: export, quotes, escapes, multi-line double-quoted values, comments (repeatable)', collect)
     .option('--recursive', 'folders: include sub-folders; the key of dir/sub/file is sub__file')
     .option('--merge', 'keep keys that exist only in the cluster (default: the result holds exactly the given keys)')
     .option('--wire <kind/name>', 'also wire it into this Deployment/StatefulSet/DaemonSet and roll it out when the data changes')
     .option('--container <name>', 'with --wire: the container (needed when there are several)')
-    .addOption(new Option('--as <how>', 'with --wire: as environment variables or as a volume').choices(['env', 'volume']).default('env'))
-    .option('--mount-path <path>', 'with --wire --as volume: where to mount it')
-    .option('--prefix <prefix>', 'with --wire --as env: prefix for the variable names')
-    .option('--no-restart', 'with --wire: do not stamp a checksum, so pods do not restart when the data changes')
+    .addOption(new Option('--wire-as <how>', 'with --wire: as environment variables or as a volume').choices(['env', 'volume']).default('env'))
+    .option('--mount-path <path>', 'with --wire-as volume: where to mount it (absolute)')
+    .option('--prefix <prefix>', 'with --wire-as env: prefix for the variable names')
+    .option('--no-restart', 'with --wire: do not stamp the pod template, so pods do not restart when the data changes')
     .option('--timeout <duration>', 'with --wire: how long to wait for the rollout', '5m');
 }
 
 export function register(program: Command, deps: Deps): void {
-  const config = addSourceOptions(program.command('config').description('create or update a ConfigMap from literals, files, folders and .env files (server-side apply)').argument('<name>', 'the ConfigMap'));
+  const config = addSourceOptions(program.command('config').description('create or update a ConfigMap from literals, files, folders and env files').argument('<name>', 'the ConfigMap'));
   addOutputOption(config, ['table', 'json', 'yaml', 'name']);
   addMutationOptions(config);
-  config.action(async (name: string) => bootstrap(config, deps, 'configmap', nameOf(name, R.configmaps, 'NAME')));
+  config.action(async (name: string) => bootstrap(config, deps, 'configmap', name));
 
   const secret = addSourceOptions(program.command('secret').description('create or update a Secret (Opaque, or TLS with ca.crt); values are never printed').argument('<name>', 'the Secret'))
     .option('--tls', 'a kubernetes.io/tls Secret from --cert and --key (and --ca)')
@@ -62,11 +65,24 @@ export function register(program: Command, deps: Deps): void {
     .option('--ca <file>', 'with --tls: the CA bundle, stored as ca.crt');
   addOutputOption(secret, ['table', 'name']);
   addMutationOptions(secret);
-  secret.action(async (name: string) => bootstrap(secret, deps, 'secret', nameOf(name, R.secrets, 'NAME')));
+  secret.action(async (name: string) => bootstrap(secret, deps, 'secret', name));
 
   const view = secret.command('view').description('show a Secret\'s keys, sizes and types; values only with --reveal').argument('<name>').argument('[key]').option('--reveal', 'print values; with KEY, print the raw value alone (for pipes)');
   addOutputOption(view, ['table', 'json', 'yaml']);
-  view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, nameOf(name, R.secrets, 'NAME'), key));
+  view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, objectName(name, R.secrets), key));
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** NAME or KIND/NAME, checked client-side so that `..`, `a/b` or `''` never reach a URL. */
+export function objectName(text: string, res: typeof R.configmaps | typeof R.secrets): string {
+  const name = nameOf(text, res, 'NAME');
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    throw new UsageError(
+      `invalid ${res.kind} name ${JSON.stringify(name)}: want a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)`,
+    );
+  }
+  return name;
 }
 
 function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Data {
@@ -97,7 +113,7 @@ function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Dat
   const days = Math.floor((expires.getTime() - now.getTime()) / 86_400_000);
   if (days < 0) warn(`the certificate in ${o.cert} expired on ${expires.toISOString()}`);
   else if (days < 30) warn(`the certificate in ${o.cert} expires in ${days} day(s), on ${expires.toISOString()}`);
-  const d: Data = { text: { 'tls.crt': certPem.toString('utf8'), 'tls.key': keyPem.toString('utf8') }, binary: {}, origin: { 'tls.crt': '--cert', 'tls.key': '--key' } };
+  const d: Data = { text: { 'tls.crt': certPem.toString('utf8'), 'tls.key': keyPem.toString('utf8') }, binary: {}, origin: { 'tls.crt': '--cert', 'tls.key': '--key' }, warnings: [] };
   if (o.ca) {
     const ca = read(o.ca, '--ca');
     try {
@@ -111,7 +127,7 @@ function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Dat
 }
 
 /** Values as the API stores them: ConfigMap text as is and binary as base64; Secret everything base64. */
-function wireValues(kind: SourceKind, d: Data): { data: Record<string, string>; binaryData: Record<string, string> } {
+function wireValues(kind: SourceKind, d: Data): StoredData {
   if (kind === 'secret') {
     const data: Record<string, string> = {};
     for (const [k, v] of Object.entries(d.text)) data[k] = Buffer.from(v, 'utf8').toString('base64');
@@ -121,67 +137,170 @@ function wireValues(kind: SourceKind, d: Data): { data: Record<string, string>; 
   return { data: { ...d.text }, binaryData: Object.fromEntries(Object.entries(d.binary).map(([k, v]) => [k, v.toString('base64')])) };
 }
 
-async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, name: string): Promise<void> {
+interface StoredData {
+  data: Record<string, string>;
+  binaryData: Record<string, string>;
+}
+
+/** Everything the command will do, parsed and checked before the first request. */
+interface Plan {
+  kind: SourceKind;
+  name: string;
+  data: Data;
+  type: string;
+  merge: boolean;
+  wire?: WireOptions & { res: Resource; workload: string };
+  timeoutMs: number;
+  format: 'table' | 'json' | 'yaml' | 'name';
+  dryRun: DryRun;
+}
+
+/** Node's timers overflow past 2^31-1 ms (about 24.8 days) and fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Plan {
   const o = cmd.opts() as BootstrapOptions;
+  const name = objectName(nameText, kind === 'configmap' ? R.configmaps : R.secrets);
   const format = outputOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
   const dryRun = dryRunOf(cmd);
+  const explicit = (opt: string) => cmd.getOptionValueSource(opt) === 'cli';
+  if (!o.wire) {
+    const stray = ['container', 'mountPath', 'prefix', 'wireAs', 'timeout'].filter(explicit).concat(o.restart ? [] : ['restart']);
+    if (stray.length) throw new UsageError('--container, --wire-as, --mount-path, --prefix, --no-restart and --timeout are used with --wire');
+  }
   const timeoutMs = parseDuration(o.timeout, '--timeout');
-  const warn = (s: string) => deps.err.write(`Warning: ${s}\n`);
-  if (!o.wire && (o.container || o.mountPath || o.prefix)) throw new UsageError('--container, --mount-path and --prefix are used with --wire');
-  const sources = { literals: o.fromLiteral ?? [], files: o.fromFile ?? [], envFiles: o.fromEnvFile ?? [], recursive: o.recursive };
+  if (timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) throw new UsageError(`invalid value "${o.timeout}" for --timeout: want more than 0 and at most 24 days`);
+  let wire: Plan['wire'];
+  if (o.wire) {
+    const { res, name: workload } = parseWireTarget(o.wire);
+    if (!DNS1123_SUBDOMAIN.test(workload) || workload.length > 253) throw new UsageError(`invalid --wire ${JSON.stringify(o.wire)}: ${JSON.stringify(workload)} is not a valid ${res.kind} name`);
+    if (o.mountPath !== undefined && o.wireAs !== 'volume') throw new UsageError('--mount-path is used with --wire-as volume');
+    if (o.prefix !== undefined && o.wireAs !== 'env') throw new UsageError('--prefix is used with --wire-as env');
+    if (o.mountPath !== undefined && (!o.mountPath.startsWith('/') || o.mountPath.split('/').includes('..') || o.mountPath.includes(':'))) {
+      throw new UsageError(`invalid value "${o.mountPath}" for --mount-path: want an absolute path without ".." or ":"`);
+    }
+    wire = { target: o.wire, res, workload, container: o.container, as: o.wireAs, mountPath: o.mountPath, prefix: o.prefix, noRestart: !o.restart };
+  }
+  const sources = { literals: o.fromLiteral ?? [], files: o.fromFile ?? [], envFiles: o.fromEnvFile ?? [], dotenvFiles: o.fromDotenv ?? [], recursive: o.recursive };
   let data: Data;
   if (o.tls) {
-    if (sources.literals.length || sources.files.length || sources.envFiles.length) throw new UsageError('--tls takes its data from --cert, --key and --ca only');
-    data = tlsData(o, warn, deps.now());
+    if (sources.literals.length || sources.files.length || sources.envFiles.length || sources.dotenvFiles.length) throw new UsageError('--tls takes its data from --cert, --key and --ca only');
+    data = tlsData(o, (s) => deps.err.write(`Warning: ${s}\n`), deps.now());
   } else {
     if (o.cert || o.key || o.ca) throw new UsageError('--cert, --key and --ca are used with --tls');
-    data = readSources(sources);
-    if (!Object.keys(data.origin).length && !o.merge) throw new UsageError('no data: give --from-literal, --from-file or --from-env-file');
+    data = readSources(sources, deps.env);
+    if (!Object.keys(data.origin).length && !o.merge) throw new UsageError('no data: give --from-literal, --from-file, --from-env-file or --from-dotenv');
   }
-  const type = o.tls ? 'kubernetes.io/tls' : 'Opaque';
+  return { kind, name, data, type: o.tls ? 'kubernetes.io/tls' : 'Opaque', merge: Boolean(o.merge), wire, timeoutMs, format, dryRun };
+}
+
+type Stored = ConfigMap & Secret;
+
+function flat(x: { data?: Record<string, string>; binaryData?: Record<string, string> } | undefined): Record<string, string> {
+  return { ...(x?.data ?? {}), ...Object.fromEntries(Object.entries(x?.binaryData ?? {}).map(([k, v]) => [k, `(binary) ${v}`])) };
+}
+
+/** The data to store on top of `current`: ours, plus the cluster's other keys with --merge. */
+function target(current: Stored | undefined, next: StoredData, merge: boolean): StoredData {
+  if (!merge || !current) return next;
+  return { data: { ...(current.data ?? {}), ...next.data }, binaryData: { ...(current.binaryData ?? {}), ...next.binaryData } };
+}
+
+async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Promise<void> {
+  const p = parseOptions(cmd, deps, kind, nameText);
+  for (const w of p.data.warnings) deps.err.write(`Warning: ${w}\n`);
   const { kube, namespace } = await connectFrom(cmd, deps);
   const res = kind === 'configmap' ? R.configmaps : R.secrets;
-  const path = pathOf(res, { namespace, name });
-  const ref = `${kind}/${name}`;
-  const current = await kube.getOptional<ConfigMap & Secret>(path);
-  const next = wireValues(kind, data);
-  const flat = (x: { data?: Record<string, string>; binaryData?: Record<string, string> } | undefined) => ({
-    ...(x?.data ?? {}),
-    ...Object.fromEntries(Object.entries(x?.binaryData ?? {}).map(([k, v]) => [k, `(binary) ${v}`])),
-  });
-  const changes = diffData(flat(current), flat(next), Boolean(o.merge));
-  if (current && kind === 'secret' && current.type !== type) {
-    throw new CliError(`${ref} is of type ${current.type}; its type cannot change to ${type}: delete it first or choose another name`);
-  }
-  const real = changes.filter((c) => c.op !== 'kept');
-  if (format === 'table') deps.out.write(renderChanges(ref, changes, kind, !current, dryRun));
-  let result: (ConfigMap & Secret) | undefined = current;
-  if (current && real.length === 0) {
-    if (format === 'table') deps.out.write(`${ref} unchanged\n`);
-  } else if (dryRun !== 'client') {
-    result = await applyData(kube, path, { kind, name, namespace, type, next, current, merge: Boolean(o.merge), dryRun });
-    if (format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${dryRun === 'server' ? ' (server dry run)' : ''}\n`);
-  }
-  if (format === 'name') deps.out.write(`${ref}\n`);
-  if ((format === 'json' || format === 'yaml') && result) deps.out.write(await renderData(withKind(result, 'ConfigMap', 'v1'), format));
+  const path = pathOf(res, { namespace, name: p.name });
+  const ref = `${kind}/${p.name}`;
+  const next = wireValues(kind, p.data);
+  let current = await kube.getOptional<Stored>(path);
 
-  if (o.wire) {
-    const finalValues = flat(o.merge && current ? { data: { ...current.data, ...next.data }, binaryData: { ...current.binaryData, ...next.binaryData } } : next);
-    const wopts: WireOptions = { target: o.wire, container: o.container, as: o.as ?? 'env', mountPath: o.mountPath, prefix: o.prefix, noRestart: !o.restart };
-    const w = await wire(kube, namespace, kind, name, finalValues, wopts, dryRun);
-    if (!w.patch) {
-      deps.err.write(`${w.display} already uses ${ref} and has its current checksum; nothing to roll out\n`);
-      return;
-    }
-    if (format === 'table') deps.out.write(`${w.display}: ${w.changes.join('; ')}${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`);
-    if (dryRun !== 'none') return;
-    if (w.res === R.deployments && w.changes.some((c) => c.startsWith('checksum') || c.startsWith('envFrom') || c.startsWith('volume') || c.startsWith('mount'))) {
-      await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
-        waitForRollout(kube, namespace, w.name, { timeoutMs, progress: update, signal: deps.signal }),
-      );
-      if (format === 'table') deps.out.write(`${w.display} rolled out\n`);
+  // Every check that can fail runs before the first write: the workload exists, is a kind that
+  // can be wired, has the container, and the server accepts the patch (a server dry run also
+  // proves the permission to patch it).
+  if (p.wire) {
+    const wpath = pathOf(p.wire.res, { namespace, name: p.wire.workload });
+    const w = await kube.getOptional<Parameters<typeof planWire>[0]>(wpath);
+    if (!w) throw new CliError(`${displayName(p.wire.res, p.wire.workload)} not found in namespace ${namespace} (--wire); nothing was written`);
+    const plan = planWire(w, kind, p.name, undefined, p.wire);
+    if (plan.patch && p.dryRun !== 'client') {
+      await kube.patchGuarded(wpath, 'strategic', () => withPendingStamp(plan.patch!, kind, p.name), { dryRun: 'server', known: w as never, attempts: 1 }).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status !== 409) throw new CliError(`${displayName(p.wire!.res, p.wire!.workload)} cannot be wired (--wire): ${e.message}; nothing was written`);
+        if (!(e instanceof ApiError)) throw e;
+      });
     }
   }
+
+  let result: Stored | undefined = current;
+  for (let attempt = 1; ; attempt++) {
+    if (current && kind === 'secret' && current.type !== p.type) {
+      throw new CliError(`${ref} is of type ${current.type}; its type cannot change to ${p.type}: delete it first or choose another name`);
+    }
+    const want = target(current, next, p.merge);
+    const changes = diffData(flat(current), flat(next), p.merge);
+    const real = changes.filter((c) => c.op !== 'kept');
+    if (attempt > 1) deps.err.write(`Warning: ${ref} was changed by someone else while this command ran (409 Conflict); planned again on resourceVersion ${current?.metadata?.resourceVersion ?? '(it was deleted)'}:\n`);
+    if (p.format === 'table') deps.out.write(renderChanges(ref, changes, kind, !current, p.dryRun));
+    if (current && real.length === 0) {
+      if (p.format === 'table') deps.out.write(`${ref} unchanged\n`);
+      break;
+    }
+    if (current?.immutable) throw new CliError(`${ref} is immutable: its data cannot change; delete it first or choose another name`);
+    if (p.dryRun === 'client') break;
+    try {
+      result = await writeData(kube, res, namespace, p, current, want);
+      if (p.format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${p.dryRun === 'server' ? ' (server dry run)' : ''}\n`);
+      break;
+    } catch (e) {
+      // 409: created meanwhile (AlreadyExists) or changed since read (Conflict). Read again and
+      // show the new diff, so a colleague's key is never removed without being listed.
+      if (!(e instanceof ApiError && e.status === 409) || attempt >= 5) throw e;
+      current = await kube.getOptional<Stored>(path);
+      result = current;
+    }
+  }
+  if (p.format === 'name') deps.out.write(`${ref}\n`);
+  if ((p.format === 'json' || p.format === 'yaml') && result) deps.out.write(await renderData(withKind(result, 'ConfigMap', 'v1'), p.format));
+
+  if (!p.wire) return;
+  const source = p.dryRun === 'client' || !result?.metadata?.uid ? undefined : { uid: result.metadata.uid, resourceVersion: result.metadata.resourceVersion ?? '' };
+  const w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);
+  if (!w.patch) {
+    deps.err.write(`${w.display} already uses ${ref} and carries its current stamp; nothing to roll out\n`);
+  } else if (p.format === 'table') {
+    deps.out.write(`${w.display}: ${w.changes.join('; ')}${p.dryRun !== 'none' ? ` (dry run: ${p.dryRun})` : ''}\n`);
+  }
+  if (p.dryRun !== 'none') return;
+  // Verified even when nothing changed: a re-run after a timeout must not pass while pods fail.
+  if (w.res === R.deployments) {
+    await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: p.format === 'table' || p.format === 'name' }, (update) =>
+      waitForRollout(kube, namespace, w.name, { timeoutMs: p.timeoutMs, progress: update, signal: deps.signal }),
+    );
+    if (p.format === 'table') deps.out.write(`${w.display} rolled out\n`);
+  }
+}
+
+/** The planned patch with a placeholder stamp, for the server dry run before the data is written. */
+function withPendingStamp(patch: object, kind: SourceKind, name: string): object {
+  const copy = structuredClone(patch) as { spec: { template: { metadata?: { annotations?: Record<string, string | null> } } } };
+  const meta = (copy.spec.template.metadata ??= {});
+  meta.annotations = { ...(meta.annotations ?? {}), [stampKey(kind, name)]: 'pending' };
+  return copy;
+}
+
+/** One write, guarded: create (409 if someone created it meanwhile) or a JSON patch on the resourceVersion the diff was computed on. */
+async function writeData(kube: Kube, res: Resource, namespace: string, p: Plan, current: Stored | undefined, want: StoredData): Promise<Stored> {
+  if (!current) {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: p.kind === 'configmap' ? 'ConfigMap' : 'Secret', metadata: { name: p.name, namespace }, data: want.data };
+    if (p.kind === 'configmap') body.binaryData = want.binaryData;
+    else body.type = p.type;
+    return kube.create<Stored>(pathOf(res, { namespace }), body, { dryRun: p.dryRun });
+  }
+  const ops: unknown[] = [{ op: 'add', path: '/data', value: want.data }];
+  if (p.kind === 'configmap') ops.push({ op: 'add', path: '/binaryData', value: want.binaryData });
+  const r = await kube.patchGuarded<Stored>(pathOf(res, { namespace, name: p.name }), 'json', () => ops, { dryRun: p.dryRun, known: current, attempts: 1 });
+  return r.object;
 }
 
 function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, creating: boolean, dryRun: DryRun): string {
@@ -195,46 +314,6 @@ function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, crea
     return { added: `  + ${c.key}: ${show(c.to)}`, changed: `  ~ ${c.key}: ${show(c.from)} -> ${show(c.to)}`, removed: `  - ${c.key}`, kept: `  = ${c.key} (only in the cluster, kept)` }[c.op];
   });
   return lines.length ? head + lines.join('\n') + '\n' : '';
-}
-
-async function applyData(
-  kube: Kube,
-  path: string,
-  a: { kind: SourceKind; name: string; namespace: string; type: string; next: { data: Record<string, string>; binaryData: Record<string, string> }; current?: ConfigMap & Secret; merge: boolean; dryRun: DryRun },
-): Promise<ConfigMap & Secret> {
-  const body: Record<string, unknown> = { apiVersion: 'v1', kind: a.kind === 'configmap' ? 'ConfigMap' : 'Secret', metadata: { name: a.name, namespace: a.namespace } };
-  let data = a.next.data;
-  let binaryData = a.next.binaryData;
-  if (a.merge && a.current) {
-    data = { ...(a.current.data ?? {}), ...data };
-    binaryData = { ...(a.current.binaryData ?? {}), ...binaryData };
-  }
-  body.data = data;
-  if (a.kind === 'configmap') body.binaryData = binaryData;
-  else body.type = a.type;
-  // Server-side apply: large objects work (no last-applied annotation) and a no-op keeps resourceVersion.
-  let result = await kube.apply<ConfigMap & Secret>(path, body, { force: true, dryRun: a.dryRun });
-  if (!a.merge) {
-    // Keys owned by other field managers survive an apply; the result must hold exactly our keys.
-    const r = await kube.patchGuarded<ConfigMap & Secret>(
-      path,
-      'json',
-      (cur) => {
-        const extra = [
-          ...Object.keys(cur.data ?? {}).filter((k) => !(k in data)).map((k) => `/data/${escapePointer(k)}`),
-          ...Object.keys(cur.binaryData ?? {}).filter((k) => !(k in binaryData)).map((k) => `/binaryData/${escapePointer(k)}`),
-        ];
-        return extra.length ? extra.map((p) => ({ op: 'remove', path: p })) : undefined;
-      },
-      { dryRun: a.dryRun, known: result },
-    );
-    result = r.object;
-  }
-  return result;
-}
-
-function escapePointer(k: string): string {
-  return k.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | undefined): Promise<void> {
