@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminKube, allOutputs, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlops, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
 
@@ -32,7 +32,7 @@ describe('config', () => {
     fs.writeFileSync(path.join(folder, 'labels.txt'), 'cat\ndog\n');
     fs.writeFileSync(path.join(folder, 'sub', 'extra.json'), '{"x":1}');
     fs.writeFileSync(path.join(folder, 'weights.bin'), Buffer.from([0, 1, 2, 255, 254]));
-    const args = ['config', 'app-config', '--from-env-file', env, '--from-file', folder, '--recursive', '-n', ns];
+    const args = ['config', 'app-config', '--from-dotenv', env, '--from-file', folder, '--recursive', '-n', ns];
 
     const r1 = await mlops(args);
     expect(r1.err).toBe('');
@@ -65,7 +65,7 @@ describe('config', () => {
     await waitReady(kube, ns, 'app=model', 1);
     const wired = await mlops([...args, '--wire', 'deploy/model']);
     expect(wired.code).toBe(0);
-    expect(wired.out).toContain('deployment.apps/model: envFrom configmap/app-config in container app; checksum');
+    expect(wired.out).toContain(`deployment.apps/model: envFrom configmap/app-config in container app; stamp configmap/app-config resourceVersion ${cm.metadata!.resourceVersion} (pods restart when the data changes)`);
     expect(wired.out).toContain('deployment.apps/model rolled out');
     const rsCount = async () => (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.length;
     expect(await rsCount()).toBe(2);
@@ -78,7 +78,15 @@ describe('config', () => {
     expect(await rsCount()).toBe(3);
     const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'model' }));
     expect(d.spec!.template!.spec!.containers[0]!.envFrom).toEqual([{ configMapRef: { name: 'app-config' } }]);
-    expect(d.metadata!.annotations!['kubernetes.io/change-cause']).toMatch(/^kubectl mlops: configmap\/app-config data sha256:[0-9a-f]{12}$/);
+    const cmNow = await kube.get<ConfigMap>(cmPath);
+    expect(d.metadata!.annotations!['kubernetes.io/change-cause']).toBe(`kubectl mlops: configmap/app-config resourceVersion ${cmNow.metadata!.resourceVersion}`);
+    expect(d.spec!.template!.metadata!.annotations!['mlops.kubectl.io/stamp-cm-app-config']).toBe(`${cmNow.metadata!.uid}/${cmNow.metadata!.resourceVersion}`);
+
+    // Same inputs again: nothing written, the rollout is verified, exit 0.
+    const same = await mlops([...args, '--wire', 'deploy/model']);
+    expect(same).toMatchObject({ code: 0, out: 'configmap/app-config unchanged\ndeployment.apps/model rolled out\n' });
+    expect(same.err).toBe('deployment.apps/model already uses configmap/app-config and carries its current stamp; nothing to roll out\n');
+    expect(await rsCount()).toBe(3);
 
     // Keys only in the cluster go away unless --merge.
     const fewer = await mlops(['config', 'app-config', '--from-literal', 'ONLY=1', '--merge', '-n', ns]);
@@ -110,14 +118,14 @@ describe('config', () => {
     const dir = tmp();
     const env = path.join(dir, 'bad.env');
     fs.writeFileSync(env, 'A=1\nB="never closed\n');
-    const r = await mlops(['config', 'x', '--from-env-file', env, '-n', 'default']);
+    const r = await mlops(['config', 'x', '--from-dotenv', env, '-n', 'default']);
     expect(r).toMatchObject({ code: 2, out: '' });
     expect(r.err).toBe(`error: ${env}:2: unterminated double-quoted value for B\n`);
     const badKey = path.join(dir, 'bad key.txt');
     fs.writeFileSync(badKey, 'x');
     const k = await mlops(['config', 'x', '--from-file', badKey]);
     expect(k.code).toBe(2);
-    expect(k.err).toBe(`error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or "."\n`);
+    expect(k.err).toBe(`error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or ".", and must not be "." or ".." nor start with ".."\n`);
     const dup = await mlops(['config', 'x', '--from-literal', 'A=1', '--from-literal', 'A=2']);
     expect(dup.err).toBe('error: key "A" is given twice: by --from-literal A and by --from-literal A\n');
     const big = path.join(dir, 'big.bin');
@@ -135,14 +143,14 @@ describe('secret', () => {
     const dir = tmp();
     const env = path.join(dir, 'creds.env');
     fs.writeFileSync(env, `DB_PASSWORD="${SECRET_VALUES[0]}"\nAPI_TOKEN=${SECRET_VALUES[1]}\n`);
-    const r = await mlops(['secret', 'creds', '--from-env-file', env, '-n', ns]);
+    const r = await mlops(['secret', 'creds', '--from-dotenv', env, '-n', ns]);
     expect(r.code).toBe(0);
     expect(r.out).toBe('secret/creds: create\n  + API_TOKEN\n  + DB_PASSWORD\nsecret/creds created\n');
     const s = await kube.get<Secret>(pathOf(R.secrets, { namespace: ns, name: 'creds' }));
     expect(Buffer.from(s.data!.DB_PASSWORD!, 'base64').toString()).toBe(SECRET_VALUES[0]);
 
     fs.writeFileSync(env, `DB_PASSWORD="${SECRET_VALUES[0]}-2"\nAPI_TOKEN=${SECRET_VALUES[1]}\n`);
-    const changed = await mlops(['secret', 'creds', '--from-env-file', env, '-n', ns]);
+    const changed = await mlops(['secret', 'creds', '--from-dotenv', env, '-n', ns]);
     expect(changed.out).toBe('secret/creds: update\n  ~ DB_PASSWORD (changed)\nsecret/creds configured\n');
 
     const view = await mlops(['secret', 'view', 'creds', '-n', ns]);
@@ -165,20 +173,21 @@ describe('secret', () => {
     expect(await kube.getOptional(pathOf(R.secrets, { namespace: ns, name: 'bad-tls' }))).toBeUndefined();
   });
 
-  it('--wire --as volume mounts a Secret into a Deployment and rolls it out', async () => {
+  it('--wire --wire-as volume mounts a Secret into a Deployment and rolls it out', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'wirevol');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('api', { replicas: 1 }));
     await waitReady(kube, ns, 'app=api', 1);
-    const r = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
+    const r = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--wire-as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('deployment.apps/api: volume secret-api-keys from secret/api-keys; mount secret-api-keys at /etc/api in container app; checksum');
+    expect(r.out).toContain('deployment.apps/api: volume secret-api-keys from secret/api-keys; mount secret-api-keys at /etc/api in container app; stamp secret/api-keys resourceVersion');
     expect(r.out).toContain('deployment.apps/api rolled out');
     const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'api' }));
     expect(d.spec!.template!.spec!.volumes).toEqual([{ name: 'secret-api-keys', secret: { secretName: 'api-keys', defaultMode: 420 } }]);
     expect(d.spec!.template!.spec!.containers[0]!.volumeMounts).toEqual([{ name: 'secret-api-keys', mountPath: '/etc/api', readOnly: true }]);
-    const again = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
-    expect(again.err).toBe('deployment.apps/api already uses secret/api-keys and has its current checksum; nothing to roll out\n');
+    const again = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--wire-as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
+    expect(again.err).toBe('deployment.apps/api already uses secret/api-keys and carries its current stamp; nothing to roll out\n');
+    expect(again).toMatchObject({ code: 0, out: 'secret/api-keys unchanged\ndeployment.apps/api rolled out\n' });
   });
 
   it('view KEY --reveal prints the raw value alone, for pipes', async () => {
@@ -195,5 +204,77 @@ describe('secret', () => {
   afterAll(() => {
     // The secret values appear in no command's stdout or stderr (the --reveal test uses its own value).
     for (const text of allOutputs) for (const v of SECRET_VALUES) expect(text).not.toContain(v);
+  });
+});
+
+describe('config and secret validate everything before the first write', () => {
+  it.each([
+    [['config', '..', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "..": want a DNS-1123 subdomain'],
+    [['config', '.', '--from-literal', 'a=b'], 'error: invalid ConfigMap name ".": want a DNS-1123 subdomain'],
+    [['config', '', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "": want a DNS-1123 subdomain'],
+    [['config', 'a/b', '--from-literal', 'a=b'], 'error: unsupported kind "a" in NAME "a/b"'],
+    [['config', 'UPPER', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "UPPER"'],
+    [['secret', '..', '--from-literal', 'a=b'], 'error: invalid Secret name ".."'],
+    [['secret', 'view', '..'], 'error: invalid Secret name ".."'],
+    [['secret', 'view', 'secret/..'], 'error: invalid Secret name ".."'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'bogus/x'], 'error: unsupported kind "bogus" in --wire "bogus/x"'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'job/x'], 'error: unsupported kind "job" in --wire "job/x"'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/..'], 'error: invalid --wire "deploy/..": ".." is not a valid Deployment name'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--as', 'volume'], "error: unknown option '--as'"],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--wire-as', 'volume', '--mount-path', 'rel'], 'error: invalid value "rel" for --mount-path'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--timeout', '0'], 'error: invalid value "0" for --timeout'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--timeout', '600h'], 'error: invalid value "600h" for --timeout'],
+    [['config', 'x', '--from-literal', 'a=b', '--prefix', 'P_'], 'error: --container, --wire-as, --mount-path, --prefix, --no-restart and --timeout are used with --wire'],
+  ])('%j exits 2 before connecting', async (args, msg) => {
+    // The unreachable kubeconfig proves no request was attempted: connecting would exit 3.
+    const r = await mlops([...args, '--kubeconfig', path.join(import.meta.dirname, '../fixtures/unreachable-kubeconfig.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toContain(msg);
+  });
+
+  it('a missing Deployment, a missing container, a wire the server refuses: nothing is written', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'wire-first');
+    const two = deployment('two', { replicas: 1 });
+    two.spec.template.spec.containers.push({ ...two.spec.template.spec.containers[0]!, name: 'sidecar' });
+    await kube.create(pathOf(R.deployments, { namespace: ns }), two);
+    const before = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'two' }));
+    const cases: [string[], number, string][] = [
+      [['--wire', 'deploy/missing'], 1, 'error: deployment.apps/missing not found in namespace ' + ns + ' (--wire); nothing was written\n'],
+      [['--wire', 'sts/missing'], 1, 'error: statefulset.apps/missing not found in namespace ' + ns + ' (--wire); nothing was written\n'],
+      [['--wire', 'deploy/two'], 2, 'error: deploy/two has 2 containers (app, sidecar): pick one with --container\n'],
+      [['--wire', 'deploy/two', '--container', 'nope'], 2, 'error: container "nope" (--container) not found in deploy/two; containers: app, sidecar\n'],
+      // The server's own validation, reached through a server dry run before the ConfigMap is written.
+      [['--wire', 'deploy/two', '--container', 'app', '--prefix', 'BAD=PREFIX'], 1, 'error: deployment.apps/two cannot be wired (--wire): '],
+    ];
+    for (const [extra, code, err] of cases) {
+      for (const kind of ['config', 'secret']) {
+        const r = await mlops([kind, 'early', '--from-literal', 'a=b', ...extra, '-n', ns]);
+        expect(r.code, `${kind} ${extra.join(' ')}: ${r.err}`).toBe(code);
+        expect(r.err.startsWith(err), r.err).toBe(true);
+        expect(r.out).toBe('');
+      }
+    }
+    expect(await kube.getOptional(pathOf(R.configmaps, { namespace: ns, name: 'early' }))).toBeUndefined();
+    expect(await kube.getOptional(pathOf(R.secrets, { namespace: ns, name: 'early' }))).toBeUndefined();
+    const after = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'two' }));
+    // The controller writes status; the spec (generation) is what a wire would change.
+    expect(after.metadata!.generation).toBe(before.metadata!.generation);
+    expect(after.spec).toEqual(before.spec);
+  });
+
+  it('without permission to patch the Deployment, --wire is refused before the ConfigMap is written', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'wire-rbac');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 1 }));
+    await grantRestricted(kube, ns, 'cm-writer', [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const r = await mlops(['config', 'cfg', '--from-literal', 'a=b', '--wire', 'deploy/web', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: deployment\.apps\/web cannot be wired \(--wire\): .*forbidden.*; nothing was written\n$/);
+    expect(await kube.getOptional(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).toBeUndefined();
   });
 });
