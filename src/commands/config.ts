@@ -11,7 +11,7 @@ import { parseDuration } from '../util/duration.js';
 import { R, nameOf, pathOf, type Resource } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
-import { parseWireTarget, planWire, stampKey, wire, type SourceKind, type WireOptions } from '../config/wire.js';
+import { parseWireTarget, planWire, stampKey, wire, type SourceKind, type WireTarget } from '../config/wire.js';
 import { displayName } from '../workloads/scale.js';
 import { waitForRollout } from '../workloads/rollout.js';
 
@@ -149,7 +149,7 @@ interface Plan {
   data: Data;
   type: string;
   merge: boolean;
-  wire?: WireOptions & { res: Resource; workload: string };
+  wire?: WireTarget;
   timeoutMs: number;
   format: 'table' | 'json' | 'yaml' | 'name';
   dryRun: DryRun;
@@ -219,20 +219,10 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
   // Every check that can fail runs before the first write: the workload exists, is a kind that
   // can be wired, has the container, and the server accepts the patch (a server dry run also
   // proves the permission to patch it).
-  if (p.wire) {
-    const wpath = pathOf(p.wire.res, { namespace, name: p.wire.workload });
-    const w = await kube.getOptional<Parameters<typeof planWire>[0]>(wpath);
-    if (!w) throw new CliError(`${displayName(p.wire.res, p.wire.workload)} not found in namespace ${namespace} (--wire); nothing was written`);
-    const plan = planWire(w, kind, p.name, undefined, p.wire);
-    if (plan.patch && p.dryRun !== 'client') {
-      await kube.patchGuarded(wpath, 'strategic', () => withPendingStamp(plan.patch!, kind, p.name), { dryRun: 'server', known: w as never, attempts: 1 }).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status !== 409) throw new CliError(`${displayName(p.wire!.res, p.wire!.workload)} cannot be wired (--wire): ${e.message}; nothing was written`);
-        if (!(e instanceof ApiError)) throw e;
-      });
-    }
-  }
+  if (p.wire) await preflightWire(kube, namespace, p, p.wire);
 
   let result: Stored | undefined = current;
+  let wrote = false;
   for (let attempt = 1; ; attempt++) {
     if (current && kind === 'secret' && current.type !== p.type) {
       throw new CliError(`${ref} is of type ${current.type}; its type cannot change to ${p.type}: delete it first or choose another name`);
@@ -250,6 +240,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
     if (p.dryRun === 'client') break;
     try {
       result = await writeData(kube, res, namespace, p, current, want);
+      wrote = p.dryRun === 'none';
       if (p.format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${p.dryRun === 'server' ? ' (server dry run)' : ''}\n`);
       break;
     } catch (e) {
@@ -265,7 +256,15 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
 
   if (!p.wire) return;
   const source = p.dryRun === 'client' || !result?.metadata?.uid ? undefined : { uid: result.metadata.uid, resourceVersion: result.metadata.resourceVersion ?? '' };
-  const w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);
+  // After the first write, a failure says what was left, so that nobody has to guess.
+  const left = (what: string) => (wrote ? `${ref} was written (resourceVersion ${source?.resourceVersion}); ${what}; the same command again finishes it\n` : '');
+  let w: Awaited<ReturnType<typeof wire>>;
+  try {
+    w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);
+  } catch (e) {
+    deps.err.write(left(`${displayName(p.wire.res, p.wire.workload)} was not changed`));
+    throw e;
+  }
   if (!w.patch) {
     deps.err.write(`${w.display} already uses ${ref} and carries its current stamp; nothing to roll out\n`);
   } else if (p.format === 'table') {
@@ -274,10 +273,36 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
   if (p.dryRun !== 'none') return;
   // Verified even when nothing changed: a re-run after a timeout must not pass while pods fail.
   if (w.res === R.deployments) {
-    await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: p.format === 'table' || p.format === 'name' }, (update) =>
-      waitForRollout(kube, namespace, w.name, { timeoutMs: p.timeoutMs, progress: update, signal: deps.signal }),
-    );
+    try {
+      await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: p.format === 'table' || p.format === 'name' }, (update) =>
+        waitForRollout(kube, namespace, w.name, { timeoutMs: p.timeoutMs, progress: update, signal: deps.signal }),
+      );
+    } catch (e) {
+      deps.err.write(left(`${w.display} ${w.patch ? 'was patched' : 'was already wired'} but has not rolled out`));
+      throw e;
+    }
     if (p.format === 'table') deps.out.write(`${w.display} rolled out\n`);
+  }
+}
+
+/**
+ * Before the data is written: the workload exists, has the container, and the server accepts
+ * the planned patch (a server dry run, which also proves the permission to patch it).
+ */
+async function preflightWire(kube: Kube, namespace: string, p: Plan, o: WireTarget): Promise<void> {
+  const display = displayName(o.res, o.workload);
+  const wpath = pathOf(o.res, { namespace, name: o.workload });
+  const w = await kube.getOptional<Parameters<typeof planWire>[0]>(wpath);
+  if (!w) throw new CliError(`${display} not found in namespace ${namespace} (--wire); nothing was written`);
+  const plan = planWire(w, p.kind, p.name, undefined, o);
+  if (!plan.patch || p.dryRun === 'client') return;
+  try {
+    await kube.patchGuarded(wpath, 'strategic', () => withPendingStamp(plan.patch!, p.kind, p.name), { dryRun: 'server', known: w as never, attempts: 1 });
+  } catch (e) {
+    // 409: the workload changed since it was read; the real wire plans again on a fresh read.
+    if (e instanceof ApiError && e.status === 409) return;
+    if (e instanceof ApiError) throw new CliError(`${display} cannot be wired (--wire): ${e.message}; nothing was written`);
+    throw e;
   }
 }
 

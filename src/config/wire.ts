@@ -23,6 +23,12 @@ export interface WireOptions {
   noRestart?: boolean;
 }
 
+/** WireOptions with the workload already parsed from `target` (the engine never parses CLI text). */
+export interface WireTarget extends WireOptions {
+  res: Resource;
+  workload: string;
+}
+
 /** What the source object is, as written: the stamp and the change-cause are made of this. */
 export interface SourceVersion {
   uid: string;
@@ -141,8 +147,8 @@ export function planWire(w: Workload, kind: SourceKind, name: string, source: So
 }
 
 /** Patches the workload, planned on a fresh read and guarded by its resourceVersion. */
-export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, source: SourceVersion | undefined, o: WireOptions, dryRun: DryRun) {
-  const { res, name: wname } = parseWireTarget(o.target);
+export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, source: SourceVersion | undefined, o: WireTarget, dryRun: DryRun) {
+  const { res, workload: wname } = o;
   const path = pathOf(res, { namespace, name: wname });
   let plan: WirePlan = { changes: [] };
   await kube.patchGuarded<Workload>(

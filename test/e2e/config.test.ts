@@ -100,7 +100,7 @@ describe('config', () => {
     expect(after.binaryData ?? {}).toEqual({});
   });
 
-  it('a 300 KiB file works (server-side apply, no 256 KiB annotation limit)', async () => {
+  it('a 300 KiB file works (no last-applied annotation, so no 256 KiB limit)', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'bigcfg');
     const file = path.join(tmp(), 'vocab.txt');
@@ -276,5 +276,36 @@ describe('config and secret validate everything before the first write', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: deployment\.apps\/web cannot be wired \(--wire\): .*forbidden.*; nothing was written\n$/);
     expect(await kube.getOptional(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).toBeUndefined();
+  });
+});
+
+describe('config --wire after the first write', () => {
+  it('a rollout that does not complete: exit 4 with what was written; the same command again re-checks and fails again, never "nothing changed" with exit 0', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'wire-stuck');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('stuck', { replicas: 1, image: 'registry.local/stuck:fail-1' }));
+    const args = ['config', 'cfg', '--from-literal', 'a=b', '--wire', 'deploy/stuck', '--timeout', '3s', '-n', ns];
+    const first = await mlops(args);
+    expect(first.code).toBe(4);
+    const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }));
+    expect(first.err).toContain(`configmap/cfg was written (resourceVersion ${cm.metadata!.resourceVersion}); deployment.apps/stuck was patched but has not rolled out; the same command again finishes it\n`);
+    expect(first.err).toMatch(/error: timed out after 3s waiting for deployment\/stuck to roll out; pods not Ready: stuck-\S+ \(ImagePullBackOff/);
+    const again = await mlops(args);
+    expect(again.code).toBe(4);
+    expect(again.out).toBe('configmap/cfg unchanged\n');
+    expect(again.err).toContain('deployment.apps/stuck already uses configmap/cfg and carries its current stamp; nothing to roll out\n');
+    expect(again.err).toMatch(/error: timed out after 3s waiting for deployment\/stuck to roll out/);
+  });
+
+  it('an immutable ConfigMap whose data would change is refused, unchanged', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'immutable');
+    await kube.create(pathOf(R.configmaps, { namespace: ns }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frozen' }, immutable: true, data: { a: '1' } });
+    const same = await mlops(['config', 'frozen', '--from-literal', 'a=1', '-n', ns]);
+    expect(same).toMatchObject({ code: 0, out: 'configmap/frozen unchanged\n' });
+    const r = await mlops(['config', 'frozen', '--from-literal', 'a=2', '-n', ns]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: configmap/frozen is immutable: its data cannot change; delete it first or choose another name\n');
+    expect((await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'frozen' }))).data).toEqual({ a: '1' });
   });
 });
