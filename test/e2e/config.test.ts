@@ -6,6 +6,7 @@ import path from 'node:path';
 import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlops, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
+import { conflictProxy } from './proxy.js';
 
 const SECRET_VALUES = ['pa55-w0rd-never-printed', 'api-token-9f8e7d6c'];
 
@@ -307,5 +308,48 @@ describe('config --wire after the first write', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe('error: configmap/frozen is immutable: its data cannot change; delete it first or choose another name\n');
     expect((await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'frozen' }))).data).toEqual({ a: '1' });
+  });
+});
+
+describe('config against a colleague writing at the same time (real 409s through a proxy)', () => {
+  it('created meanwhile (409 AlreadyExists): read again, the diff shows their keys, then applied on their version', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'race-create');
+    const proxy = await conflictProxy(
+      tmp(),
+      (method, url) => method === 'POST' && url.startsWith(pathOf(R.configmaps, { namespace: ns })),
+      () => kube.create(pathOf(R.configmaps, { namespace: ns }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared' }, data: { theirs: 't', a: 'old' } }),
+    );
+    try {
+      const r = await mlops(['config', 'shared', '--from-literal', 'a=1', '-n', ns], { kubeconfig: proxy.kubeconfig });
+      expect(r.code, r.err).toBe(0);
+      expect(proxy.statuses()).toEqual([409]);
+      expect(r.out).toBe('configmap/shared: create\n  + a: "1"\nconfigmap/shared: update\n  ~ a: "old" -> "1"\n  - theirs\nconfigmap/shared configured\n');
+      expect(r.err).toMatch(/^Warning: configmap\/shared was changed by someone else while this command ran \(409 Conflict\); planned again on resourceVersion \d+:\n$/);
+      expect((await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'shared' }))).data).toEqual({ a: '1' });
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('--merge: changed meanwhile (409 Conflict), their new key is listed as kept and kept', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'race-merge');
+    const cmPath = pathOf(R.configmaps, { namespace: ns, name: 'shared' });
+    await kube.create(pathOf(R.configmaps, { namespace: ns }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared' }, data: { a: 'old' } });
+    const proxy = await conflictProxy(
+      tmp(),
+      (method, url) => method === 'PATCH' && url.startsWith(cmPath),
+      () => kube.patch(cmPath, { data: { theirs: 't' } }, 'merge'),
+    );
+    try {
+      const r = await mlops(['config', 'shared', '--from-literal', 'a=1', '--merge', '-n', ns], { kubeconfig: proxy.kubeconfig });
+      expect(r.code, r.err).toBe(0);
+      expect(proxy.statuses()).toEqual([409]);
+      expect(r.out).toBe('configmap/shared: update\n  ~ a: "old" -> "1"\nconfigmap/shared: update\n  ~ a: "old" -> "1"\n  = theirs (only in the cluster, kept)\nconfigmap/shared configured\n');
+      expect((await kube.get<ConfigMap>(cmPath)).data).toEqual({ a: '1', theirs: 't' });
+    } finally {
+      proxy.close();
+    }
   });
 });

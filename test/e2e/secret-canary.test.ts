@@ -8,13 +8,12 @@ import { inject } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
 import { adminKube, deployment, freshNamespace, grantRestricted, mlops, waitReady, type Run } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Deployment, Secret } from '../../src/kube/types.js';
 import type { Kube } from '../../src/kube/client.js';
+import { conflictProxy } from './proxy.js';
 
 const rand = () => randomBytes(8).toString('hex');
 /** key -> canary value. PIN is low-entropy on purpose: only its digests are searched (its digits occur in any resourceVersion). */
@@ -256,6 +255,7 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     // A proxy in front of the real API server: before the plugin's first write to the Secret
     // reaches the server, the colleague's write does; the server answers the plugin 409.
     const proxy = await conflictProxy(
+      dir,
       (method, url) => method === 'PATCH' && url.startsWith(racePath),
       () => kube.patch(racePath, { data: { COLLEAGUE: Buffer.from(CANARY.COLLEAGUE!).toString('base64') } }, 'merge'),
     );
@@ -277,42 +277,3 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     expect(leaks(runs.map((r) => r.out + r.err).join('\n'))).toEqual([]);
   });
 });
-
-/** An HTTP proxy to the test API server that runs `before` once, ahead of the first request `match` selects. */
-async function conflictProxy(match: (method: string, url: string) => boolean, before: () => Promise<unknown>): Promise<{ kubeconfig: string; close: () => void; statuses: () => number[] }> {
-  const target = new URL(inject('cluster').server);
-  let fired = false;
-  const seen: number[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const selected = !fired && match(req.method ?? '', req.url ?? '');
-        if (selected) {
-          fired = true;
-          await before();
-        }
-        const up = https.request(
-          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, rejectUnauthorized: false },
-          (ur) => {
-            if (selected) seen.push(ur.statusCode ?? 0);
-            res.writeHead(ur.statusCode ?? 502, ur.headers);
-            ur.pipe(res);
-          },
-        );
-        up.on('error', (err) => {
-          res.writeHead(502);
-          res.end(String(err));
-        });
-        up.end(Buffer.concat(chunks));
-      })();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const cfg = fs.readFileSync(inject('cluster').kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: http://127.0.0.1:${port}`);
-  const kubeconfig = path.join(dir, `proxy-${port}.yaml`);
-  fs.writeFileSync(kubeconfig, cfg);
-  return { kubeconfig, close: () => server.close(), statuses: () => seen };
-}
