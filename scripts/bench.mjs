@@ -7,7 +7,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, startCluster, readVersions } from './cluster/cluster.mjs';
+import { repoRoot, startCluster, readVersions, cacheRoot } from './cluster/cluster.mjs';
 import { resolveConfig } from '../dist/kube/config.js';
 import { Kube } from '../dist/kube/client.js';
 
@@ -168,7 +168,11 @@ async function main() {
     const plugin = pluginExecutable(work);
     const c = resolveConfig({ kubeconfig: cluster.kubeconfig }, {});
     const kube = new Kube({ auth: c.auth, server: c.server });
-    const env = { ...process.env, KUBECONFIG: cluster.kubeconfig, PATH: [path.dirname(plugin), process.env.PATH].join(path.delimiter), NO_COLOR: '1' };
+    // kubectl of the server's version (built once into the cache): the machine's kubectl may be
+    // older, or a dispatcher wrapper that adds its own start-up time.
+    const kubectlDir = path.join(cacheRoot(), `kubectl-${readVersions().K8S_VERSION}`);
+    if (!fs.existsSync(path.join(kubectlDir, 'kubectl'))) execFileSync('bash', [path.join(repoRoot, 'scripts/cluster/build.sh'), 'kubectl'], { stdio: 'inherit' });
+    const env = { ...process.env, KUBECONFIG: cluster.kubeconfig, PATH: [path.dirname(plugin), kubectlDir, process.env.PATH].join(path.delimiter), NO_COLOR: '1' };
     const npmEnv = { ...env, PATH: [path.join(repoRoot, 'bin'), nodeBin, process.env.PATH].join(path.delimiter) };
     const audit = new AuditCounter(path.join(cluster.workDir, 'audit.log'));
     await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
@@ -259,7 +263,7 @@ async function main() {
     const versions = {
       plugin: JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version,
       node: process.version,
-      kubectl: execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' }).match(/"gitVersion":\s*"([^"]+)"/)[1],
+      kubectl: execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8', env }).match(/"gitVersion":\s*"([^"]+)"/)[1],
       kubernetes: readVersions().K8S_VERSION,
     };
     const out = { date: new Date().toISOString(), quick, size, machine, versions, results, requests, peakRssTool: GNU_TIME ? 'GNU time %M' : 'unavailable' };

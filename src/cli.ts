@@ -24,7 +24,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     }
     const verbose = argv.includes('-v') || argv.includes('--verbose');
     const { text, exitCode } = formatError(e, verbose);
-    deps.err.write(text + '\n');
+    deps.err.write(text + '\n' + deps.journal.report());
     return exitCode;
   }
 }

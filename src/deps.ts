@@ -2,6 +2,7 @@
 // Tests pass fakes; commands never touch process.*, Date.now() or kubeconfig loading.
 import type { Writable } from 'node:stream';
 import type { ConnectFlags, Connection } from './kube/connect.js';
+import { Journal } from './commands/flow.js';
 
 export type Out = Writable & { isTTY?: boolean };
 
@@ -18,6 +19,8 @@ export interface Deps {
   /** Aborted on Ctrl-C so waits stop cleanly. */
   signal: AbortSignal;
   version: string;
+  /** What the running command wrote and verified; printed by src/cli.ts after a failure. */
+  journal: Journal;
 }
 
 export function realDeps(version: string, signal: AbortSignal): Deps {
@@ -31,9 +34,17 @@ export function realDeps(version: string, signal: AbortSignal): Deps {
     confirm: async (question) => {
       const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // The terminal is in raw mode while readline asks, so Ctrl-C reaches readline, not the
+      // process: without this the question would wait forever.
+      const asked = new AbortController();
+      rl.on('SIGINT', () => asked.abort());
+      signal.addEventListener('abort', () => asked.abort(), { once: true });
       try {
-        const answer = await rl.question(`${question} [y/N] `);
+        const answer = await rl.question(`${question} [y/N] `, { signal: asked.signal });
         return /^y(es)?$/i.test(answer.trim());
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') return false;
+        throw e;
       } finally {
         rl.close();
       }
@@ -45,5 +56,6 @@ export function realDeps(version: string, signal: AbortSignal): Deps {
     sleep,
     signal,
     version,
+    journal: new Journal(),
   };
 }

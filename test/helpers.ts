@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli.js';
+import { Journal } from '../src/commands/flow.js';
 import type { Deps } from '../src/deps.js';
 import { connect } from '../src/kube/connect.js';
 
@@ -44,6 +45,7 @@ export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; st
     connect: async (flags) => connect(flags, env, (l) => err.write(l + '\n'), sleep),
     sleep,
     signal: new AbortController().signal,
+    journal: new Journal(),
     version: '0.1.0-test',
   };
   const code = await run(argv, deps);

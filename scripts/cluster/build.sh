@@ -63,11 +63,39 @@ build_krew() {
   log "krew $KREW_VERSION ready in $krew_dir"
 }
 
+# kubectl of the server's version, for the benchmark (the machine's kubectl is older and a
+# dispatcher wrapper). Built from the same module graph as the control plane.
+kubectl_dir="$cache_root/kubectl-$K8S_VERSION"
+build_kubectl() {
+  if [[ -x "$kubectl_dir/kubectl" ]]; then log "kubectl $K8S_VERSION cached in $kubectl_dir"; return; fi
+  local work; work="$(mktemp -d)"
+  log "building kubectl $K8S_VERSION (a few minutes)"
+  local mod; mod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  {
+    echo "module mlops.local/kubectlbuild"
+    echo "go 1.25.0"
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging' "$mod" | awk -v v="$K8S_STAGING_VERSION" '{print "replace " $1 " => " $1 " " v}'
+  } > "$work/go.mod"
+  (cd "$work" && GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION")
+  local minor; minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
+  local ld=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  mkdir -p "$kubectl_dir.tmp"
+  (cd "$work" && go build -trimpath -ldflags "-s -w $ld" -o "$kubectl_dir.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  rm -rf "$kubectl_dir" && mv "$kubectl_dir.tmp" "$kubectl_dir"
+  rm -rf "$work"
+  log "kubectl $K8S_VERSION ready in $kubectl_dir"
+}
+
 mkdir -p "$cache_root"
 case "${1:-all}" in
   etcd) build_etcd ;;
   k8s) build_k8s ;;
   krew) build_krew ;;
+  kubectl) build_kubectl ;;
   all) build_etcd; build_k8s ;;
-  *) echo "usage: build.sh [all|etcd|k8s|krew]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [all|etcd|k8s|krew|kubectl]" >&2; exit 2 ;;
 esac

@@ -43,9 +43,16 @@ export function outputOf<F extends OutputFormat>(cmd: Command, allowed: readonly
 }
 
 export function addMutationOptions(cmd: Command): Command {
-  return cmd
-    .option('--dry-run [strategy]', 'none, client (print what would change) or server (also ask the server to validate); nothing is changed', 'none')
-    .option('-y, --yes', 'do not ask for confirmation before destructive steps');
+  return addYesOption(addDryRunOption(cmd));
+}
+
+export function addDryRunOption(cmd: Command): Command {
+  return cmd.option('--dry-run [strategy]', 'none, client (print what would change) or server (also ask the server to validate); nothing is changed', 'none');
+}
+
+/** Only for commands that ask before a destructive step. */
+export function addYesOption(cmd: Command): Command {
+  return cmd.option('-y, --yes', 'do not ask for confirmation before destructive steps');
 }
 
 export function dryRunOf(cmd: Command): DryRun {

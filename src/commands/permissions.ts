@@ -7,6 +7,8 @@ export interface Need {
   subresource?: string;
   /** Cluster-scoped resources are checked without a namespace. */
   cluster?: boolean;
+  /** Needed only when this flag is in use (e.g. 'with-hpa'); the pre-flight asks for it then. */
+  when?: string;
 }
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });

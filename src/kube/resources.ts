@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { validateName } from '../util/validate.js';
 
 export interface Resource {
   kind: string;
@@ -57,11 +58,25 @@ export function parseTarget(text: string, allowed: Resource[], what = 'TARGET'):
   }
   const kindText = text.slice(0, slash).toLowerCase();
   const name = text.slice(slash + 1);
-  const res = allowed.find((a) => a.aliases.includes(kindText) || `${a.plural}.${a.group}` === kindText);
+  const res = allowed.find((a) => kindMatches(a, kindText));
   if (!res) {
     throw new UsageError(`unsupported kind "${text.slice(0, slash)}" in ${what} "${text}": want one of ${allowed.map((a) => a.aliases.at(-1)).join(', ')}`);
   }
-  return { res, name };
+  return { res, name: validateName(name, `name in ${what} "${text}"`) };
+}
+
+/**
+ * kubectl's spellings of a kind: `deploy`, `deployment`, `deployments`, and the qualified
+ * `deployment.apps`, `deployments.apps`, `deployments.v1.apps` (what `kubectl get -o name` and
+ * this plugin print).
+ */
+function kindMatches(res: Resource, kindText: string): boolean {
+  if (res.aliases.includes(kindText)) return true;
+  const dot = kindText.indexOf('.');
+  if (dot < 0 || !res.group) return false;
+  const [kind, rest] = [kindText.slice(0, dot), kindText.slice(dot + 1)];
+  if (kind !== res.plural && kind !== res.kind.toLowerCase()) return false;
+  return rest === res.group || rest === `${res.version}.${res.group}`;
 }
 
 /**
@@ -70,6 +85,6 @@ export function parseTarget(text: string, allowed: Resource[], what = 'TARGET'):
  */
 export function nameOf(text: string, res: Resource, what: string): string {
   const slash = text.indexOf('/');
-  if (slash < 0) return text;
+  if (slash < 0) return validateName(text, what);
   return parseTarget(text, [res], what).name;
 }

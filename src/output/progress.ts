@@ -1,5 +1,6 @@
 // Spinner for long waits: ora on stderr, only on a TTY and never with -o json|yaml.
 import type { Writable } from 'node:stream';
+import { AbortedError } from '../errors.js';
 
 export interface Progress {
   update(text: string): void;
@@ -35,6 +36,12 @@ export async function withProgress<T>(
   const progress = await startProgress(text, opts);
   try {
     return await wait((t) => progress.update(t));
+  } catch (e) {
+    // Ctrl-C ends every wait the same way; say which wait it ended (the journal says what was written).
+    if ((e as { exitCode?: number }).exitCode === 130 && /^(interrupted|request aborted)$/.test((e as Error).message)) {
+      throw new AbortedError(`interrupted while ${text}`);
+    }
+    throw e;
   } finally {
     progress.stop();
   }

@@ -19,7 +19,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const started = Date.now();
-  const c = await startCluster({ log: (m: string) => process.stderr.write(m + '\n') });
+  const c = await startCluster({ auditLog: true, log: (m: string) => process.stderr.write(m + '\n') });
   process.stderr.write(`[e2e] control plane up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${c.server} (logs: ${c.workDir})\n`);
   project.provide('cluster', { kubeconfig: c.kubeconfig, restrictedKubeconfig: c.restrictedKubeconfig, server: c.server, workDir: c.workDir });
   const stop = () => c.stop();
