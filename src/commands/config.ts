@@ -7,7 +7,7 @@ import type { ConfigMap, Secret } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
-import { parseDuration } from '../util/duration.js';
+import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
 import { R, nameOf, pathOf, type Resource } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
@@ -72,17 +72,9 @@ export function register(program: Command, deps: Deps): void {
   view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, objectName(name, R.secrets), key));
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** NAME or KIND/NAME, checked client-side so that `..`, `a/b` or `''` never reach a URL. */
-export function objectName(text: string, res: typeof R.configmaps | typeof R.secrets): string {
-  const name = nameOf(text, res, 'NAME');
-  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw new UsageError(
-      `invalid ${res.kind} name ${JSON.stringify(name)}: want a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)`,
-    );
-  }
-  return name;
+/** NAME or KIND/NAME, validated client-side (src/util/validate.ts) so that `..`, `a/b` or `''` never reach a URL. */
+function objectName(text: string, res: typeof R.configmaps | typeof R.secrets): string {
+  return nameOf(text, res, 'NAME');
 }
 
 function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Data {
@@ -155,9 +147,6 @@ interface Plan {
   dryRun: DryRun;
 }
 
-/** Node's timers overflow past 2^31-1 ms (about 24.8 days) and fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Plan {
   const o = cmd.opts() as BootstrapOptions;
   const name = objectName(nameText, kind === 'configmap' ? R.configmaps : R.secrets);
@@ -168,12 +157,10 @@ function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: stri
     const stray = ['container', 'mountPath', 'prefix', 'wireAs', 'timeout'].filter(explicit).concat(o.restart ? [] : ['restart']);
     if (stray.length) throw new UsageError('--container, --wire-as, --mount-path, --prefix, --no-restart and --timeout are used with --wire');
   }
-  const timeoutMs = parseDuration(o.timeout, '--timeout');
-  if (timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) throw new UsageError(`invalid value "${o.timeout}" for --timeout: want more than 0 and at most 24 days`);
+  const timeoutMs = parseTimeout(o.timeout, '--timeout');
   let wire: Plan['wire'];
   if (o.wire) {
     const { res, name: workload } = parseWireTarget(o.wire);
-    if (!DNS1123_SUBDOMAIN.test(workload) || workload.length > 253) throw new UsageError(`invalid --wire ${JSON.stringify(o.wire)}: ${JSON.stringify(workload)} is not a valid ${res.kind} name`);
     if (o.mountPath !== undefined && o.wireAs !== 'volume') throw new UsageError('--mount-path is used with --wire-as volume');
     if (o.prefix !== undefined && o.wireAs !== 'env') throw new UsageError('--prefix is used with --wire-as env');
     if (o.mountPath !== undefined && (!o.mountPath.startsWith('/') || o.mountPath.split('/').includes('..') || o.mountPath.includes(':'))) {
@@ -216,13 +203,14 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
   const next = wireValues(kind, p.data);
   let current = await kube.getOptional<Stored>(path);
 
-  // Every check that can fail runs before the first write: the workload exists, is a kind that
-  // can be wired, has the container, and the server accepts the patch (a server dry run also
-  // proves the permission to patch it).
+  // Every check that can fail runs before the first write: access for every verb the plan
+  // uses (asked in parallel), then the workload to wire (see preflightWire).
+  if (p.dryRun !== 'client') {
+    await preflight(kube, kind === 'configmap' ? 'config' : 'secret', namespace, (when) => when === (current ? 'existing' : 'new') || when === `wire:${p.wire?.res.plural}`);
+  }
   if (p.wire) await preflightWire(kube, namespace, p, p.wire);
 
   let result: Stored | undefined = current;
-  let wrote = false;
   for (let attempt = 1; ; attempt++) {
     if (current && kind === 'secret' && current.type !== p.type) {
       throw new CliError(`${ref} is of type ${current.type}; its type cannot change to ${p.type}: delete it first or choose another name`);
@@ -240,8 +228,8 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
     if (p.dryRun === 'client') break;
     try {
       result = await writeData(kube, res, namespace, p, current, want);
-      wrote = p.dryRun === 'none';
-      if (p.format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${p.dryRun === 'server' ? ' (server dry run)' : ''}\n`);
+      if (p.dryRun === 'none') deps.journal.wrote(`${ref} ${current ? 'updated' : 'created'} (resourceVersion ${result.metadata?.resourceVersion})`);
+      if (p.format === 'table') deps.out.write(`${ref} ${current ? 'configured' : 'created'}${dryRunSuffix(p.dryRun)}\n`);
       break;
     } catch (e) {
       // 409: created meanwhile (AlreadyExists) or changed since read (Conflict). Read again and
@@ -256,31 +244,23 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
 
   if (!p.wire) return;
   const source = p.dryRun === 'client' || !result?.metadata?.uid ? undefined : { uid: result.metadata.uid, resourceVersion: result.metadata.resourceVersion ?? '' };
-  // After the first write, a failure says what was left, so that nobody has to guess.
-  const left = (what: string) => (wrote ? `${ref} was written (resourceVersion ${source?.resourceVersion}); ${what}; the same command again finishes it\n` : '');
-  let w: Awaited<ReturnType<typeof wire>>;
-  try {
-    w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);
-  } catch (e) {
-    deps.err.write(left(`${displayName(p.wire.res, p.wire.workload)} was not changed`));
-    throw e;
-  }
+  // After a failure, src/cli.ts prints the journal: what was written, what was not verified.
+  deps.journal.resume('the same command again (it converges: unchanged data is not written twice)');
+  const w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);
+  if (w.patch && p.dryRun === 'none') deps.journal.wrote(`${w.display}: ${w.changes.join('; ')}`);
   if (!w.patch) {
     deps.err.write(`${w.display} already uses ${ref} and carries its current stamp; nothing to roll out\n`);
   } else if (p.format === 'table') {
-    deps.out.write(`${w.display}: ${w.changes.join('; ')}${p.dryRun !== 'none' ? ` (dry run: ${p.dryRun})` : ''}\n`);
+    deps.out.write(`${w.display}: ${w.changes.join('; ')}${dryRunSuffix(p.dryRun)}\n`);
   }
   if (p.dryRun !== 'none') return;
   // Verified even when nothing changed: a re-run after a timeout must not pass while pods fail.
   if (w.res === R.deployments) {
-    try {
-      await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: p.format === 'table' || p.format === 'name' }, (update) =>
-        waitForRollout(kube, namespace, w.name, { timeoutMs: p.timeoutMs, progress: update, signal: deps.signal }),
-      );
-    } catch (e) {
-      deps.err.write(left(`${w.display} ${w.patch ? 'was patched' : 'was already wired'} but has not rolled out`));
-      throw e;
-    }
+    deps.journal.expect('rollout', `${w.display} rolled out with ${ref}`);
+    await withProgress(`waiting for ${w.display} to roll out`, { stream: deps.err, enabled: p.format === 'table' || p.format === 'name' }, (update) =>
+      waitForRollout(kube, namespace, w.name, { timeoutMs: p.timeoutMs, progress: update, signal: deps.signal }),
+    );
+    deps.journal.confirm('rollout');
     if (p.format === 'table') deps.out.write(`${w.display} rolled out\n`);
   }
 }
@@ -329,7 +309,7 @@ async function writeData(kube: Kube, res: Resource, namespace: string, p: Plan, 
 }
 
 function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, creating: boolean, dryRun: DryRun): string {
-  const head = `${ref}: ${creating ? 'create' : 'update'}${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`;
+  const head = `${ref}: ${creating ? 'create' : 'update'}${dryRunSuffix(dryRun)}\n`;
   const lines = changes.map((c) => {
     if (kind === 'secret') {
       // Secret values never reach the terminal: keys and whether they changed, nothing else.

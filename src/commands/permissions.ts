@@ -13,6 +13,21 @@ export interface Need {
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
 
+/**
+ * config and secret: create when the object is new, patch when it exists; with --wire, read and
+ * patch the workload, and for a Deployment list and watch it through the rollout.
+ */
+function sourceNeeds(resource: 'configmaps' | 'secrets'): Need[] {
+  const w = (verb: string, plural: string) => n(verb, plural, 'apps', { when: `wire:${plural}` });
+  return [
+    n('get', resource),
+    n('create', resource, '', { when: 'new' }),
+    n('patch', resource, '', { when: 'existing' }),
+    ...['get', 'patch', 'list', 'watch'].map((v) => w(v, 'deployments')),
+    ...['get', 'patch'].flatMap((v) => [w(v, 'statefulsets'), w(v, 'daemonsets')]),
+  ];
+}
+
 export const COMMAND_NEEDS: Record<string, Need[]> = {
   'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
   'debug-pod list': [n('list', 'pods')],
@@ -22,8 +37,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   ship: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'deployments', 'apps')],
   'scale-to-zero': [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('list', 'pods'), n('watch', 'pods'), n('list', 'horizontalpodautoscalers', 'autoscaling')],
   restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
-  config: [n('get', 'configmaps'), n('patch', 'configmaps')],
-  secret: [n('get', 'secrets'), n('patch', 'secrets')],
+  config: sourceNeeds('configmaps'),
+  secret: sourceNeeds('secrets'),
   storage: [n('list', 'persistentvolumeclaims'), n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true }), n('list', 'pods')],
   'storage reclaim': [n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true })],
 };

@@ -7,6 +7,7 @@ import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlo
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
 import { conflictProxy } from './proxy.js';
+import { expectDeclaredCovers } from './safety.js';
 
 const SECRET_VALUES = ['pa55-w0rd-never-printed', 'api-token-9f8e7d6c'];
 
@@ -210,17 +211,17 @@ describe('secret', () => {
 
 describe('config and secret validate everything before the first write', () => {
   it.each([
-    [['config', '..', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "..": want a DNS-1123 subdomain'],
-    [['config', '.', '--from-literal', 'a=b'], 'error: invalid ConfigMap name ".": want a DNS-1123 subdomain'],
-    [['config', '', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "": want a DNS-1123 subdomain'],
+    [['config', '..', '--from-literal', 'a=b'], 'error: invalid NAME "..": a name is at most 253 lower-case letters'],
+    [['config', '.', '--from-literal', 'a=b'], 'error: invalid NAME ".": a name is at most 253 lower-case letters'],
+    [['config', '', '--from-literal', 'a=b'], 'error: NAME must not be empty'],
     [['config', 'a/b', '--from-literal', 'a=b'], 'error: unsupported kind "a" in NAME "a/b"'],
-    [['config', 'UPPER', '--from-literal', 'a=b'], 'error: invalid ConfigMap name "UPPER"'],
-    [['secret', '..', '--from-literal', 'a=b'], 'error: invalid Secret name ".."'],
-    [['secret', 'view', '..'], 'error: invalid Secret name ".."'],
-    [['secret', 'view', 'secret/..'], 'error: invalid Secret name ".."'],
+    [['config', 'UPPER', '--from-literal', 'a=b'], 'error: invalid NAME "UPPER"'],
+    [['secret', '..', '--from-literal', 'a=b'], 'error: invalid NAME ".."'],
+    [['secret', 'view', '..'], 'error: invalid NAME ".."'],
+    [['secret', 'view', 'secret/..'], 'error: invalid name in NAME "secret/.."'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'bogus/x'], 'error: unsupported kind "bogus" in --wire "bogus/x"'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'job/x'], 'error: unsupported kind "job" in --wire "job/x"'],
-    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/..'], 'error: invalid --wire "deploy/..": ".." is not a valid Deployment name'],
+    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/..'], 'error: invalid name in --wire "deploy/.."'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--as', 'volume'], "error: unknown option '--as'"],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--wire-as', 'volume', '--mount-path', 'rel'], 'error: invalid value "rel" for --mount-path'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--timeout', '0'], 'error: invalid value "0" for --timeout'],
@@ -265,7 +266,7 @@ describe('config and secret validate everything before the first write', () => {
     expect(after.spec).toEqual(before.spec);
   });
 
-  it('without permission to patch the Deployment, --wire is refused before the ConfigMap is written', async () => {
+  it('without permission to patch the Deployment, --wire is refused by the access pre-flight before the ConfigMap is written', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'wire-rbac');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 1 }));
@@ -275,7 +276,7 @@ describe('config and secret validate everything before the first write', () => {
     ]);
     const r = await mlops(['config', 'cfg', '--from-literal', 'a=b', '--wire', 'deploy/web', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: deployment\.apps\/web cannot be wired \(--wire\): .*forbidden.*; nothing was written\n$/);
+    expect(r.err).toBe(`error: not allowed to patch deployments.apps in namespace ${ns}: nothing was changed (ask for this permission, or see \`kubectl mlops doctor\`)\n`);
     expect(await kube.getOptional(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).toBeUndefined();
   });
 });
@@ -289,7 +290,16 @@ describe('config --wire after the first write', () => {
     const first = await mlops(args);
     expect(first.code).toBe(4);
     const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }));
-    expect(first.err).toContain(`configmap/cfg was written (resourceVersion ${cm.metadata!.resourceVersion}); deployment.apps/stuck was patched but has not rolled out; the same command again finishes it\n`);
+    expect(first.err).toContain(
+      [
+        'What this command did before it stopped:',
+        `  written:      configmap/cfg created (resourceVersion ${cm.metadata!.resourceVersion})`,
+        `  written:      deployment.apps/stuck: envFrom configmap/cfg in container app; stamp configmap/cfg resourceVersion ${cm.metadata!.resourceVersion} (pods restart when the data changes)`,
+        '  not verified: deployment.apps/stuck rolled out with configmap/cfg',
+        '  to resume:    the same command again (it converges: unchanged data is not written twice)',
+        '',
+      ].join('\n'),
+    );
     expect(first.err).toMatch(/error: timed out after 3s waiting for deployment\/stuck to roll out; pods not Ready: stuck-\S+ \(ImagePullBackOff/);
     const again = await mlops(args);
     expect(again.code).toBe(4);
@@ -351,5 +361,19 @@ describe('config against a colleague writing at the same time (real 409s through
     } finally {
       proxy.close();
     }
+  });
+});
+
+describe('config and secret permissions', () => {
+  it('the declared permissions (permissions.ts) cover every request the API server saw: create + wire, then update', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'cfg-audit');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 1 }));
+    const created = await expectDeclaredCovers(kube, ns, 'config', ['config', 'cfg', '--from-literal', 'a=1', '--wire', 'deploy/web', '-n', ns], ['new', 'wire:deployments']);
+    expect(created.code, created.err).toBe(0);
+    const updated = await expectDeclaredCovers(kube, ns, 'config', ['config', 'cfg', '--from-literal', 'a=2', '--wire', 'deploy/web', '-n', ns], ['existing', 'wire:deployments']);
+    expect(updated.code, updated.err).toBe(0);
+    const secret = await expectDeclaredCovers(kube, ns, 'secret', ['secret', 's', '--from-literal', 'a=1', '-n', ns], ['new']);
+    expect(secret.code, secret.err).toBe(0);
   });
 });
