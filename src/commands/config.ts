@@ -53,12 +53,16 @@ function addSourceOptions(cmd: Command): Command {
 }
 
 export function register(program: Command, deps: Deps): void {
-  const config = addSourceOptions(program.command('config').description('create or update a ConfigMap from literals, files, folders and env files').argument('<name>', 'the ConfigMap'));
+  const config = addSourceOptions(
+    program.command('config').description('create or update a ConfigMap from literals, files, folders and env files').argument('<name>', 'the ConfigMap'),
+  );
   addOutputOption(config, ['table', 'json', 'yaml', 'name']);
   addMutationOptions(config);
   config.action(async (name: string) => bootstrap(config, deps, 'configmap', name));
 
-  const secret = addSourceOptions(program.command('secret').description('create or update a Secret (Opaque, or TLS with ca.crt); values are never printed').argument('<name>', 'the Secret'))
+  const secret = addSourceOptions(
+    program.command('secret').description('create or update a Secret (Opaque, or TLS with ca.crt); values are never printed').argument('<name>', 'the Secret'),
+  )
     .option('--tls', 'a kubernetes.io/tls Secret from --cert and --key (and --ca)')
     .option('--cert <file>', 'with --tls: the PEM certificate (chain)')
     .option('--key <file>', 'with --tls: the PEM private key; must match the certificate')
@@ -67,13 +71,18 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(secret);
   secret.action(async (name: string) => bootstrap(secret, deps, 'secret', name));
 
-  const view = secret.command('view').description('show a Secret\'s keys, sizes and types; values only with --reveal').argument('<name>').argument('[key]').option('--reveal', 'print values; with KEY, print the raw value alone (for pipes)');
+  const view = secret
+    .command('view')
+    .description("show a Secret's keys, sizes and types; values only with --reveal")
+    .argument('<name>')
+    .argument('[key]')
+    .option('--reveal', 'print values; with KEY, print the raw value alone (for pipes)');
   addOutputOption(view, ['table', 'json', 'yaml']);
   view.action(async (name: string, key: string | undefined) => viewSecret(view, deps, objectName(name, R.secrets), key));
 }
 
 /** NAME or KIND/NAME, validated client-side (src/util/validate.ts) so that `..`, `a/b` or `''` never reach a URL. */
-function objectName(text: string, res: typeof R.configmaps | typeof R.secrets): string {
+function objectName(text: string, res: typeof R.configmaps): string {
   return nameOf(text, res, 'NAME');
 }
 
@@ -105,7 +114,12 @@ function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Dat
   const days = Math.floor((expires.getTime() - now.getTime()) / 86_400_000);
   if (days < 0) warn(`the certificate in ${o.cert} expired on ${expires.toISOString()}`);
   else if (days < 30) warn(`the certificate in ${o.cert} expires in ${days} day(s), on ${expires.toISOString()}`);
-  const d: Data = { text: { 'tls.crt': certPem.toString('utf8'), 'tls.key': keyPem.toString('utf8') }, binary: {}, origin: { 'tls.crt': '--cert', 'tls.key': '--key' }, warnings: [] };
+  const d: Data = {
+    text: { 'tls.crt': certPem.toString('utf8'), 'tls.key': keyPem.toString('utf8') },
+    binary: {},
+    origin: { 'tls.crt': '--cert', 'tls.key': '--key' },
+    warnings: [],
+  };
   if (o.ca) {
     const ca = read(o.ca, '--ca');
     try {
@@ -148,7 +162,7 @@ interface Plan {
 }
 
 function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Plan {
-  const o = cmd.opts() as BootstrapOptions;
+  const o = cmd.opts<BootstrapOptions>();
   const name = objectName(nameText, kind === 'configmap' ? R.configmaps : R.secrets);
   const format = outputOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
   const dryRun = dryRunOf(cmd);
@@ -171,7 +185,8 @@ function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: stri
   const sources = { literals: o.fromLiteral ?? [], files: o.fromFile ?? [], envFiles: o.fromEnvFile ?? [], dotenvFiles: o.fromDotenv ?? [], recursive: o.recursive };
   let data: Data;
   if (o.tls) {
-    if (sources.literals.length || sources.files.length || sources.envFiles.length || sources.dotenvFiles.length) throw new UsageError('--tls takes its data from --cert, --key and --ca only');
+    if (sources.literals.length || sources.files.length || sources.envFiles.length || sources.dotenvFiles.length)
+      throw new UsageError('--tls takes its data from --cert, --key and --ca only');
     data = tlsData(o, (s) => deps.err.write(`Warning: ${s}\n`), deps.now());
   } else {
     if (o.cert || o.key || o.ca) throw new UsageError('--cert, --key and --ca are used with --tls');
@@ -218,7 +233,10 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
     const want = target(current, next, p.merge);
     const changes = diffData(flat(current), flat(next), p.merge);
     const real = changes.filter((c) => c.op !== 'kept');
-    if (attempt > 1) deps.err.write(`Warning: ${ref} was changed by someone else while this command ran (409 Conflict); planned again on resourceVersion ${current?.metadata?.resourceVersion ?? '(it was deleted)'}:\n`);
+    if (attempt > 1)
+      deps.err.write(
+        `Warning: ${ref} was changed by someone else while this command ran (409 Conflict); planned again on resourceVersion ${current?.metadata?.resourceVersion ?? '(it was deleted)'}:\n`,
+      );
     if (p.format === 'table') deps.out.write(renderChanges(ref, changes, kind, !current, p.dryRun));
     if (current && real.length === 0) {
       if (p.format === 'table') deps.out.write(`${ref} unchanged\n`);
@@ -316,13 +334,18 @@ function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, crea
       return { added: `  + ${c.key}`, changed: `  ~ ${c.key} (changed)`, removed: `  - ${c.key}`, kept: `  = ${c.key} (only in the cluster, kept)` }[c.op];
     }
     const show = (v?: string) => (v?.startsWith('(binary) ') ? `<binary, ${Buffer.from(v.slice(9), 'base64').length} bytes>` : shorten(v));
-    return { added: `  + ${c.key}: ${show(c.to)}`, changed: `  ~ ${c.key}: ${show(c.from)} -> ${show(c.to)}`, removed: `  - ${c.key}`, kept: `  = ${c.key} (only in the cluster, kept)` }[c.op];
+    return {
+      added: `  + ${c.key}: ${show(c.to)}`,
+      changed: `  ~ ${c.key}: ${show(c.from)} -> ${show(c.to)}`,
+      removed: `  - ${c.key}`,
+      kept: `  = ${c.key} (only in the cluster, kept)`,
+    }[c.op];
   });
   return lines.length ? head + lines.join('\n') + '\n' : '';
 }
 
 async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | undefined): Promise<void> {
-  const o = cmd.opts() as { reveal?: boolean };
+  const o = cmd.opts<{ reveal?: boolean }>();
   const format = outputOf(cmd, ['table', 'json', 'yaml']);
   const { kube, namespace } = await connectFrom(cmd, deps);
   const s = await kube.get<Secret>(pathOf(R.secrets, { namespace, name }));
@@ -339,7 +362,7 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
     });
   if (key !== undefined && o.reveal && format === 'table') {
     // The raw value alone: no quotes, no newline added, so `| kubectl ...` or `> file` get exact bytes.
-    deps.out.write(rows[0]!.bytes);
+    deps.out.write(rows[0].bytes);
     return;
   }
   if (format === 'json' || format === 'yaml') {

@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { addOutputOption, connectFrom, outputOf } from './common.js';
 import { renderData, renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
-import { COMMAND_NEEDS, needLabel, type Need } from './permissions.js';
+import { COMMAND_NEEDS, baseNeeds, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
 
 export interface DoctorReport {
@@ -74,7 +74,7 @@ async function whoAmI(kube: Kube): Promise<DoctorReport['user']> {
 /** One SelfSubjectAccessReview per distinct need: a fixed number of requests, sent in parallel. */
 export async function checkCommands(kube: Kube, namespace: string): Promise<DoctorReport['commands']> {
   const distinct = new Map<string, Need>();
-  for (const needs of Object.values(COMMAND_NEEDS)) for (const need of needs) distinct.set(needLabel(need), need);
+  for (const needs of Object.values(COMMAND_NEEDS)) for (const need of baseNeeds(needs)) distinct.set(needLabel(need), need);
   const allowed = new Map<string, boolean>();
   await Promise.all(
     [...distinct.entries()].map(async ([label, need]) => {
@@ -95,7 +95,7 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Doct
     }),
   );
   return Object.entries(COMMAND_NEEDS).map(([command, needs]) => {
-    const missing = needs.map(needLabel).filter((l) => !allowed.get(l));
+    const missing = baseNeeds(needs).map(needLabel).filter((l) => !allowed.get(l));
     return { command, allowed: missing.length === 0, missing };
   });
 }

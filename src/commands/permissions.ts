@@ -43,6 +43,18 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   'storage reclaim': [n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true })],
 };
 
+/**
+ * `when` values that name the state of the object (config/secret: create it when new, patch it
+ * when it exists) rather than a flag. doctor cannot know the state, so it counts both; needs
+ * tied to a flag (--wire, --with-hpa) are left out of its yes/no.
+ */
+export const OBJECT_STATES = ['new', 'existing'];
+
+/** What doctor checks for a command: its needs whatever the flags. */
+export function baseNeeds(needs: Need[]): Need[] {
+  return needs.filter((n) => !n.when || OBJECT_STATES.includes(n.when));
+}
+
 export function needLabel(need: Need): string {
   const res = need.group ? `${need.resource}.${need.group}` : need.resource;
   return `${need.verb} ${res}${need.subresource ? '/' + need.subresource : ''}`;

@@ -17,14 +17,14 @@ export function parseDotenv(buf: Buffer, file: string): EnvEntry[] {
       throw new UsageError(`${file}:${i + 1}: not valid UTF-8: save the file as UTF-8`);
     }
   });
-  if (lines.length) lines[0] = lines[0]!.replace(/^\uFEFF/, '');
+  if (lines.length) lines[0] = lines[0].replace(/^\uFEFF/, '');
   const out: EnvEntry[] = [];
   const fail = (line: number, why: string): never => {
     throw new UsageError(`${file}:${line}: ${why}`);
   };
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    let line = lines[i]!.trim();
+    let line = lines[i].trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('export ') || line.startsWith('export\t')) line = line.slice(7).trimStart();
     const eq = line.indexOf('=');
@@ -41,9 +41,9 @@ export function parseDotenv(buf: Buffer, file: string): EnvEntry[] {
       let startLine = lineNo;
       for (;;) {
         while (j < rest.length) {
-          const ch = rest[j]!;
+          const ch = rest[j];
           if (ch === '\\' && j + 1 < rest.length) {
-            const nx = rest[j + 1]!;
+            const nx = rest[j + 1];
             buf += ESCAPES[nx] ?? '\\' + nx;
             j += 2;
           } else if (ch === '"') {

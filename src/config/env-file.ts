@@ -20,7 +20,10 @@ export const MAX_LINE_BYTES = 64 * 1024;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 // Go's unicode.IsSpace: JavaScript's \s differs (it has U+FEFF and lacks U+0085).
-const GO_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]);
+const GO_SPACE = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f,
+  0x3000,
+]);
 
 function trimLeftGoSpace(s: string): string {
   let i = 0;
@@ -43,7 +46,7 @@ export function envKeyProblem(key: string): string | undefined {
   if (ENV_NAME.test(key)) return undefined;
   if (/^[0-9]/.test(key)) return 'a key must not start with a digit';
   const bad = [...key].findIndex((c) => !/[-._a-zA-Z0-9]/.test(c));
-  const what = GO_SPACE.has([...key][bad]!.codePointAt(0)!) ? 'a space' : 'a character other than letters, digits, "_", "-" and "."';
+  const what = GO_SPACE.has([...key][bad].codePointAt(0)!) ? 'a space' : 'a character other than letters, digits, "_", "-" and "."';
   return `character ${bad + 1} of the key is ${what}`;
 }
 
@@ -67,7 +70,7 @@ export function parseEnvFile(buf: Buffer, file: string, env: NodeJS.ProcessEnv):
   const lines = scanLines(buf);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const { bytes: raw, scanned } = lines[i]!;
+    const { bytes: raw, scanned } = lines[i];
     const fail = (why: string): never => {
       throw new UsageError(`${file}:${lineNo}: ${why}`);
     };

@@ -47,7 +47,10 @@ function ordinal(n: number): string {
 
 function fsProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a folder', ENOTDIR: 'not a folder', ELOOP: 'too many levels of symbolic links' }[code ?? ''] ?? `cannot read it (${code ?? 'unknown error'})`;
+  return (
+    { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a folder', ENOTDIR: 'not a folder', ELOOP: 'too many levels of symbolic links' }[code ?? ''] ??
+    `cannot read it (${code ?? 'unknown error'})`
+  );
 }
 
 function readFile(file: string, flag: string): Buffer {

@@ -28,7 +28,7 @@ describe('version and doctor against the real API server', () => {
     // The restricted user may read pods and manage configmaps here, nothing else.
     await grantRestricted(kube, ns, 'limited', [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] },
     ]);
     const r = await mlops(['doctor', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(0);
@@ -37,7 +37,7 @@ describe('version and doctor against the real API server', () => {
     expect(r.out).toMatch(/\ndebug-pod list +yes\n/);
     expect(r.out).toMatch(/\ndebug-pod +no +patch pods, get replicasets\.apps, list services\n/);
     expect(r.out).toMatch(/\ndebug-pod done +no +delete pods\n/);
-    expect(r.out).toMatch(/\nsecret +no +get secrets, patch secrets\n/);
+    expect(r.out).toMatch(/\nsecret +no +get secrets, create secrets, patch secrets\n/);
     expect(r.out).toMatch(/\nstorage +no +list persistentvolumeclaims, list persistentvolumes, list storageclasses\.storage\.k8s\.io\n/);
   });
 

@@ -28,7 +28,10 @@ describe('config', () => {
     const ns = await freshNamespace(kube, 'config');
     const dir = tmp();
     const env = path.join(dir, 'app.env');
-    fs.writeFileSync(env, '# model settings\nexport MODEL_NAME="resnet-50"\nGREETING="hello\nworld"\nQUOTED=\'a "b" c\'\nTHRESHOLD=0.8 # inline comment\nPATH_TPL=${HOME}/models\n');
+    fs.writeFileSync(
+      env,
+      '# model settings\nexport MODEL_NAME="resnet-50"\nGREETING="hello\nworld"\nQUOTED=\'a "b" c\'\nTHRESHOLD=0.8 # inline comment\nPATH_TPL=${HOME}/models\n',
+    );
     const folder = path.join(dir, 'conf');
     fs.mkdirSync(path.join(folder, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(folder, 'labels.txt'), 'cat\ndog\n');
@@ -56,7 +59,15 @@ describe('config', () => {
     );
     const cmPath = pathOf(R.configmaps, { namespace: ns, name: 'app-config' });
     const cm = await kube.get<ConfigMap>(cmPath);
-    expect(cm.data).toEqual({ GREETING: 'hello\nworld', MODEL_NAME: 'resnet-50', PATH_TPL: '${HOME}/models', QUOTED: 'a "b" c', THRESHOLD: '0.8', 'labels.txt': 'cat\ndog\n', 'sub__extra.json': '{"x":1}' });
+    expect(cm.data).toEqual({
+      GREETING: 'hello\nworld',
+      MODEL_NAME: 'resnet-50',
+      PATH_TPL: '${HOME}/models',
+      QUOTED: 'a "b" c',
+      THRESHOLD: '0.8',
+      'labels.txt': 'cat\ndog\n',
+      'sub__extra.json': '{"x":1}',
+    });
     expect(cm.binaryData).toEqual({ 'weights.bin': Buffer.from([0, 1, 2, 255, 254]).toString('base64') });
 
     const r2 = await mlops(args);
@@ -67,7 +78,9 @@ describe('config', () => {
     await waitReady(kube, ns, 'app=model', 1);
     const wired = await mlops([...args, '--wire', 'deploy/model']);
     expect(wired.code).toBe(0);
-    expect(wired.out).toContain(`deployment.apps/model: envFrom configmap/app-config in container app; stamp configmap/app-config resourceVersion ${cm.metadata!.resourceVersion} (pods restart when the data changes)`);
+    expect(wired.out).toContain(
+      `deployment.apps/model: envFrom configmap/app-config in container app; stamp configmap/app-config resourceVersion ${cm.metadata!.resourceVersion} (pods restart when the data changes)`,
+    );
     expect(wired.out).toContain('deployment.apps/model rolled out');
     const rsCount = async () => (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.length;
     expect(await rsCount()).toBe(2);
@@ -106,7 +119,7 @@ describe('config', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'bigcfg');
     const file = path.join(tmp(), 'vocab.txt');
-    fs.writeFileSync(file, 'token\n'.repeat(300 * 1024 / 6));
+    fs.writeFileSync(file, 'token\n'.repeat((300 * 1024) / 6));
     const r = await mlops(['config', 'vocab', '--from-file', file, '-n', ns]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -127,7 +140,9 @@ describe('config', () => {
     fs.writeFileSync(badKey, 'x');
     const k = await mlops(['config', 'x', '--from-file', badKey]);
     expect(k.code).toBe(2);
-    expect(k.err).toBe(`error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or ".", and must not be "." or ".." nor start with ".."\n`);
+    expect(k.err).toBe(
+      `error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or ".", and must not be "." or ".." nor start with ".."\n`,
+    );
     const dup = await mlops(['config', 'x', '--from-literal', 'A=1', '--from-literal', 'A=2']);
     expect(dup.err).toBe('error: key "A" is given twice: by --from-literal A and by --from-literal A\n');
     const big = path.join(dir, 'big.bin');
@@ -182,12 +197,27 @@ describe('secret', () => {
     await waitReady(kube, ns, 'app=api', 1);
     const r = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--wire-as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('deployment.apps/api: volume secret-api-keys from secret/api-keys; mount secret-api-keys at /etc/api in container app; stamp secret/api-keys resourceVersion');
+    expect(r.out).toContain(
+      'deployment.apps/api: volume secret-api-keys from secret/api-keys; mount secret-api-keys at /etc/api in container app; stamp secret/api-keys resourceVersion',
+    );
     expect(r.out).toContain('deployment.apps/api rolled out');
     const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'api' }));
     expect(d.spec!.template!.spec!.volumes).toEqual([{ name: 'secret-api-keys', secret: { secretName: 'api-keys', defaultMode: 420 } }]);
     expect(d.spec!.template!.spec!.containers[0]!.volumeMounts).toEqual([{ name: 'secret-api-keys', mountPath: '/etc/api', readOnly: true }]);
-    const again = await mlops(['secret', 'api-keys', '--from-literal', `key=${SECRET_VALUES[1]}`, '--wire', 'deploy/api', '--wire-as', 'volume', '--mount-path', '/etc/api', '-n', ns]);
+    const again = await mlops([
+      'secret',
+      'api-keys',
+      '--from-literal',
+      `key=${SECRET_VALUES[1]}`,
+      '--wire',
+      'deploy/api',
+      '--wire-as',
+      'volume',
+      '--mount-path',
+      '/etc/api',
+      '-n',
+      ns,
+    ]);
     expect(again.err).toBe('deployment.apps/api already uses secret/api-keys and carries its current stamp; nothing to roll out\n');
     expect(again).toMatchObject({ code: 0, out: 'secret/api-keys unchanged\ndeployment.apps/api rolled out\n' });
   });
@@ -356,7 +386,9 @@ describe('config against a colleague writing at the same time (real 409s through
       const r = await mlops(['config', 'shared', '--from-literal', 'a=1', '--merge', '-n', ns], { kubeconfig: proxy.kubeconfig });
       expect(r.code, r.err).toBe(0);
       expect(proxy.statuses()).toEqual([409]);
-      expect(r.out).toBe('configmap/shared: update\n  ~ a: "old" -> "1"\nconfigmap/shared: update\n  ~ a: "old" -> "1"\n  = theirs (only in the cluster, kept)\nconfigmap/shared configured\n');
+      expect(r.out).toBe(
+        'configmap/shared: update\n  ~ a: "old" -> "1"\nconfigmap/shared: update\n  ~ a: "old" -> "1"\n  = theirs (only in the cluster, kept)\nconfigmap/shared configured\n',
+      );
       expect((await kube.get<ConfigMap>(cmPath)).data).toEqual({ a: '1', theirs: 't' });
     } finally {
       proxy.close();

@@ -31,7 +31,11 @@ export interface TwinResult<T> {
   state: T;
 }
 
-export async function twins<T>(s: { oracle: () => Promise<Run>; plugin: () => Promise<Run>; state: (twin: 'a' | 'b') => Promise<T> }): Promise<{ a: TwinResult<T>; b: TwinResult<T> }> {
+export async function twins<T>(s: {
+  oracle: () => Promise<Run>;
+  plugin: () => Promise<Run>;
+  state: (twin: 'a' | 'b') => Promise<T>;
+}): Promise<{ a: TwinResult<T>; b: TwinResult<T> }> {
   const ra = await s.oracle();
   const rb = await s.plugin();
   return { a: { run: ra, state: await s.state('a') }, b: { run: rb, state: await s.state('b') } };

@@ -10,7 +10,11 @@ import path from 'node:path';
  * Runs `before` once, ahead of the first request `match` selects. Returns a kubeconfig (written
  * in `dir`) that points the plugin at the proxy, and the statuses the server gave that request.
  */
-export async function conflictProxy(dir: string, match: (method: string, url: string) => boolean, before: () => Promise<unknown>): Promise<{ kubeconfig: string; close: () => void; statuses: () => number[] }> {
+export async function conflictProxy(
+  dir: string,
+  match: (method: string, url: string) => boolean,
+  before: () => Promise<unknown>,
+): Promise<{ kubeconfig: string; close: () => void; statuses: () => number[] }> {
   const target = new URL(inject('cluster').server);
   let fired = false;
   const seen: number[] = [];

@@ -81,7 +81,7 @@ function leaks(text: string): string[] {
     if (lower.includes(h.slice(0, 12))) found.push(`hex ${h.slice(0, 12)}...`);
   }
   const runsOfHex = new Set(lower.match(/[0-9a-f]{8,}/g) ?? []);
-  for (const h of hex) for (const t of runsOfHex) if (h.startsWith(t.slice(0, 8)) ) found.push(`hex prefix ${t}`);
+  for (const h of hex) for (const t of runsOfHex) if (h.startsWith(t.slice(0, 8))) found.push(`hex prefix ${t}`);
   return [...new Set(found)];
 }
 
@@ -134,14 +134,34 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     write('folder/in-folder.txt', CANARY['in-folder.txt']!);
     // A symlink in the folder to a file outside it: kubectl skips it, so must the plugin.
     fs.symlinkSync(write('outside/OUTSIDE', CANARY.OUTSIDE!), path.join(dir, 'folder', 'OUTSIDE'));
-    const sources = ['--from-literal', `PIN=${CANARY.PIN}`, '--from-literal', `TOKEN=${CANARY.TOKEN}`, '--from-env-file', env, '--from-dotenv', dot, '--from-file', file, '--from-file', path.join(dir, 'folder')];
+    const sources = [
+      '--from-literal',
+      `PIN=${CANARY.PIN}`,
+      '--from-literal',
+      `TOKEN=${CANARY.TOKEN}`,
+      '--from-env-file',
+      env,
+      '--from-dotenv',
+      dot,
+      '--from-file',
+      file,
+      '--from-file',
+      path.join(dir, 'folder'),
+    ];
 
     const created = await plugin(['secret', 'creds', ...sources, '--wire', 'deploy/app', '-v', '-n', ns]);
     expect(created.code, created.err).toBe(0);
     expect(created.err).toContain('Warning: skipped in');
     expect(created.err).toContain('OUTSIDE (symbolic link)');
     const s1 = await kube.get<Secret>(secretPath('creds'));
-    expect(decoded(s1)).toEqual({ PIN: CANARY.PIN, TOKEN: CANARY.TOKEN, ENV_PW: CANARY.ENV_PW, DOT_PW: CANARY.DOT_PW, 'creds.txt': CANARY['creds.txt'], 'in-folder.txt': CANARY['in-folder.txt'] });
+    expect(decoded(s1)).toEqual({
+      PIN: CANARY.PIN,
+      TOKEN: CANARY.TOKEN,
+      ENV_PW: CANARY.ENV_PW,
+      DOT_PW: CANARY.DOT_PW,
+      'creds.txt': CANARY['creds.txt'],
+      'in-folder.txt': CANARY['in-folder.txt'],
+    });
     expect(JSON.stringify(s1)).not.toContain(Buffer.from(CANARY.OUTSIDE!).toString('base64').slice(0, 16));
     const d1 = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'app' }));
     expect(d1.metadata!.annotations!['kubernetes.io/change-cause']).toBe(`kubectl mlops: secret/creds resourceVersion ${s1.metadata!.resourceVersion}`);
@@ -155,7 +175,10 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     expect(again).toMatchObject({ code: 0, out: 'secret/creds unchanged\ndeployment.apps/app rolled out\n' });
 
     const before = (await kube.get<Secret>(secretPath('creds'))).metadata!.resourceVersion;
-    for (const [dry, suffix] of [['client', '(dry run)'], ['server', '(server dry run)']]) {
+    for (const [dry, suffix] of [
+      ['client', '(dry run)'],
+      ['server', '(server dry run)'],
+    ]) {
       const r = await plugin(['secret', 'creds', '--from-literal', `DRY=${CANARY.DRY}`, '--merge', '--wire', 'deploy/app', `--dry-run=${dry}`, '-n', ns]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toContain(`secret/creds: update ${suffix}\n  + DRY\n`);
@@ -174,7 +197,24 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '90', '-subj', '/CN=canary'], { stdio: 'ignore' });
     CANARY['tls.key'] = fs.readFileSync(key, 'utf8');
     CANARY.TLS_KEY_BODY = fs.readFileSync(key, 'utf8').split('\n')[1]!;
-    const tls = await plugin(['secret', 'web-tls', '--tls', '--cert', crt, '--key', key, '--wire', 'deploy/app', '--wire-as', 'volume', '--mount-path', '/etc/tls', '-v', '-n', ns]);
+    const tls = await plugin([
+      'secret',
+      'web-tls',
+      '--tls',
+      '--cert',
+      crt,
+      '--key',
+      key,
+      '--wire',
+      'deploy/app',
+      '--wire-as',
+      'volume',
+      '--mount-path',
+      '/etc/tls',
+      '-v',
+      '-n',
+      ns,
+    ]);
     expect(tls.code, tls.err).toBe(0);
     // The type cannot change: refused, and the refusal quotes nothing.
     const retype = await plugin(['secret', 'creds', '--tls', '--cert', crt, '--key', key, '-n', ns]);
@@ -192,7 +232,11 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
       [['--from-literal', e], 2, 'error: the 1st --from-literal: want KEY=VALUE, found no "=" (the text is not shown: it may hold a value)\n'],
       [['--from-literal', `A=1`, '--from-literal', `bad key=${e}`], 2, 'error: invalid key from the 2nd --from-literal: '],
       [['--from-literal', `TOKEN=${e}`, '--from-literal', `TOKEN=${e}`], 2, 'error: key "TOKEN" is given twice: by --from-literal TOKEN and by --from-literal TOKEN\n'],
-      [['--from-env-file', write('e1.env', `A=1\nPASSWORD ${e}\n`)], 2, `error: ${dir}/e1.env:2: not KEY=VALUE, and not a variable name that takes its value from the environment (the line is not shown: it may hold a value)\n`],
+      [
+        ['--from-env-file', write('e1.env', `A=1\nPASSWORD ${e}\n`)],
+        2,
+        `error: ${dir}/e1.env:2: not KEY=VALUE, and not a variable name that takes its value from the environment (the line is not shown: it may hold a value)\n`,
+      ],
       [['--from-env-file', write('e2.env', `export PASSWORD=${e}\n`)], 2, `error: ${dir}/e2.env:1: the key starts with "export "`],
       [['--from-env-file', write('e3.env', Buffer.concat([Buffer.from(`A=1\nPW=${e}`), Buffer.from([0xe9, 0x0a])]))], 2, `error: ${dir}/e3.env:2: not valid UTF-8`],
       [['--from-env-file', write('e4.env', `A=1\nPW=${e}${'x'.repeat(70_000)}\n`)], 2, `error: ${dir}/e4.env:2: the line is longer than 64 KiB`],
@@ -211,7 +255,14 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     for (const [args, code, msg] of cases) {
       const r = await plugin(['secret', 'errs', ...args, '-v', '-n', ns]);
       expect(r.code, `${args.join(' ').slice(0, 120)}: ${r.err}`).toBe(code);
-      expect(r.err.split('\n').filter((l) => !/^(GET|PATCH|POST) /.test(l)).join('\n').startsWith(msg), r.err).toBe(true);
+      expect(
+        r.err
+          .split('\n')
+          .filter((l) => !/^(GET|PATCH|POST) /.test(l))
+          .join('\n')
+          .startsWith(msg),
+        r.err,
+      ).toBe(true);
       expect(leaks(r.out + r.err), args.join(' ').slice(0, 80)).toEqual([]);
     }
     expect(await kube.getOptional(secretPath('errs'))).toBeUndefined();
@@ -250,7 +301,13 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
   });
 
   it('a Secret changed by a colleague between the diff and the write: 409, re-read, the new diff shows their key, nothing of any value', async () => {
-    await kube.create(pathOf(R.secrets, { namespace: ns }), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'race' }, type: 'Opaque', data: { MINE: Buffer.from(CANARY.TOKEN!).toString('base64') } });
+    await kube.create(pathOf(R.secrets, { namespace: ns }), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'race' },
+      type: 'Opaque',
+      data: { MINE: Buffer.from(CANARY.TOKEN!).toString('base64') },
+    });
     const racePath = secretPath('race');
     // A proxy in front of the real API server: before the plugin's first write to the Secret
     // reaches the server, the colleague's write does; the server answers the plugin 409.

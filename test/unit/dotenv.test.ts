@@ -38,7 +38,7 @@ describe('--from-dotenv parser', () => {
     ['1A=x', 'app.env:1: invalid key: a key starts with a letter'],
     ['=x', 'app.env:1: invalid key: a key starts with a letter'],
     ['A=1\nB="never closed\nC=3', 'app.env:2: unterminated double-quoted value for B'],
-    ["A='open", "app.env:1: unterminated single-quoted value for A (single-quoted values are one line)"],
+    ["A='open", 'app.env:1: unterminated single-quoted value for A (single-quoted values are one line)'],
     ['A="x" y', 'app.env:1: unexpected text after the closing quote of A'],
     ['A=1\nB="x\ny" z', 'app.env:3: unexpected text after the closing quote of B'],
     ['A=1\nB=caf\xe9', 'app.env:2: not valid UTF-8'],

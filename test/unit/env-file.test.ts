@@ -18,7 +18,9 @@ const error = (text: string | Buffer, env: NodeJS.ProcessEnv = {}): string => {
 describe('--from-env-file: kubectl test cases', () => {
   it('the utf8bom is trimmed on the first line', () => expect(parse(Buffer.concat([BOM, Buffer.from('a=c')]))).toEqual({ a: 'c' }));
   it('the utf8bom is NOT trimmed on the second line', () =>
-    expect(error(Buffer.concat([Buffer.from('x=1\n'), BOM, Buffer.from('a=c')]))).toBe('app.env:2: character 1 of the key is a character other than letters, digits, "_", "-" and "."'));
+    expect(error(Buffer.concat([Buffer.from('x=1\n'), BOM, Buffer.from('a=c')]))).toBe(
+      'app.env:2: character 1 of the key is a character other than letters, digits, "_", "-" and "."',
+    ));
   it('no key is returned on a comment line', () => expect(parse(' #c')).toEqual({}));
   it('no key is returned on a blank line', () => expect(parse('  \t')).toEqual({}));
   it('key is returned even with no value', () => expect(parse(' x=')).toEqual({ x: '' }));
@@ -44,7 +46,11 @@ describe('--from-env-file: kubectl semantics', () => {
 
   it('a name alone with no such environment variable gives an empty value, as os.Getenv', () => expect(parse('UNSET_X')).toEqual({ UNSET_X: '' }));
 
-  it('keeps line numbers', () => expect(parseEnvFile(Buffer.from('\n# c\nA=1\n\nB=2'), 'f', {}).map((e) => [e.key, e.line])).toEqual([['A', 3], ['B', 5]]));
+  it('keeps line numbers', () =>
+    expect(parseEnvFile(Buffer.from('\n# c\nA=1\n\nB=2'), 'f', {}).map((e) => [e.key, e.line])).toEqual([
+      ['A', 3],
+      ['B', 5],
+    ]));
 
   it.each([
     ['A = 1', 'app.env:1: character 2 of the key is a space'],
@@ -67,16 +73,13 @@ describe('--from-env-file: kubectl semantics', () => {
     expect(error(`B=1\nA=${'x'.repeat(MAX_LINE_BYTES - 2)}\nC=1`)).toMatch(/^app\.env:2: the line is longer than 64 KiB/);
   });
 
-  it.each([
-    'PASSWORD hunter2-canary',
-    'PASSWORD hunter2-canary=x',
-    '1hunter2-canary',
-    '1hunter2-canary=x',
-    'a b hunter2-canary=1',
-  ])('an error about %j quotes no part of the line', (line) => {
-    const msg = error(`A=1\n${line}\n`);
-    expect(msg).toMatch(/^app\.env:2: /);
-    expect(msg).not.toContain('hunter2');
-    expect(msg).not.toContain('PASSWORD');
-  });
+  it.each(['PASSWORD hunter2-canary', 'PASSWORD hunter2-canary=x', '1hunter2-canary', '1hunter2-canary=x', 'a b hunter2-canary=1'])(
+    'an error about %j quotes no part of the line',
+    (line) => {
+      const msg = error(`A=1\n${line}\n`);
+      expect(msg).toMatch(/^app\.env:2: /);
+      expect(msg).not.toContain('hunter2');
+      expect(msg).not.toContain('PASSWORD');
+    },
+  );
 });

@@ -10,7 +10,7 @@ const opts = { target: 'deploy/web', as: 'env' as const };
 describe('planWire', () => {
   const v7 = { uid: '5f0c-uid', resourceVersion: '1234' };
 
-  it('adds envFrom and a stamp of the source\'s uid and resourceVersion in one patch; the cause names the resourceVersion', () => {
+  it("adds envFrom and a stamp of the source's uid and resourceVersion in one patch; the cause names the resourceVersion", () => {
     const plan = planWire(deploy([{ name: 'app', envFrom: [{ secretRef: { name: 'other' } }] }]), 'configmap', 'cfg', v7, opts);
     expect(plan.patch).toEqual({
       metadata: { annotations: { 'kubernetes.io/change-cause': 'kubectl mlops: configmap/cfg resourceVersion 1234' } },
@@ -25,13 +25,20 @@ describe('planWire', () => {
 
   it('the stamp depends on the object, not the data: another uid (another namespace, a re-creation) or resourceVersion gives another stamp', () => {
     const stampFor = (v: { uid: string; resourceVersion: string }) =>
-      (planWire(deploy([{ name: 'app' }]), 'secret', 's', v, opts).patch as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations[stampKey('secret', 's')];
+      (planWire(deploy([{ name: 'app' }]), 'secret', 's', v, opts).patch as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata
+        .annotations[stampKey('secret', 's')];
     expect(stampFor(v7)).not.toBe(stampFor({ ...v7, uid: 'other-uid' }));
     expect(stampFor(v7)).not.toBe(stampFor({ ...v7, resourceVersion: '1235' }));
   });
 
   it('does nothing when wired and the stamp is current', () => {
-    const plan = planWire(deploy([{ name: 'app', envFrom: [{ configMapRef: { name: 'cfg' } }] }], { annotations: { 'mlops.kubectl.io/stamp-cm-cfg': '5f0c-uid/1234' } }), 'configmap', 'cfg', v7, opts);
+    const plan = planWire(
+      deploy([{ name: 'app', envFrom: [{ configMapRef: { name: 'cfg' } }] }], { annotations: { 'mlops.kubectl.io/stamp-cm-cfg': '5f0c-uid/1234' } }),
+      'configmap',
+      'cfg',
+      v7,
+      opts,
+    );
     expect(plan).toEqual({ changes: [] });
   });
 
@@ -58,11 +65,21 @@ describe('planWire', () => {
   it('mounts a secret as a volume, once', () => {
     const plan = planWire(deploy([{ name: 'app' }]), 'secret', 'tls', v7, { ...opts, as: 'volume', noRestart: true });
     expect(plan.patch).toMatchObject({
-      spec: { template: { spec: { volumes: [{ name: 'secret-tls', secret: { secretName: 'tls' } }], containers: [{ name: 'app', volumeMounts: [{ name: 'secret-tls', mountPath: '/etc/secrets/tls', readOnly: true }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            volumes: [{ name: 'secret-tls', secret: { secretName: 'tls' } }],
+            containers: [{ name: 'app', volumeMounts: [{ name: 'secret-tls', mountPath: '/etc/secrets/tls', readOnly: true }] }],
+          },
+        },
+      },
     });
     const again = planWire(
       deploy([{ name: 'app', volumeMounts: [{ name: 'secret-tls', mountPath: '/etc/secrets/tls' }] }], { volumes: [{ name: 'secret-tls', secret: { secretName: 'tls' } }] }),
-      'secret', 'tls', v7, { ...opts, as: 'volume', noRestart: true },
+      'secret',
+      'tls',
+      v7,
+      { ...opts, as: 'volume', noRestart: true },
     );
     expect(again.changes).toEqual([]);
   });
