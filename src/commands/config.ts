@@ -243,7 +243,12 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
       break;
     }
     if (current?.immutable) throw new CliError(`${ref} is immutable: its data cannot change; delete it first or choose another name`);
-    if (p.dryRun === 'client') break;
+    if (p.dryRun === 'client') {
+      // What would be stored, for -o json|yaml (as kubectl's --dry-run=client -o yaml).
+      const base = current ?? { apiVersion: 'v1', kind: kind === 'configmap' ? 'ConfigMap' : 'Secret', metadata: { name: p.name, namespace } };
+      result = { ...base, data: want.data, ...(Object.keys(want.binaryData).length ? { binaryData: want.binaryData } : { binaryData: undefined }) };
+      break;
+    }
     try {
       result = await writeData(kube, res, namespace, p, current, want);
       if (p.dryRun === 'none') deps.journal.wrote(`${ref} ${current ? 'updated' : 'created'} (resourceVersion ${result.metadata?.resourceVersion})`);

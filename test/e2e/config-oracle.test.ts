@@ -188,3 +188,23 @@ describe('config and secret against kubectl create configmap/secret', () => {
     expect(s.data).toEqual({ ...t.a.state!.data, 'ca.crt': t.a.state!.data['tls.crt'] });
   });
 });
+
+describe('config --dry-run=client -o yaml against kubectl create configmap --dry-run=client -o yaml', () => {
+  it('prints the same object and creates nothing', async () => {
+    const yaml = await import('js-yaml');
+    const bin = write('dry/weights.bin', Buffer.from([0xff, 0x00]));
+    const sources = ['--from-literal', 'a=1', '--from-literal', 'b= two ', '--from-file', bin];
+    const t = await twins({
+      oracle: () => kubectl(['create', 'configmap', 'dry-a', ...sources, '--dry-run=client', '-o', 'yaml', '-n', ns]),
+      plugin: () => mlops(['config', 'dry-b', ...sources, '--dry-run=client', '-o', 'yaml', '-n', ns]),
+      state: cmState('dry'),
+    });
+    expect(sameOutcome(t.a.run, t.b.run)).toEqual(['ok', 'ok']);
+    expect(t.a.state).toBeUndefined();
+    expect(t.b.state).toBeUndefined();
+    type Cm = { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; data: unknown; binaryData: unknown };
+    const a = yaml.load(t.a.run.out) as Cm;
+    const b = yaml.load(t.b.run.out) as Cm;
+    expect({ ...b, metadata: { ...b.metadata, name: 'dry-a' } }).toEqual({ ...a, metadata: { name: 'dry-a', namespace: ns } });
+  });
+});
