@@ -7,7 +7,7 @@ import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlo
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
 import { conflictProxy } from './proxy.js';
-import { expectDeclaredCovers } from './safety.js';
+import { expectDeclaredCovers, startMlops } from './safety.js';
 
 const SECRET_VALUES = ['pa55-w0rd-never-printed', 'api-token-9f8e7d6c'];
 
@@ -407,5 +407,32 @@ describe('config and secret permissions', () => {
     expect(updated.code, updated.err).toBe(0);
     const secret = await expectDeclaredCovers(kube, ns, 'secret', ['secret', 's', '--from-literal', 'a=1', '-n', ns], ['new']);
     expect(secret.code, secret.err).toBe(0);
+  });
+});
+
+describe('config --wire interrupted', () => {
+  it('Ctrl-C during the rollout wait: exit 130, the journal names what was written and what was not verified; the same command again converges', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'wire-int');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('slow', { replicas: 1, image: 'registry.local/slow:fail-1' }));
+    const args = ['config', 'cfg', '--from-literal', 'a=b', '--wire', 'deploy/slow', '-v', '-n', ns];
+    const running = startMlops(args);
+    await running.waitForErr(/watch=1/);
+    running.interrupt();
+    const r = await running.done;
+    expect(r.code).toBe(130);
+    const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }));
+    expect(r.err).toContain(`  written:      configmap/cfg created (resourceVersion ${cm.metadata!.resourceVersion})\n`);
+    expect(r.err).toContain('  written:      deployment.apps/slow: envFrom configmap/cfg in container app; stamp configmap/cfg resourceVersion');
+    expect(r.err).toContain('  not verified: deployment.apps/slow rolled out with configmap/cfg\n');
+    // Fixed: the image now works; the same command writes nothing and verifies the rollout.
+    await kube.patch(
+      pathOf(R.deployments, { namespace: ns, name: 'slow' }),
+      { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/slow:1.0' }] } } } },
+      'strategic',
+    );
+    const again = await mlops(args.filter((a) => a !== '-v'));
+    expect(again).toMatchObject({ code: 0, out: 'configmap/cfg unchanged\ndeployment.apps/slow rolled out\n' });
+    expect((await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).metadata!.resourceVersion).toBe(cm.metadata!.resourceVersion);
   });
 });
