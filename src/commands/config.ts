@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { ConfigMap, Secret } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
+import { addDryRunOption, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
 import { renderData, renderTable, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
@@ -57,7 +57,7 @@ export function register(program: Command, deps: Deps): void {
     program.command('config').description('create or update a ConfigMap from literals, files, folders and env files').argument('<name>', 'the ConfigMap'),
   );
   addOutputOption(config, ['table', 'json', 'yaml', 'name']);
-  addMutationOptions(config);
+  addDryRunOption(config);
   config.action(async (name: string) => bootstrap(config, deps, 'configmap', name));
 
   const secret = addSourceOptions(
@@ -68,7 +68,7 @@ export function register(program: Command, deps: Deps): void {
     .option('--key <file>', 'with --tls: the PEM private key; must match the certificate')
     .option('--ca <file>', 'with --tls: the CA bundle, stored as ca.crt');
   addOutputOption(secret, ['table', 'name']);
-  addMutationOptions(secret);
+  addDryRunOption(secret);
   secret.action(async (name: string) => bootstrap(secret, deps, 'secret', name));
 
   const view = secret
