@@ -300,6 +300,23 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     expect(stamps[0]).not.toBe(stamps[1]);
   });
 
+  it('a Deployment stamped by an earlier version (a sha256 of the data) loses that digest at the next --wire', async () => {
+    const n = await freshNamespace(kube, 'legacy-stamp');
+    const old = createHash('sha256').update('PIN').update('\0').update(CANARY.PIN!).update('\0').digest('hex');
+    const d = deployment('app', { replicas: 1 });
+    (d.spec.template.metadata as { annotations?: Record<string, string> }).annotations = { 'mlops.kubectl.io/checksum-secret-legacy': old };
+    await kube.create(pathOf(R.deployments, { namespace: n }), d);
+    await waitReady(kube, n, 'app=app', 1);
+    const r = await plugin(['secret', 'legacy', '--from-literal', `PIN=${CANARY.PIN}`, '--wire', 'deploy/app', '-n', n]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('remove the data checksum of earlier versions (mlops.kubectl.io/checksum-secret-legacy)');
+    const after = await kube.get<Deployment>(pathOf(R.deployments, { namespace: n, name: 'app' }));
+    expect(leaks(JSON.stringify(after))).toEqual([]);
+    expect(after.spec!.template!.metadata!.annotations).not.toHaveProperty('mlops.kubectl.io/checksum-secret-legacy');
+    // The old ReplicaSet keeps its template (history): the README says so.
+    expect(leaks(await clusterText(n))).not.toEqual([]);
+  });
+
   it('a Secret changed by a colleague between the diff and the write: 409, re-read, the new diff shows their key, nothing of any value', async () => {
     await kube.create(pathOf(R.secrets, { namespace: ns }), {
       apiVersion: 'v1',
