@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { diffData, parseFileSource, readSources, shorten } from '../../src/config/sources.js';
 import { tempDir } from '../helpers.js';
@@ -58,6 +59,15 @@ describe('readSources', () => {
     const r = readSources({ literals: [], files: [folder], envFiles: [], recursive: true });
     expect(r.text).toEqual({ 'app.conf': 'x=1', 'sub__inner.txt': 'in' });
     expect(JSON.stringify(r)).not.toContain('CANARY');
+  });
+
+  it('a FIFO in a folder is skipped, never opened (reading it would block)', () => {
+    const dir = tempDir('mlops-fifo-');
+    fs.writeFileSync(path.join(dir, 'ok.txt'), 'ok');
+    execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+    const d = readSources({ literals: [], files: [dir], envFiles: [] });
+    expect(d.text).toEqual({ 'ok.txt': 'ok' });
+    expect(d.warnings).toEqual([`skipped in ${dir} (only regular files are read, as kubectl does): pipe (not a regular file)`]);
   });
 
   it('a file named explicitly is read even through a symlink, as kubectl (the user chose it)', () => {
