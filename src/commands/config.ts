@@ -226,6 +226,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
   if (p.wire) await preflightWire(kube, namespace, p, p.wire);
 
   let result: Stored | undefined = current;
+  let changing = false;
   for (let attempt = 1; ; attempt++) {
     if (current && kind === 'secret' && current.type !== p.type) {
       throw new CliError(`${ref} is of type ${current.type}; its type cannot change to ${p.type}: delete it first or choose another name`);
@@ -242,6 +243,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
       if (p.format === 'table') deps.out.write(`${ref} unchanged\n`);
       break;
     }
+    changing = true;
     if (current?.immutable) throw new CliError(`${ref} is immutable: its data cannot change; delete it first or choose another name`);
     if (p.dryRun === 'client') {
       // What would be stored, for -o json|yaml (as kubectl's --dry-run=client -o yaml).
@@ -266,7 +268,8 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
   if ((p.format === 'json' || p.format === 'yaml') && result) deps.out.write(await renderData(withKind(result, 'ConfigMap', 'v1'), p.format));
 
   if (!p.wire) return;
-  const source = p.dryRun === 'client' || !result?.metadata?.uid ? undefined : { uid: result.metadata.uid, resourceVersion: result.metadata.resourceVersion ?? '' };
+  // A dry run that would change the data cannot know the new resourceVersion: the plan says so.
+  const source = (p.dryRun !== 'none' && changing) || !result?.metadata?.uid ? undefined : { uid: result.metadata.uid, resourceVersion: result.metadata.resourceVersion ?? '' };
   // After a failure, src/cli.ts prints the journal: what was written, what was not verified.
   deps.journal.resume('the same command again (it converges: unchanged data is not written twice)');
   const w = await wire(kube, namespace, kind, p.name, source, p.wire, p.dryRun);

@@ -182,6 +182,7 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
       const r = await plugin(['secret', 'creds', '--from-literal', `DRY=${CANARY.DRY}`, '--merge', '--wire', 'deploy/app', `--dry-run=${dry}`, '-n', ns]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toContain(`secret/creds: update ${suffix}\n  + DRY\n`);
+      expect(r.out).toContain(`deployment.apps/app: stamp secret/creds (its new resourceVersion) (pods restart when the data changes) ${suffix}\n`);
     }
     expect((await kube.get<Secret>(secretPath('creds'))).metadata!.resourceVersion).toBe(before);
     const named = await plugin(['secret', 'creds', '--from-literal', `DRY=${CANARY.DRY}`, '--merge', '-o', 'name', '-n', ns]);
