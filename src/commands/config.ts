@@ -205,7 +205,9 @@ function flat(x: { data?: Record<string, string>; binaryData?: Record<string, st
 /** The data to store on top of `current`: ours, plus the cluster's other keys with --merge. */
 function target(current: Stored | undefined, next: StoredData, merge: boolean): StoredData {
   if (!merge || !current) return next;
-  return { data: { ...(current.data ?? {}), ...next.data }, binaryData: { ...(current.binaryData ?? {}), ...next.binaryData } };
+  // A key is in data or in binaryData, never both: ours decides where it goes.
+  const keep = (m: Record<string, string> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !(k in next.data) && !(k in next.binaryData)));
+  return { data: { ...keep(current.data), ...next.data }, binaryData: { ...keep(current.binaryData), ...next.binaryData } };
 }
 
 async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Promise<void> {

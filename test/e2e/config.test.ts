@@ -115,6 +115,20 @@ describe('config', () => {
     expect(after.binaryData ?? {}).toEqual({});
   });
 
+  it('--merge moves a key between data and binaryData when its new value is binary (never both)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'cfg-move');
+    await kube.create(pathOf(R.configmaps, { namespace: ns }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { blob: 'text', other: '1' } });
+    const bin = path.join(tmp(), 'blob');
+    fs.writeFileSync(bin, Buffer.from([0xff, 0xfe]));
+    const r = await mlops(['config', 'm', '--from-file', `blob=${bin}`, '--merge', '-n', ns]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('configmap/m: update\n  ~ blob: "text" -> <binary, 2 bytes>\n  = other (only in the cluster, kept)\nconfigmap/m configured\n');
+    const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'm' }));
+    expect(cm.data).toEqual({ other: '1' });
+    expect(cm.binaryData).toEqual({ blob: Buffer.from([0xff, 0xfe]).toString('base64') });
+  });
+
   it('a 300 KiB file works (no last-applied annotation, so no 256 KiB limit)', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'bigcfg');
