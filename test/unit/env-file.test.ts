@@ -39,6 +39,7 @@ describe('--from-env-file: kubectl semantics', () => {
     ['only the first "=" splits', 'A=x=y=z', { A: 'x=y=z' }],
     ['one CR before LF is dropped', 'A=1\r\nB=2\r\r\n', { A: '1', B: '2\r' }],
     ['a last line without LF counts; a CR at the very end is dropped', 'A=1\nB=2\r', { A: '1', B: '2' }],
+    ['a CR alone does not end a line (bufio.ScanLines)', 'A=1\rB=2', { A: '1\rB=2' }],
     ['no escapes', 'A=a\\nb', { A: 'a\\nb' }],
     ['${VAR} is kept', 'A=${HOME}', { A: '${HOME}' }],
     ['keys with "." and "-"', 'a.b-c_D=1\n.x=2', { 'a.b-c_D': '1', '.x': '2' }],
