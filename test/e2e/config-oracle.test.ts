@@ -114,6 +114,8 @@ describe('config and secret against kubectl create configmap/secret', () => {
             'EQ=a=b=c',
             'EMPTY=',
             'CRLF=windows\r',
+            'CR_MID=a\rb',
+            '\u0085\u00a0NEL_NBSP=go spaces',
             'FROM_ENV',
             'UNSET_IN_ENV',
             'ESC=a\\nb',
