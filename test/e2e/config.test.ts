@@ -7,7 +7,9 @@ import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlo
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
 import { conflictProxy } from './proxy.js';
-import { expectDeclaredCovers, startMlops } from './safety.js';
+import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
+import { needsOf } from '../../src/commands/flow.js';
+import { needLabel } from '../../src/commands/permissions.js';
 
 const SECRET_VALUES = ['pa55-w0rd-never-printed', 'api-token-9f8e7d6c'];
 
@@ -448,5 +450,37 @@ describe('config --wire interrupted', () => {
     const again = await mlops(args.filter((a) => a !== '-v'));
     expect(again).toMatchObject({ code: 0, out: 'configmap/cfg unchanged\ndeployment.apps/slow rolled out\n' });
     expect((await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).metadata!.resourceVersion).toBe(cm.metadata!.resourceVersion);
+  });
+});
+
+describe('config --wire with one declared permission missing', () => {
+  it('each denied verb refuses the command with one line, exit 1, and nothing changed', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'cfg-deny');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 1 }));
+    const flags = ['new', 'wire:deployments'];
+    const needs = needsOf('config', (when) => flags.includes(when));
+    expect(needs.map(needLabel)).toEqual([
+      'get configmaps',
+      'create configmaps',
+      'get deployments.apps',
+      'patch deployments.apps',
+      'list deployments.apps',
+      'watch deployments.apps',
+    ]);
+    for (const [i, deny] of needs.entries()) {
+      const user = `cfg-deny-${i}`;
+      await grantAllBut(kube, ns, user, needs, deny);
+      const before = await snapshot(kube, ns);
+      const r = await mlops(['config', 'cfg', '--from-literal', 'a=1', '--wire', 'deploy/web', '-n', ns], { kubeconfig: kubeconfigAs(user) });
+      expectOneLineError(
+        r,
+        1,
+        needLabel(deny) === 'get configmaps'
+          ? /^Error from server \(Forbidden\): /
+          : new RegExp(`^error: not allowed to ${needLabel(deny).replace('.', '\\.')} in namespace ${ns}: nothing was changed`),
+      );
+      await expectUnchanged(kube, ns, before);
+    }
   });
 });
