@@ -12,6 +12,8 @@ export interface EnvEntry {
   key: string;
   value: string;
   line: number;
+  /** A name alone whose variable is not set: kubectl stores "" without a word. */
+  unset?: true;
 }
 
 /** bufio.Scanner's default limit: kubectl stops reading the file at a longer line. */
@@ -92,7 +94,8 @@ export function parseEnvFile(buf: Buffer, file: string, env: NodeJS.ProcessEnv):
     if (problem) {
       fail(eq < 0 ? 'not KEY=VALUE, and not a variable name that takes its value from the environment (the line is not shown: it may hold a value)' : problem);
     }
-    out.push({ key, value: eq < 0 ? (env[key] ?? '') : line.slice(eq + 1), line: lineNo });
+    if (eq < 0 && env[key] === undefined) out.push({ key, value: '', line: lineNo, unset: true });
+    else out.push({ key, value: eq < 0 ? env[key]! : line.slice(eq + 1), line: lineNo });
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { parseEnvFile } from './env-file.js';
+import { parseEnvFile, type EnvEntry } from './env-file.js';
 import { parseDotenv } from './dotenv.js';
 
 export interface Sources {
@@ -111,7 +111,7 @@ export function readSources(s: Sources, env: NodeJS.ProcessEnv = {}): Data {
       add(key ?? path.basename(file), readFile(file, '--from-file'), `file ${file}`);
     }
   }
-  const envLike = (files: string[], flag: string, parse: (b: Buffer, f: string) => { key: string; value: string; line: number }[]) => {
+  const envLike = (files: string[], flag: string, parse: (b: Buffer, f: string) => EnvEntry[]) => {
     for (const file of files) {
       let st: fs.Stats;
       try {
@@ -120,7 +120,11 @@ export function readSources(s: Sources, env: NodeJS.ProcessEnv = {}): Data {
         throw new UsageError(`${flag} ${file}: ${fsProblem(e)}`);
       }
       if (st.isDirectory()) throw new UsageError(`${flag} ${file}: is a folder, not a file`);
-      for (const e of parse(readFile(file, flag), file)) add(e.key, e.value, `${file}:${e.line}`);
+      for (const e of parse(readFile(file, flag), file)) {
+        add(e.key, e.value, `${file}:${e.line}`);
+        // Not naming the key: a line holding only a name may be a value pasted on its own.
+        if (e.unset) d.warnings.push(`${file}:${e.line}: no "=" and no such environment variable: the key gets an empty value (as kubectl does)`);
+      }
     }
   };
   envLike(s.envFiles, '--from-env-file', (b, f) => parseEnvFile(b, f, env));

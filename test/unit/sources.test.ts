@@ -115,6 +115,11 @@ describe('readSources', () => {
     const d = readSources({ literals: [], files: [], envFiles: [path.join(dir, 'a.env')], dotenvFiles: [path.join(dir, 'b.env')] }, { FROM_ENV: 'env value' });
     expect(d.text).toEqual({ FROM_ENV: 'env value', Q: '"kept"', R: 'unquoted' });
     expect(d.origin.R).toBe(`${path.join(dir, 'b.env')}:1`);
+    expect(d.warnings).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'c.env'), 'A=1\nhunter2canary\n');
+    const unset = readSources({ literals: [], files: [], envFiles: [path.join(dir, 'c.env')] }, {});
+    expect(unset.text).toEqual({ A: '1', hunter2canary: '' });
+    expect(unset.warnings).toEqual([`${path.join(dir, 'c.env')}:2: no "=" and no such environment variable: the key gets an empty value (as kubectl does)`]);
   });
 });
 
