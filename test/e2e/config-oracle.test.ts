@@ -131,6 +131,8 @@ describe('config and secret against kubectl create configmap/secret', () => {
     expect(sameOutcome(cm.a.run, cm.b.run)).toEqual(['ok', 'ok']);
     expect(cm.b.state).toEqual(cm.a.state);
     expect(cm.a.state!.data).toMatchObject({ DQ: '"double quoted"', HASH: 'abc #not a comment', TRAIL: 'value   ', FROM_ENV: 'from the environment', UNSET_IN_ENV: '' });
+    // Deliberate difference: kubectl stores the unset variable's "" silently; the plugin says where.
+    expect(cm.b.run.err).toBe(`Warning: ${env}:17: no "=" and no such environment variable: the key gets an empty value (as kubectl does)\n`);
     expect(sameOutcome(sec.a.run, sec.b.run)).toEqual(['ok', 'ok']);
     expect(sec.b.state).toEqual(sec.a.state);
   });
