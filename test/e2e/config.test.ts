@@ -484,3 +484,24 @@ describe('config --wire with one declared permission missing', () => {
     }
   });
 });
+
+describe('config --wire into a StatefulSet and a DaemonSet', () => {
+  it.each([
+    ['sts', R.statefulsets, { serviceName: 'db', replicas: 1 }],
+    ['ds', R.daemonsets, {}],
+  ] as const)('--wire %s/NAME adds envFrom and the stamp to the template', async (alias, res, extra) => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, `wire-${alias}`);
+    const d = deployment('db', { replicas: 1 });
+    const { replicas: _r, ...spec } = d.spec;
+    await kube.create(pathOf(res, { namespace: ns }), { apiVersion: 'apps/v1', kind: res.kind, metadata: { name: 'db' }, spec: { ...spec, ...extra } });
+    const r = await mlops(['config', 'cfg', '--from-literal', 'a=1', '--wire', `${alias}/db`, '-n', ns]);
+    expect(r.code, r.err).toBe(0);
+    const cm = await kube.get<ConfigMap>(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }));
+    const w = await kube.get<Deployment>(pathOf(res, { namespace: ns, name: 'db' }));
+    expect(w.spec!.template!.spec!.containers[0]!.envFrom).toEqual([{ configMapRef: { name: 'cfg' } }]);
+    expect(w.spec!.template!.metadata!.annotations!['mlops.kubectl.io/stamp-cm-cfg']).toBe(`${cm.metadata!.uid}/${cm.metadata!.resourceVersion}`);
+    const again = await mlops(['config', 'cfg', '--from-literal', 'a=1', '--wire', `${alias}/db`, '-n', ns]);
+    expect(again).toMatchObject({ code: 0, out: 'configmap/cfg unchanged\n' });
+  });
+});
