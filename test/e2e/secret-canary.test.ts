@@ -268,6 +268,13 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
     }
     expect(await kube.getOptional(secretPath('errs'))).toBeUndefined();
 
+    // A rollout that never completes: the journal lists what was written, nothing of the value.
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('stuck', { replicas: 1, image: 'registry.local/stuck:fail-1' }));
+    const stuck = await plugin(['secret', 'stuck-creds', '--from-literal', `PW=${e}`, '--wire', 'deploy/stuck', '--timeout', '2s', '-v', '-n', ns]);
+    expect(stuck.code).toBe(4);
+    expect(stuck.err).toContain('  written:      secret/stuck-creds created (resourceVersion ');
+    expect(leaks(stuck.out + stuck.err)).toEqual([]);
+
     // Denied by RBAC: the access pre-flight names the verb, nothing of the value.
     await grantRestricted(kube, ns, 'reader', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
     const denied = await plugin(['secret', 'creds', '--from-literal', `PW=${e}`, '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
