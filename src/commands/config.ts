@@ -10,7 +10,7 @@ import { withProgress } from '../output/progress.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
 import { R, nameOf, pathOf, type Resource } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
-import { diffData, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
+import { diffData, fsProblem, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
 import { parseWireTarget, planWire, stampKey, wire, type SourceKind, type WireTarget } from '../config/wire.js';
 import { displayName } from '../workloads/scale.js';
 import { waitForRollout } from '../workloads/rollout.js';
@@ -91,8 +91,8 @@ function tlsData(o: BootstrapOptions, warn: (s: string) => void, now: Date): Dat
   const read = (f: string, flag: string) => {
     try {
       return fs.readFileSync(f);
-    } catch {
-      throw new UsageError(`${flag} ${f}: no such file`);
+    } catch (e) {
+      throw new UsageError(`${flag} ${f}: ${fsProblem(e)}`);
     }
   };
   const certPem = read(o.cert, '--cert');

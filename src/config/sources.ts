@@ -45,7 +45,8 @@ function ordinal(n: number): string {
   return `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 }
 
-function fsProblem(e: unknown): string {
+/** A file-system error as a few words (no path: the caller names the flag and the file). */
+export function fsProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   return (
     { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a folder', ENOTDIR: 'not a folder', ELOOP: 'too many levels of symbolic links' }[code ?? ''] ??
