@@ -73,6 +73,28 @@ describe('config and secret against kubectl create configmap/secret', () => {
     expect(sec.b.state).toEqual(sec.a.state);
   });
 
+  it('a symlink named on the command line is followed by both (the user chose it); a dangling one fails both', async () => {
+    const real = write('explicit/real.txt', 'through the link');
+    const link = path.join(dir, 'explicit', 'link.txt');
+    fs.symlinkSync(real, link);
+    const { cm, sec } = await both('explicit', ['--from-file', link]);
+    expect(sameOutcome(cm.a.run, cm.b.run)).toEqual(['ok', 'ok']);
+    expect(cm.b.state).toEqual(cm.a.state);
+    expect(cm.a.state!.data).toEqual({ 'link.txt': 'through the link' });
+    expect(sec.b.state).toEqual(sec.a.state);
+    const dangling = path.join(dir, 'explicit', 'dangling.txt');
+    fs.symlinkSync(path.join(dir, 'explicit', 'gone'), dangling);
+    const t = await twins({
+      oracle: () => kubectl(['create', 'configmap', 'dangle-a', '--from-file', dangling, '-n', ns]),
+      plugin: () => mlops(['config', 'dangle-b', '--from-file', dangling, '-n', ns]),
+      state: cmState('dangle'),
+    });
+    expect(sameOutcome(t.a.run, t.b.run)).toEqual(['failed', 'failed']);
+    expect(t.b.run).toMatchObject({ code: 2, err: `error: --from-file ${dangling}: no such file or directory\n` });
+    expect(t.a.state).toBeUndefined();
+    expect(t.b.state).toBeUndefined();
+  });
+
   it('a folder: regular files only; symlinks (inside and outside), dangling links and sub-folders skipped as kubectl does, and named in one warning', async () => {
     const outside = write('outside/secret.key', 'OUTSIDE-THE-FOLDER');
     const a = write('folder/a.txt', 'A');
