@@ -184,6 +184,7 @@ async function main() {
       { name: 'history (10 revisions)', plugin: `kubectl-mlops history model-0 -n ${NS}`, kubectl: `kubectl rollout history deployment/model-0 -n ${NS}` },
       { name: `storage -A (${s.claims} claims, ${s.pods} pods)`, plugin: 'kubectl-mlops storage -A', kubectl: 'kubectl get pvc,pv -A >/dev/null && kubectl get pods -A -o json' },
       { name: 'debug-pod list -A', plugin: 'kubectl-mlops debug-pod list -A', kubectl: 'kubectl get pods -A -l mlops.kubectl.io/debug=true' },
+      { name: `gpus -A (${s.pods} pods)`, plugin: 'kubectl-mlops gpus -A', kubectl: 'kubectl describe nodes >/dev/null && kubectl get pods -A -o json' },
       {
         name: 'scale-to-zero + restore (10 pods)',
         plugin: `kubectl-mlops scale-to-zero deploy/scaler -n ${NS} && kubectl-mlops restore deploy/scaler -n ${NS}`,
@@ -209,8 +210,9 @@ async function main() {
     await until(async () => (await kube.get(`/apis/apps/v1/namespaces/${NS}/deployments/scaler`)).status?.readyReplicas === 10, 'scaler ready');
     const serve0 = (await kube.list(`/api/v1/namespaces/${NS}/pods`, { labelSelector: 'app=serve-0' })).items.slice(0, 3);
     for (const p of serve0) timed(`kubectl-mlops debug-pod ${p.metadata.name} -n ${NS}`, env);
-    timed(cmds(small)[6].plugin, env);
-    timed(cmds(small)[6].kubectl, env);
+    const configRow = cmds(small).find((c) => c.name.startsWith('config'));
+    timed(configRow.plugin, env);
+    timed(configRow.kubectl, env);
 
     const requests = {};
     const countAll = (label, s) => {

@@ -13,8 +13,9 @@ import * as scale from './commands/scale.js';
 import * as config from './commands/config.js';
 import * as storage from './commands/storage.js';
 import * as completion from './commands/completion.js';
+import * as gpus from './commands/gpus.js';
 
-export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config, storage, completion];
+export const COMMANDS = [version, doctor, debugPod, history, rollback, ship, scale, config, storage, completion, gpus];
 
 export function createProgram(deps: Deps): Command {
   const program = new Command('mlops');

@@ -247,10 +247,11 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
     await waitFor('the default ServiceAccount', async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, {
       logFile: path.join(workDir, 'kube-controller-manager.log'),
     });
-    await waitFor(`${nodes} Ready nodes`, async () => {
+    // The fake kubelet adds one MIG node (mlops-node-mig) to the `nodes` plain ones.
+    await waitFor(`${nodes + 1} Ready nodes`, async () => {
       const r = await api('GET', '/api/v1/nodes');
       const items = JSON.parse(r.body).items ?? [];
-      return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= nodes;
+      return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= nodes + 1;
     }, { logFile: path.join(workDir, 'fake-kubelet.log') });
 
     // A StorageClass for dynamic provisioning through the in-tree hostPath provisioner.

@@ -1,5 +1,6 @@
 // A kubelet stand-in: registers Ready nodes, renews their leases, marks scheduled pods
-// Running/Ready (or failing, for images tagged `fail...`) and finishes pod deletions. It runs
+// Running/Ready (or failing, for images tagged `fail...`; not before their ResourceClaims are
+// allocated and reserved for them) and finishes pod deletions. It runs
 // no containers; its kubelet port answers log requests with generated lines, so
 // `kubectl logs` and `debug-pod --logs` work (exec and attach do not).
 import fs from 'node:fs';
@@ -23,7 +24,10 @@ async function api(method, path, body, contentType = 'application/json') {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-const nodeNames = Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 1}`);
+// mlops-node-1 has 8 whole GPUs; a MIG node (tainted, as GPU nodes usually are, so only pods
+// that tolerate it land there) offers slices of one GPU in GFD's mixed strategy.
+const MIG_NODE = 'mlops-node-mig';
+const nodeNames = [...Array.from({ length: nodeCount }, (_, i) => `mlops-node-${i + 1}`), MIG_NODE];
 
 // The kubelet API the API server proxies logs to. It serves with the API server's own
 // certificate: the API server does not verify kubelets unless told to.
@@ -43,15 +47,25 @@ const kubeletPort = await new Promise((resolve) => {
   srv.listen(0, '127.0.0.1', () => resolve(srv.address().port));
 });
 
+// What GPU feature discovery (NVIDIA's gpu-feature-discovery) would label these nodes with.
+const GFD = {
+  'mlops-node-1': { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '8', 'nvidia.com/gpu.replicas': '1', 'nvidia.com/mig.strategy': 'none' },
+  [MIG_NODE]: {
+    'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.memory': '81559', 'nvidia.com/gpu.count': '1', 'nvidia.com/mig.strategy': 'mixed',
+    'nvidia.com/mig-1g.10gb.count': '4', 'nvidia.com/mig-1g.10gb.memory': '9856', 'nvidia.com/mig-3g.40gb.count': '1', 'nvidia.com/mig-3g.40gb.memory': '40192',
+  },
+};
+
 function nodeObject(name, i) {
   // The first node has GPUs so GPU-aware commands have something real to find.
   const capacity = { cpu: '64', memory: '256Gi', pods: '5000', 'ephemeral-storage': '1Ti' };
   if (i === 0) capacity['nvidia.com/gpu'] = '8';
+  if (name === MIG_NODE) Object.assign(capacity, { 'nvidia.com/mig-1g.10gb': '4', 'nvidia.com/mig-3g.40gb': '1' });
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'fake-kubelet' } },
-    spec: {},
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'fake-kubelet', ...(GFD[name] ?? {}) } },
+    spec: name === MIG_NODE ? { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] } : {},
     status: {
       capacity,
       allocatable: capacity,
@@ -115,6 +129,7 @@ async function reconcilePod(pod) {
     }
     if (pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (!(await claimsPrepared(pod, now))) return;
     const bad = pod.spec.containers.filter((c) => failing(c.image));
     const ready = bad.length === 0 ? 'True' : 'False';
     ipCounter += 1;
@@ -156,6 +171,55 @@ async function reconcilePod(pod) {
   } finally {
     inflight.delete(key);
   }
+}
+
+/**
+ * Like the kubelet's DRA manager: a pod's ResourceClaims must be allocated and reserved for it
+ * before its containers start (the scheduler does both before binding). Otherwise the pod stays
+ * ContainerCreating, with the kubelet's event, and the periodic sweep tries again.
+ */
+async function claimsPrepared(pod, now) {
+  const refs = pod.spec.resourceClaims ?? [];
+  if (!refs.length) return true;
+  const byStatus = new Map((pod.status?.resourceClaimStatuses ?? []).map((s) => [s.name, s.resourceClaimName]));
+  let problem;
+  for (const ref of refs) {
+    const name = ref.resourceClaimName ?? byStatus.get(ref.name);
+    if (!name) {
+      problem = `claim for ${ref.name} has not been created yet`;
+      break;
+    }
+    const r = await api('GET', `/apis/resource.k8s.io/v1/namespaces/${pod.metadata.namespace}/resourceclaims/${name}`);
+    const claim = r.status === 200 ? r.body : undefined;
+    if (!claim?.status?.allocation) problem = `resourceclaim ${name} is not allocated`;
+    else if (!(claim.status.reservedFor ?? []).some((c) => c.uid === pod.metadata.uid)) problem = `resourceclaim ${name} is not reserved for this pod`;
+    if (problem) break;
+  }
+  if (!problem) return true;
+  const message = `prepare dynamic resources: ${problem}`;
+  if (pod.status?.containerStatuses?.[0]?.state?.waiting?.message === message) return false;
+  await api('POST', `/api/v1/namespaces/${pod.metadata.namespace}/events`, {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: `${pod.metadata.name}.` },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+    reason: 'FailedPrepareDynamicResources',
+    message: `Failed to prepare dynamic resources: ${problem}`,
+    type: 'Warning',
+    source: { component: 'kubelet', host: pod.spec.nodeName },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  });
+  const waiting = { waiting: { reason: 'ContainerCreating', message } };
+  await api('PATCH', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, {
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+      containerStatuses: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: waiting })),
+    },
+  }, 'application/merge-patch+json');
+  return false;
 }
 
 async function watchPods() {

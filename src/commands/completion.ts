@@ -16,7 +16,7 @@ interface Candidate {
 }
 
 /** Options whose next word is a value, and what completes it. */
-const VALUE_KINDS: Record<string, 'namespace' | 'context' | 'output' | 'file' | 'none'> = {
+const VALUE_KINDS: Record<string, 'namespace' | 'context' | 'output' | 'file' | 'node' | 'none'> = {
   '--namespace': 'namespace',
   '-n': 'namespace',
   '--context': 'context',
@@ -30,6 +30,7 @@ const VALUE_KINDS: Record<string, 'namespace' | 'context' | 'output' | 'file' | 
   '--key': 'file',
   '--ca': 'file',
   '--save': 'file',
+  '--node': 'node',
 };
 
 /** What a positional argument of a command completes to. */
@@ -104,6 +105,7 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
     if (kind === 'output') return { candidates: match(['table', 'wide', 'json', 'yaml', 'name'].map((value) => ({ value }))), directive: NO_FILE };
     if (kind === 'context') return { candidates: match(await contexts(deps, flags)), directive: NO_FILE };
     if (kind === 'namespace') return { candidates: match(await names(deps, flags, R.namespaces)), directive: NO_FILE };
+    if (kind === 'node') return { candidates: match(await names(deps, flags, R.nodes)), directive: NO_FILE };
     return { candidates: [], directive: NO_FILE };
   }
   if (partial.startsWith('-')) {

@@ -40,6 +40,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   config: sourceNeeds('configmaps'),
   secret: sourceNeeds('secrets'),
   storage: [n('list', 'persistentvolumeclaims'), n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true }), n('list', 'pods')],
+  // Only what gpus cannot do without: nodes, events and DRA objects it shows when allowed and warns about when not.
+  gpus: [n('list', 'pods')],
   'storage reclaim': [n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true })],
 };
 

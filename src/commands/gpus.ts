@@ -1,0 +1,245 @@
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { addOutputOption, allNamespacesOption, connectFrom, outputOf } from './common.js';
+import { renderData, renderTable } from '../output/printer.js';
+import { age, parseDuration } from '../util/duration.js';
+import { CliError, UsageError } from '../errors.js';
+import { validateName } from '../util/validate.js';
+import { collect, type Collected } from '../gpus/inventory.js';
+import { buildReport, type Holder, type NodeResource, type NodeView, type Report, type Waiting } from '../gpus/model.js';
+import { fit, type Fit, type FitRow } from '../gpus/fit.js';
+import { wasteText } from '../gpus/pods.js';
+
+const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+type Format = (typeof FORMATS)[number];
+
+export interface GpusOptions {
+  format: Format;
+  allNamespaces: boolean;
+  node?: string;
+  fit?: number;
+  resource?: string;
+  notReadyAfterMs: number;
+}
+
+/** An extended resource (domain/name) or a DRA driver name (a DNS subdomain); built-in resources are no GPUs. */
+const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Flags to typed options; every message names its flag. No server needed. */
+export function parseGpus(cmd: Command): GpusOptions {
+  const o = cmd.opts<{ allNamespaces?: boolean; node?: string; fit?: string; resource?: string; notReadyAfter: string }>();
+  const format = outputOf(cmd, FORMATS);
+  if (o.node !== undefined) validateName(o.node, '--node');
+  let n: number | undefined;
+  if (o.fit !== undefined) {
+    n = Number(o.fit);
+    if (!/^\d+$/.test(o.fit) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`invalid value "${o.fit}" for --fit: want a whole number of GPUs, 1 or more`);
+  }
+  if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource) || !o.resource.includes('.') || /^([^/]*\.)?kubernetes\.io\//.test(o.resource))) {
+    throw new UsageError(`invalid value "${o.resource}" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name`);
+  }
+  return { format, allNamespaces: Boolean(o.allNamespaces), node: o.node, fit: n, resource: o.resource, notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after') };
+}
+
+export function register(program: Command, deps: Deps): void {
+  const cmd = program
+    .command('gpus')
+    .description('where the GPUs are, who holds them (and who wastes them), who waits and why, and where a pod of N GPUs fits')
+    .option('--node <name>', 'only this node')
+    .option('--fit <n>', 'the nodes where a pod of N GPUs fits now; exit 1 when none does')
+    .option('--resource <name>', 'the resource --fit asks for (default nvidia.com/gpu); also shown when it is not GPU-like')
+    .option('--not-ready-after <duration>', 'a GPU holder not Ready for this long counts as wasting its GPUs', '10m');
+  allNamespacesOption(cmd);
+  addOutputOption(cmd, FORMATS);
+  cmd.action(async () => {
+    const o = parseGpus(cmd);
+    const result = await runGpus(o, cmd, deps);
+    await printGpus(result, o, deps);
+    if (result.fit && !result.fit.fits) throw new CliError(noFitMessage(result.fit));
+  });
+}
+
+export interface GpusResult {
+  report: Report;
+  fit?: Fit;
+  got: Collected;
+  /** undefined with -A. */
+  namespace?: string;
+}
+
+/** The constant number of lists, then pure joins. Warnings about hidden parts go to stderr here, before any data. */
+export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise<GpusResult> {
+  const { kube, namespace } = await connectFrom(cmd, deps);
+  const ns = o.allNamespaces ? undefined : namespace;
+  const extra = o.resource ? [o.resource] : [];
+  const got = await collect(kube, { namespace: ns, node: o.node, extra });
+  warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
+  const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
+  const report = buildReport(got.inventory, scope);
+  // Where a pod fits, and what holds the rest, does not depend on the namespace shown.
+  const f = o.fit !== undefined ? fitFor(ns ? buildReport(got.inventory, { ...scope, namespace: undefined }) : report, o.fit, o.resource, got) : undefined;
+  return { report, fit: f, got, namespace: ns };
+}
+
+async function printGpus(r: GpusResult, o: GpusOptions, deps: Deps): Promise<void> {
+  if (o.format === 'json' || o.format === 'yaml') {
+    const scope = { namespace: r.namespace ?? null, node: o.node ?? null, dra: r.got.dra, hidden: r.got.hidden };
+    deps.out.write(await renderData(toJson(r.report, scope, r.fit), o.format));
+  } else if (r.fit) deps.out.write(fitTable(r.fit));
+  else {
+    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.format === 'wide', r.got));
+    if (!r.report.nodes.length && !r.got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
+  }
+}
+
+function fitFor(report: Report, count: number, resource: string | undefined, got: Collected): Fit {
+  if (got.hidden.nodes) throw new CliError('--fit needs the nodes, which you may not list (forbidden)');
+  const offered = [...new Set(report.nodes.flatMap((n) => n.resources.map((r) => r.name)))];
+  const res = resource ?? (offered.includes('nvidia.com/gpu') || offered.length !== 1 ? 'nvidia.com/gpu' : offered[0]);
+  if (!offered.includes(res)) throw new CliError(`no node offers ${res}${offered.length ? ` (offered: ${offered.join(', ')}; pick one with --resource)` : ''}`);
+  return fit(report, res, count);
+}
+
+function noFitMessage(f: Fit): string {
+  const base = `no node has ${f.count} ${f.resource} free now`;
+  if (!f.largest) return `${base}: every node offering it is NotReady or cordoned`;
+  const better = f.nodes.filter((r) => !r.blocked && r.reclaimable >= f.count);
+  const hint = better.length
+    ? `; it would fit on ${better[0].node} if its wasted holders (${better[0].heldBy
+        .filter((h) => h.wasted)
+        .map((h) => h.holder)
+        .join(', ')}) were deleted`
+    : '';
+  return `${base}: the largest free block is ${f.largest.free} on ${f.largest.node}${hint}`;
+}
+
+function warnHidden(got: Collected, ns: string | undefined, warn: (s: string) => void): void {
+  if (got.hidden.nodes) warn(`you may not list nodes (forbidden): capacity and free GPUs are hidden; showing the GPU pods of ${ns ? `namespace ${ns}` : 'all namespaces'}`);
+  else if (got.hidden.podsOutsideNamespace) warn(`you may not list pods in all namespaces (forbidden): IN-USE counts only the pods of namespace ${ns}`);
+  if (!got.hidden.nodes && got.hidden.slices) warn('you may not list resourceslices (forbidden): devices of DRA drivers are not shown');
+  if (got.hidden.claims) warn('you may not list resourceclaims (forbidden): GPUs held through DRA claims are not shown');
+  else if (!got.hidden.nodes && got.hidden.claimsOutsideNamespace)
+    warn(`you may not list resourceclaims in all namespaces (forbidden): DRA devices in use count only namespace ${ns}`);
+}
+
+const fmtRes = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+    .join(', ');
+
+function summaryLine(report: Report, ns: string | undefined, got: Pick<Collected, 'hidden'>): string {
+  const s = report.summary;
+  const parts: string[] = [];
+  if (s.total === null) parts.push(`total and free unknown (nodes hidden), ${s.inUse} in use in ${ns ? `namespace ${ns}` : 'all namespaces'}`);
+  else {
+    const elsewhere = (s.free ?? 0) - (s.freeSchedulable ?? 0);
+    parts.push(`${s.total} total`, `${s.inUse} in use`, `${s.free} free${elsewhere ? ` (${elsewhere} on NotReady or cordoned nodes)` : ''}`);
+  }
+  parts.push(
+    `${s.waiting} waiting (${s.waitingPods} ${s.waitingPods === 1 ? 'pod' : 'pods'})`,
+    `${s.wasted} wasted (${s.wastedHolders} ${s.wastedHolders === 1 ? 'holder' : 'holders'})`,
+  );
+  const scope = ns && !got.hidden.nodes ? ` [holders, waiting and wasted: namespace ${ns}]` : '';
+  return `GPUs: ${parts.join(', ')}${scope}`;
+}
+
+function reportText(report: Report, ns: string | undefined, now: Date, wide: boolean, got: Collected): string {
+  const all = ns === undefined;
+  const sections = [summaryLine(report, ns, got) + '\n'];
+  const rows = report.nodes.flatMap((n) => n.resources.map((r) => ({ n, r })));
+  if (rows.length) {
+    sections.push(
+      renderTable<{ n: NodeView; r: NodeResource }>(
+        [
+          { header: 'NODE', value: ({ n }) => n.name },
+          { header: 'RESOURCE', value: ({ r }) => (r.source === 'dra' ? `${r.name} (dra)` : r.name) },
+          { header: 'CAPACITY', value: ({ r }) => r.capacity },
+          { header: 'ALLOCATABLE', value: ({ r }) => r.allocatable },
+          { header: 'IN-USE', value: ({ r }) => r.inUse },
+          { header: 'FREE', value: ({ r }) => r.free },
+          { header: 'MODEL', value: ({ r }) => r.product ?? '' },
+          { header: 'STATE', value: ({ n }) => n.state },
+          { header: 'MEMORY', value: ({ r }) => r.memory ?? '', wide: true },
+          { header: 'REPLICAS', value: ({ n, r }) => (r.name === 'nvidia.com/gpu' && n.replicas ? n.replicas : ''), wide: true },
+          { header: 'TAINTS', value: ({ n }) => n.taints.join(',') || '<none>', wide: true },
+        ],
+        rows,
+        { wide },
+      ),
+    );
+  }
+  if (report.holders.length) {
+    sections.push(
+      renderTable<Holder>(
+        [
+          ...(all ? [{ header: 'NAMESPACE', value: (h: Holder) => h.namespace }] : []),
+          { header: 'HOLDER', value: (h) => (h.pod ? `pod/${h.pod}` : `resourceclaim/${h.claim}`) },
+          { header: 'WORKLOAD', value: (h) => h.workload ?? '<none>' },
+          { header: 'GPUS', value: (h) => fmtRes(h.resources) },
+          { header: 'NODE', value: (h) => h.node ?? '<none>' },
+          { header: 'AGE', value: (h) => age(h.created ?? undefined, now) },
+          { header: 'STATE', value: (h) => h.status },
+          { header: 'WASTED', value: (h) => (h.wasted ? wasteText(h.wasted, now) : '') },
+          { header: 'CLAIMS', value: (h) => h.claims.join(',') || '<none>', wide: true },
+        ],
+        report.holders,
+        { wide },
+      ),
+    );
+  }
+  if (report.waiting.length) {
+    sections.push(
+      renderTable<Waiting>(
+        [
+          ...(all ? [{ header: 'NAMESPACE', value: (w: Waiting) => w.namespace }] : []),
+          { header: 'WAITING', value: (w) => `pod/${w.pod}` },
+          { header: 'WORKLOAD', value: (w) => w.workload ?? '<none>' },
+          { header: 'GPUS', value: (w) => fmtRes(w.resources) },
+          { header: 'AGE', value: (w) => age(w.created ?? undefined, now) },
+          { header: 'REASON', value: (w) => w.reason },
+          { header: 'CLAIMS', value: (w) => w.claims.join(',') || '<none>', wide: true },
+        ],
+        report.waiting,
+        { wide },
+      ),
+    );
+  }
+  return sections.join('\n');
+}
+
+function fitTable(f: Fit): string {
+  const held = (r: FitRow) => r.heldBy.map((h) => `${h.holder} (${h.count}${h.wasted ? ', wasted' : ''})`).join(', ') || '<none>';
+  return renderTable<FitRow>(
+    [
+      { header: 'NODE', value: (r) => r.node },
+      { header: 'RESOURCE', value: () => f.resource },
+      { header: 'FREE', value: (r) => r.free },
+      { header: 'ALLOCATABLE', value: (r) => r.allocatable },
+      { header: `FITS-${f.count}`, value: (r) => (r.fits ? (r.taints.length ? `yes, if tolerating ${r.taints.join(',')}` : 'yes') : r.blocked ? `no (${r.blocked})` : 'no') },
+      { header: 'HELD-BY', value: held },
+    ],
+    f.nodes,
+  );
+}
+
+/** The documented -o json|yaml shape (README, "gpus -o json"): ages as timestamps, arrays sorted. */
+function toJson(report: Report, scope: { namespace: string | null; node: string | null; dra: string; hidden: Collected['hidden'] }, f?: Fit): object {
+  return {
+    apiVersion: 'mlops.kubectl.io/v1alpha1',
+    kind: 'GPUReport',
+    scope: {
+      namespace: scope.namespace,
+      allNamespaces: scope.namespace === null,
+      node: scope.node,
+      dra: scope.dra,
+      hidden: Object.entries(scope.hidden)
+        .filter(([, v]) => v)
+        .map(([k]) => k),
+    },
+    summary: report.summary,
+    nodes: report.nodes,
+    holders: report.holders,
+    waiting: report.waiting,
+    ...(f ? { fit: f } : {}),
+  };
+}
