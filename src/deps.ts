@@ -51,7 +51,13 @@ export function realDeps(version: string, signal: AbortSignal): Deps {
     },
     connect: async (flags) => {
       const { connect } = await import('./kube/connect.js');
-      return connect(flags, process.env, (line) => process.stderr.write(line + '\n'), sleep);
+      // One signal for the whole run: the first Ctrl-C aborts requests in flight too.
+      return connect(flags, process.env, (line) => process.stderr.write(line + '\n'), sleep, {
+        version,
+        signal,
+        stdinIsTTY: Boolean(process.stdin.isTTY),
+        stderr: 'inherit',
+      });
     },
     sleep,
     signal,

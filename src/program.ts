@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Deps } from './deps.js';
 import { addGlobalOptions } from './commands/common.js';
+import { examplesText } from './commands/examples.js';
 import * as version from './commands/version.js';
 import * as doctor from './commands/doctor.js';
 import * as debugPod from './commands/debug-pod.js';
@@ -36,13 +37,20 @@ export function createProgram(deps: Deps): Command {
   program.enablePositionalOptions();
   addGlobalOptions(program);
   for (const c of COMMANDS) c.register(program, deps);
-  const inherit = (cmd: Command) => {
+  const examples = (cmd: Command, path: string) => {
+    const text = examplesText(path);
+    if (text) cmd.addHelpText('after', text);
+  };
+  examples(program, '');
+  const inherit = (cmd: Command, parentPath = '') => {
     for (const sub of cmd.commands) {
+      const path = parentPath ? `${parentPath} ${sub.name()}` : sub.name();
+      examples(sub, path);
       addGlobalOptions(sub);
       sub.configureOutput({ writeOut: (s) => deps.out.write(s), writeErr: (s) => deps.err.write(s) });
       sub.exitOverride();
       sub.showHelpAfterError('(run with --help for usage)');
-      inherit(sub);
+      inherit(sub, path);
     }
   };
   inherit(program);

@@ -6,7 +6,9 @@ import type { Command, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import { R, pathOf, type Resource } from '../kube/resources.js';
 import { UsageError } from '../errors.js';
+import { outputFormatsOf } from './common.js';
 
+const NO_SPACE = 2;
 const NO_FILE = 4;
 const FILES = 0;
 
@@ -82,7 +84,7 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
   const flags: Record<string, string> = {};
   let positionals = 0;
   for (let i = 0; i < before.length; i++) {
-    const w = before[i]!;
+    const w = before[i];
     if (w.startsWith('-')) {
       const [flag, inline] = w.split('=', 2) as [string, string | undefined];
       if (inline === undefined && optionTakesValue(cmd, flag) && i + 1 < before.length) flags[flag] = before[++i]!;
@@ -102,11 +104,23 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
   if (prevFlag) {
     const kind = VALUE_KINDS[prevFlag] ?? 'none';
     if (kind === 'file') return { candidates: [], directive: FILES };
-    if (kind === 'output') return { candidates: match(['table', 'wide', 'json', 'yaml', 'name'].map((value) => ({ value }))), directive: NO_FILE };
+    if (kind === 'output') {
+      const cs = match(outputFormatsOf(cmd).map((value) => ({ value })));
+      // `-o jsonpath=` is completed without a space after it, so the template follows.
+      return { candidates: cs, directive: NO_FILE | (cs.some((c) => c.value.endsWith('=')) ? NO_SPACE : 0) };
+    }
     if (kind === 'context') return { candidates: match(await contexts(deps, flags)), directive: NO_FILE };
     if (kind === 'namespace') return { candidates: match(await names(deps, flags, R.namespaces)), directive: NO_FILE };
     if (kind === 'node') return { candidates: match(await names(deps, flags, R.nodes)), directive: NO_FILE };
     return { candidates: [], directive: NO_FILE };
+  }
+  const inlineOutput = /^(-o|--output)=(.*)$/.exec(partial);
+  if (inlineOutput) {
+    const [, flag = '', value = ''] = inlineOutput;
+    const cs = outputFormatsOf(cmd)
+      .filter((v) => v.startsWith(value))
+      .map((v) => ({ value: `${flag}=${v}` }));
+    return { candidates: cs, directive: NO_FILE | (cs.some((c) => c.value.endsWith('=')) ? NO_SPACE : 0) };
   }
   if (partial.startsWith('-')) {
     const seen = new Set<string>();

@@ -4,10 +4,10 @@ import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { ConfigMap, Secret } from '../kube/types.js';
-import { addDryRunOption, addOutputOption, collect, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable, withKind } from '../output/printer.js';
+import { addDryRunOption, addOutputOption, collect, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, renderTable, withKind, type Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
-import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
+import { parseTimeout, preflight } from './flow.js';
 import { R, nameOf, pathOf, type Resource } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { diffData, fsProblem, readSources, shorten, type Data, type KeyChange } from '../config/sources.js';
@@ -157,14 +157,16 @@ interface Plan {
   merge: boolean;
   wire?: WireTarget;
   timeoutMs: number;
-  format: 'table' | 'json' | 'yaml' | 'name';
+  format: string;
+  printer: Printer;
   dryRun: DryRun;
 }
 
 function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: string): Plan {
   const o = cmd.opts<BootstrapOptions>();
   const name = objectName(nameText, kind === 'configmap' ? R.configmaps : R.secrets);
-  const format = outputOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
+  const printer = printerOf(cmd, kind === 'secret' ? ['table', 'name'] : ['table', 'json', 'yaml', 'name']);
+  const format = printer.format;
   const dryRun = dryRunOf(cmd);
   const explicit = (opt: string) => cmd.getOptionValueSource(opt) === 'cli';
   if (!o.wire) {
@@ -193,7 +195,7 @@ function parseOptions(cmd: Command, deps: Deps, kind: SourceKind, nameText: stri
     data = readSources(sources, deps.env);
     if (!Object.keys(data.origin).length && !o.merge) throw new UsageError('no data: give --from-literal, --from-file, --from-env-file or --from-dotenv');
   }
-  return { kind, name, data, type: o.tls ? 'kubernetes.io/tls' : 'Opaque', merge: Boolean(o.merge), wire, timeoutMs, format, dryRun };
+  return { kind, name, data, type: o.tls ? 'kubernetes.io/tls' : 'Opaque', merge: Boolean(o.merge), wire, timeoutMs, format, printer, dryRun };
 }
 
 type Stored = ConfigMap & Secret;
@@ -267,7 +269,7 @@ async function bootstrap(cmd: Command, deps: Deps, kind: SourceKind, nameText: s
     }
   }
   if (p.format === 'name') deps.out.write(`${ref}\n`);
-  if ((p.format === 'json' || p.format === 'yaml') && result) deps.out.write(await renderData(withKind(result, 'ConfigMap', 'v1'), p.format));
+  if (p.printer.structured && result) await p.printer.print(deps, { items: [withKind(result, 'ConfigMap', 'v1')] });
 
   if (!p.wire) return;
   // A dry run that would change the data cannot know the new resourceVersion: the plan says so.
@@ -356,7 +358,8 @@ function renderChanges(ref: string, changes: KeyChange[], kind: SourceKind, crea
 
 async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | undefined): Promise<void> {
   const o = cmd.opts<{ reveal?: boolean }>();
-  const format = outputOf(cmd, ['table', 'json', 'yaml']);
+  const printer = printerOf(cmd);
+  const format = printer.format;
   const { kube, namespace } = await connectFrom(cmd, deps);
   const s = await kube.get<Secret>(pathOf(R.secrets, { namespace, name }));
   const entries = Object.entries(s.data ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -375,14 +378,14 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
     deps.out.write(rows[0].bytes);
     return;
   }
-  if (format === 'json' || format === 'yaml') {
+  if (printer.structured) {
     const data = {
       name,
       namespace,
       type: s.type,
       keys: rows.map((r) => ({ key: r.key, size: r.size, type: r.type, ...(o.reveal ? { value: r.text ? r.bytes.toString('utf8') : r.bytes.toString('base64') } : {}) })),
     };
-    deps.out.write(await renderData(data, format));
+    await printer.printDocument(deps, data);
     return;
   }
   deps.out.write(`secret/${name} (type ${s.type})\n`);

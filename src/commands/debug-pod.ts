@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Pod, Node } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable, toKubectlShape, withKind } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, withKind, type Column, type PrintSpec, type Printer } from '../output/printer.js';
+import { watchList } from '../output/watch.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
@@ -28,7 +29,9 @@ export function register(program: Command, deps: Deps): void {
 
   const list = cmd.command('list').description('list pods detached for debugging');
   allNamespacesOption(list);
-  addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name']);
+  addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(list);
+  addWatchOptions(list);
   list.action(async () => listDetached(list, deps));
 
   const done = cmd
@@ -50,7 +53,8 @@ export function register(program: Command, deps: Deps): void {
 
 async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> {
   const o = cmd.opts() as { label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string };
-  const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+  const printer = printerOf(cmd);
+  const format = printer.format;
   const dryRun = dryRunOf(cmd);
   const timeoutMs = parseDuration(o.timeout, '--timeout');
   if (o.ttl) parseDuration(o.ttl, '--ttl');
@@ -74,7 +78,7 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
 
   if (result.alreadyDetached) {
     deps.err.write(`pod/${podName} is already detached from ${result.controller.kind.toLowerCase()}/${result.controller.name} (since ${result.pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}); nothing changed\n`);
-    await printPod(deps, format, result.pod, `pod/${podName} already detached`);
+    await printPod(deps, printer, result.pod, `pod/${podName} already detached`);
     return;
   }
   const plan = result.plan!;
@@ -82,8 +86,8 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
   const changes = plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
   if (dryRun !== 'none') {
     if (format === 'table') {
-      deps.out.write(`pod/${podName} would be detached from ${from} (dry run: ${dryRun})\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
-    } else await printPod(deps, format, result.pod, '');
+      deps.out.write(`pod/${podName} would be detached from ${from}${dryRunSuffix(dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
+    } else await printPod(deps, printer, result.pod, '');
     return;
   }
   for (const svc of plan.stillServing) {
@@ -111,14 +115,13 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
   } else {
     // Only json/yaml need the pod as it is now (ownerReference released).
     const after = format === 'name' ? result.pod : ((await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod);
-    await printPod(deps, format, after, `pod/${podName}`);
+    await printPod(deps, printer, after, `pod/${podName}`);
   }
   if (logLines) await printLogs(kube, deps, namespace, podName, logLines);
 }
 
-async function printPod(deps: Deps, format: string, pod: Pod, line: string): Promise<void> {
-  if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(pod, 'Pod', 'v1'), format));
-  else if (format === 'name') deps.out.write(`pod/${pod.metadata?.name}\n`);
+async function printPod(deps: Deps, printer: Printer, pod: Pod, line: string): Promise<void> {
+  if (!printer.human) await printer.print(deps, { items: [withKind(pod, 'Pod', 'v1')] });
   else if (line) deps.out.write(line + '\n');
 }
 
@@ -156,30 +159,24 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
 }
 
 async function listDetached(cmd: Command, deps: Deps): Promise<void> {
-  const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml', 'name']);
+  const printer = printerOf(cmd);
+  const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
   const all = Boolean(cmd.opts().allNamespaces);
   const { kube, namespace } = await connectFrom(cmd, deps);
-  const { items } = await kube.list<Pod>(pathOf(R.pods, { namespace: all ? undefined : namespace }), { labelSelector: `${DEBUG_LABEL}=true` });
-  const now = deps.now();
-  if (format === 'json' || format === 'yaml') {
-    deps.out.write(await renderData(toKubectlShape(items.map((p) => withKind(p, 'Pod', 'v1')), false), format));
-    return;
-  }
-  if (format === 'name') {
-    deps.out.write(items.map((p) => `pod/${p.metadata?.name}\n`).join(''));
-    return;
-  }
-  if (items.length === 0) {
-    deps.err.write(all ? 'No detached debug pods found.\n' : `No detached debug pods found in ${namespace} namespace.\n`);
-    return;
-  }
+  const path = pathOf(R.pods, { namespace: all ? undefined : namespace });
+  const labelSelector = [`${DEBUG_LABEL}=true`, o.selector].filter(Boolean).join(',');
+  const list = async () => {
+  const { items } = await kube.list<Pod>(path, { labelSelector });
+  return items.map((p) => withKind(p, 'Pod', 'v1'));
+  };
+  let now = deps.now();
   const ttlState = (p: Pod) => {
     const left = ttlLeft(p, now);
     if (left === undefined) return '<none>';
     return left <= 0 ? 'EXPIRED' : `${humanDuration(left)} left`;
   };
-  const rows = items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-  const cols = [
+  const sorted = (items: Pod[]) => items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const cols: Column<Pod>[] = [
     ...(all ? [{ header: 'NAMESPACE', value: (p: Pod) => p.metadata?.namespace }] : []),
     { header: 'NAME', value: (p: Pod) => p.metadata?.name },
     { header: 'DETACHED-FROM', value: (p: Pod) => (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`) },
@@ -191,7 +188,20 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     { header: 'TTL', value: (p: Pod) => ttlState(p) },
     { header: 'REPLICASET', value: (p: Pod) => p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>', wide: true },
   ];
-  deps.out.write(renderTable(cols, rows, { wide: format === 'wide' }));
+  const spec = (items: Pod[]): PrintSpec<Pod> => ((now = deps.now()), {
+    items: sorted(items),
+    // -o json|yaml: a v1 List of the pods, as `kubectl get pods -o json` prints.
+    data: (pods) => ({ apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } }),
+    columns: cols,
+    empty: all ? 'No detached debug pods found.' : `No detached debug pods found in ${namespace} namespace.`,
+  });
+  if (o.watch || o.watchOnly) {
+    const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+    const io = { out: deps.out, err: deps.err };
+    const rowOf = (p: unknown) => withKind(p as Pod, 'Pod', 'v1');
+    return watchList({ kube, path, labelSelector, rows: list, rowOf, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+  }
+  await printer.print(deps, spec(await list()));
 }
 
 /** Milliseconds until a detached pod's --ttl runs out (negative when past), or undefined without a ttl. */
@@ -223,7 +233,7 @@ async function finishExpired(cmd: Command, deps: Deps, all: boolean): Promise<vo
   for (const p of expired) {
     if (dryRun !== 'client') await kube.delete(pathOf(R.pods, { namespace: p.metadata?.namespace, name: p.metadata?.name }), { uid: p.metadata?.uid, dryRun });
     for (const [k, v] of Object.entries(extendedResources(p))) gpus[k] = (gpus[k] ?? 0) + v;
-    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n`);
+    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRunSuffix(dryRun)}\n`);
   }
   if (Object.keys(gpus).length && dryRun === 'none') deps.err.write(`freed ${formatResources(gpus)}\n`);
 }
@@ -237,13 +247,13 @@ async function finish(cmd: Command, deps: Deps, podName: string): Promise<void> 
     throw new CliError(`pod/${podName} is not a detached debug pod (no ${DEBUG_LABEL}=true label); refusing to delete it`);
   }
   if (dryRun === 'client') {
-    deps.out.write(`pod "${podName}" deleted (dry run)\n`);
+    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(dryRun)}\n`);
     return;
   }
   if (dryRun === 'none') await confirmOrAbort(deps, cmd.opts().yes, `Delete detached debug pod ${namespace}/${podName}?`, `deleting pod/${podName}`);
   await kube.delete(path, { uid: pod.metadata?.uid, dryRun });
   const gpus = extendedResources(pod);
-  deps.out.write(`pod "${podName}" deleted${dryRun === 'server' ? ' (server dry run)' : ''}\n`);
+  deps.out.write(`pod "${podName}" deleted${dryRunSuffix(dryRun)}\n`);
   if (Object.keys(gpus).length && dryRun === 'none') deps.err.write(`freed ${formatResources(gpus)}\n`);
 }
 

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { addOutputOption, connectFrom, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addOutputOption, connectFrom, printerOf } from './common.js';
+import { renderTable } from '../output/printer.js';
 import { CliError, ExitCode, formatError } from '../errors.js';
 import { COMMAND_NEEDS, baseNeeds, needLabel, type Need } from './permissions.js';
 import type { Kube } from '../kube/client.js';
 
 export interface DoctorReport {
   kubeconfig: string[];
+  /** No kubeconfig: the pod's service account (client-go's in-cluster config). */
+  inCluster: boolean;
   context: string;
   namespace: string;
   namespaceSource: string;
@@ -26,10 +28,12 @@ export function register(program: Command, deps: Deps): void {
     .description('check the kubeconfig, the connection, the clock and which plugin commands you may run here');
   addOutputOption(cmd, ['table', 'json', 'yaml']);
   cmd.action(async () => {
-    const format = outputOf(cmd, ['table', 'json', 'yaml']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const { kube, config, namespace } = await connectFrom(cmd, deps);
     const report: DoctorReport = {
       kubeconfig: config.files,
+      inCluster: config.inCluster,
       context: config.context,
       namespace,
       namespaceSource: config.namespaceSource,
@@ -54,7 +58,7 @@ export function register(program: Command, deps: Deps): void {
       report.error = formatError(e).text;
     }
     if (format === 'table') deps.out.write(renderDoctor(report));
-    else deps.out.write(await renderData(report, format));
+    else await printer.printDocument(deps, report);
     if (!report.reachable) throw new CliError(`the cluster is not usable: ${report.error?.replace(/^error: /, '')}`, ExitCode.UNREACHABLE);
   });
 }
@@ -102,9 +106,9 @@ export async function checkCommands(kube: Kube, namespace: string): Promise<Doct
 
 export function renderDoctor(r: DoctorReport): string {
   const lines = [
-    `Kubeconfig:  ${r.kubeconfig.join(', ')}`,
-    `Context:     ${r.context}`,
-    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : 'default'})`,
+    r.inCluster ? "Kubeconfig:  none: in-cluster (the pod's service account)" : `Kubeconfig:  ${r.kubeconfig.join(', ') || 'none: --server and the other connection flags'}`,
+    `Context:     ${r.inCluster ? 'in-cluster' : r.context}`,
+    `Namespace:   ${r.namespace} (${r.namespaceSource === 'flag' ? 'from --namespace' : r.namespaceSource === 'context' ? 'from the context' : r.namespaceSource === 'in-cluster' ? 'from the service account' : 'default'})`,
     `Server:      ${r.server}`,
   ];
   if (!r.reachable) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { addOutputOption, allNamespacesOption, connectFrom, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addOutputOption, allNamespacesOption, connectFrom, printerOf } from './common.js';
+import { renderTable, type Printer } from '../output/printer.js';
 import { age, parseDuration } from '../util/duration.js';
 import { CliError, UsageError } from '../errors.js';
 import { validateName } from '../util/validate.js';
@@ -11,10 +11,9 @@ import { fit, type Fit, type FitRow } from '../gpus/fit.js';
 import { wasteText } from '../gpus/pods.js';
 
 const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
-type Format = (typeof FORMATS)[number];
 
 export interface GpusOptions {
-  format: Format;
+  printer: Printer;
   allNamespaces: boolean;
   node?: string;
   fit?: number;
@@ -28,7 +27,7 @@ const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9
 /** Flags to typed options; every message names its flag. No server needed. */
 export function parseGpus(cmd: Command): GpusOptions {
   const o = cmd.opts<{ allNamespaces?: boolean; node?: string; fit?: string; resource?: string; notReadyAfter: string }>();
-  const format = outputOf(cmd, FORMATS);
+  const printer = printerOf(cmd, FORMATS);
   if (o.node !== undefined) validateName(o.node, '--node');
   let n: number | undefined;
   if (o.fit !== undefined) {
@@ -38,7 +37,7 @@ export function parseGpus(cmd: Command): GpusOptions {
   if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource) || !o.resource.includes('.') || /^([^/]*\.)?kubernetes\.io\//.test(o.resource))) {
     throw new UsageError(`invalid value "${o.resource}" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name`);
   }
-  return { format, allNamespaces: Boolean(o.allNamespaces), node: o.node, fit: n, resource: o.resource, notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after') };
+  return { printer, allNamespaces: Boolean(o.allNamespaces), node: o.node, fit: n, resource: o.resource, notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after') };
 }
 
 export function register(program: Command, deps: Deps): void {
@@ -82,12 +81,12 @@ export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise
 }
 
 async function printGpus(r: GpusResult, o: GpusOptions, deps: Deps): Promise<void> {
-  if (o.format === 'json' || o.format === 'yaml') {
+  if (o.printer.structured) {
     const scope = { namespace: r.namespace ?? null, node: o.node ?? null, dra: r.got.dra, hidden: r.got.hidden };
-    deps.out.write(await renderData(toJson(r.report, scope, r.fit), o.format));
+    await o.printer.printDocument(deps, toJson(r.report, scope, r.fit));
   } else if (r.fit) deps.out.write(fitTable(r.fit));
   else {
-    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.format === 'wide', r.got));
+    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.printer.format === 'wide', r.got));
     if (!r.report.nodes.length && !r.got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
   }
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Deployment } from '../kube/types.js';
-import { addOutputOption, connectFrom, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addOutputOption, connectFrom, printerOf } from './common.js';
+import { renderData } from '../output/printer.js';
 import { age } from '../util/duration.js';
 import { R, pathOf, parseTarget } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
@@ -28,10 +28,10 @@ export function register(program: Command, deps: Deps): void {
     .argument('<deployment>', 'NAME or deploy/NAME')
     .option('--revision <n>', "print that revision's pod template")
     .option('--diff <revisions...>', 'compare the pod templates of two revisions: --diff A B');
-  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml']);
+  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml'], { list: true });
   cmd.action(async (target: string) => {
     const o = cmd.opts() as { revision?: string; diff?: string[] };
-    const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
+    const printer = printerOf(cmd);
     const name = deploymentName(target);
     const revision = o.revision === undefined ? undefined : parseRevision(o.revision, '--revision');
     if (o.diff && o.diff.length !== 2) throw new UsageError(`--diff takes exactly two revisions (got ${o.diff.length})`);
@@ -45,15 +45,15 @@ export function register(program: Command, deps: Deps): void {
     if (diff) {
       const [a, b] = [find(diff[0]!), find(diff[1]!)];
       const lines = diffTemplates(a.rs.spec?.template, b.rs.spec?.template);
-      if (format === 'json' || format === 'yaml') deps.out.write(await renderData({ from: a.revision, to: b.revision, changes: lines }, format));
+      if (!printer.human) await printer.printDocument(deps, { from: a.revision, to: b.revision, changes: lines });
       else deps.out.write(`deployment.apps/${name}: revision ${a.revision} -> ${b.revision}\n${renderDiff(lines)}`);
       return;
     }
     if (revision !== undefined) {
       const r = find(revision);
       const data = { revision: r.revision, changeCause: r.changeCause || null, replicaSet: r.rs.metadata?.name, template: cleanTemplate(r.rs.spec?.template) };
-      if (format === 'json' || format === 'yaml') {
-        deps.out.write(await renderData(data, format));
+      if (!printer.human) {
+        await printer.printDocument(deps, data);
       } else {
         deps.out.write(`deployment.apps/${name} with revision #${r.revision}\nChange-cause: ${r.changeCause || '<none>'}\nPod Template:\n`);
         const yaml = await renderData(data.template, 'yaml');
@@ -61,37 +61,23 @@ export function register(program: Command, deps: Deps): void {
       }
       return;
     }
-    if (format === 'json' || format === 'yaml') {
-      deps.out.write(
-        await renderData(
-          {
-            deployment: name,
-            namespace,
-            currentRevision: current,
-            revisions: revisions.map((r) => ({
-              revision: r.revision,
-              current: r.revision === current,
-              changeCause: r.changeCause || null,
-              images: r.images,
-              created: r.created,
-              ready: r.ready,
-              desired: r.desired,
-              replicaSet: r.rs.metadata?.name,
-            })),
-          },
-          format,
-        ),
-      );
-      return;
-    }
-    if (revisions.length === 0) {
-      deps.err.write(`No rollout history found for deployment/${name}.\n`);
-      return;
-    }
     const now = deps.now();
-    deps.out.write(
-      renderTable(
-        [
+    const toJSON = (r: Revision) => ({
+      revision: r.revision,
+      current: r.revision === current,
+      changeCause: r.changeCause || null,
+      images: r.images,
+      created: r.created,
+      ready: r.ready,
+      desired: r.desired,
+      replicaSet: r.rs.metadata?.name,
+    });
+    await printer.print(deps, {
+      items: revisions,
+      data: (revs) => ({ deployment: name, namespace, currentRevision: current, revisions: revs.map(toJSON) }),
+      object: toJSON,
+      empty: `No rollout history found for deployment/${name}.`,
+      columns: [
           { header: 'REVISION', value: (r: Revision) => `${r.revision}${r.revision === current ? '*' : ''}` },
           { header: 'CHANGE-CAUSE', value: (r) => r.changeCause || '<none>' },
           { header: 'IMAGES', value: (r) => r.images.join(',') },
@@ -99,9 +85,6 @@ export function register(program: Command, deps: Deps): void {
           { header: 'READY', value: (r) => `${r.ready}/${r.desired}` },
           { header: 'REPLICASET', value: (r) => r.rs.metadata?.name, wide: true },
         ],
-        revisions,
-        { wide: format === 'wide' },
-      ),
-    );
+    });
   });
 }

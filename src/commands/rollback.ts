@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Deployment, Pod, ReplicaSet, Service } from '../kube/types.js';
 import type { Kube, DryRun } from '../kube/client.js';
-import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, withKind } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, withKind, type Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { selectorToString, type LabelSelector } from '../util/labels.js';
@@ -47,7 +47,8 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(cmd);
   cmd.action(async (target: string, assignments: string[]) => {
     const o = cmd.opts() as Options & { yes?: boolean };
-    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseDuration(o.timeout, '--timeout');
     const toRevision = parseRevision(o.toRevision ?? '0', '--to-revision');
@@ -57,12 +58,12 @@ export function register(program: Command, deps: Deps): void {
       if (o.toRevision !== '0') throw new UsageError('--to-revision applies to Deployments; a ReplicaSet has no revisions: give CONTAINER=IMAGE');
       const images = parseImages(assignments);
       const { kube, namespace } = await connectFrom(cmd, deps);
-      await rollbackReplicaSet(kube, deps, { namespace, name, images, keep, dryRun, timeoutMs, format, yes: o.yes });
+      await rollbackReplicaSet(kube, deps, { namespace, name, images, keep, dryRun, timeoutMs, format, printer, yes: o.yes });
       return;
     }
     if (assignments.length) throw new UsageError(`CONTAINER=IMAGE arguments apply to rs/NAME; for a Deployment use --to-revision (or \`kubectl mlops ship\`)`);
     const { kube, namespace } = await connectFrom(cmd, deps);
-    await rollbackDeployment(kube, deps, { namespace, name, toRevision, reason: o.reason, keep, dryRun, timeoutMs, format });
+    await rollbackDeployment(kube, deps, { namespace, name, toRevision, reason: o.reason, keep, dryRun, timeoutMs, format, printer });
   });
 }
 
@@ -74,7 +75,7 @@ function parseKeep(v: string): number {
 async function rollbackDeployment(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string },
+  a: { namespace: string; name: string; toRevision: number; reason?: string; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; printer: Printer },
 ): Promise<void> {
   const path = pathOf(R.deployments, { namespace: a.namespace, name: a.name });
   const paused = () => new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
@@ -99,7 +100,7 @@ async function rollbackDeployment(
   const current = revisions.find((r) => r.revision === currentRev);
   const keepPods = a.keep !== undefined ? await podsToKeep(kube, a.namespace, current, a.keep === 'default' ? 1 : a.keep, `deployment/${a.name}`) : [];
   if (a.format === 'table') {
-    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${target.revision} (change-cause "${cause}")${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n${renderDiff(diffTemplates(d.spec?.template, target.rs.spec?.template))}`);
+    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${target.revision} (change-cause "${cause}")${dryRunSuffix(a.dryRun)}\n${renderDiff(diffTemplates(d.spec?.template, target.rs.spec?.template))}`);
     if (keepPods.length) deps.out.write(`  pods of revision ${currentRev} kept for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ')}\n`);
   }
   if (a.dryRun === 'client') return;
@@ -135,13 +136,13 @@ async function rollbackDeployment(
   }
   if (!r.changed) return alreadyThere();
   if (a.dryRun === 'server') {
-    if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(r.object, 'Deployment', 'apps/v1'), a.format));
+    if (a.printer.structured) await a.printer.print(deps, { items: [withKind(r.object, 'Deployment', 'apps/v1')] });
     return;
   }
   await withProgress(`waiting for deployment/${a.name} to roll back`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
     waitForRollout(kube, a.namespace, a.name, { timeoutMs: a.timeoutMs, progress: update, signal: deps.signal }),
   );
-  if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), a.format));
+  if (a.printer.structured) await a.printer.print(deps, { items: [withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1')] });
   else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
   else deps.out.write(`deployment.apps/${a.name} rolled back to revision ${target.revision}\n`);
   reportKept(deps, a.namespace, kept);
@@ -182,7 +183,7 @@ function reportKept(deps: Deps, namespace: string, kept: Pod[]): void {
 async function rollbackReplicaSet(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; yes?: boolean },
+  a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; printer: Printer; yes?: boolean },
 ): Promise<void> {
   const path = pathOf(R.replicasets, { namespace: a.namespace, name: a.name });
   const rs = await kube.get<ReplicaSet>(path);
@@ -210,7 +211,7 @@ async function rollbackReplicaSet(
   }
   if (a.format === 'table') {
     deps.out.write(
-      `replicaset.apps/${a.name}: rollback to ${[...a.images].map(([c, i]) => `${c}=${i}`).join(', ')}${a.dryRun !== 'none' ? ` (dry run: ${a.dryRun})` : ''}\n` +
+      `replicaset.apps/${a.name}: rollback to ${[...a.images].map(([c, i]) => `${c}=${i}`).join(', ')}${dryRunSuffix(a.dryRun)}\n` +
         renderDiff(diff) +
         `  pods to keep for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ') || '(none)'}\n` +
         `  pods to delete (replaced by the ReplicaSet): ${deletePods.map((p) => p.metadata!.name).join(', ') || '(none)'}\n`,
@@ -253,7 +254,7 @@ async function rollbackReplicaSet(
     ),
   );
   if (a.format === 'name') deps.out.write(`replicaset.apps/${a.name}\n`);
-  else if (a.format === 'json' || a.format === 'yaml') deps.out.write(await renderData(withKind(await kube.get<ReplicaSet>(path), 'ReplicaSet', 'apps/v1'), a.format));
+  else if (a.printer.structured) await a.printer.print(deps, { items: [withKind(await kube.get<ReplicaSet>(path), 'ReplicaSet', 'apps/v1')] });
   else {
     deps.out.write(`replicaset.apps/${a.name} rolled back: ${desired}/${desired} Ready on ${[...a.images.values()].join(', ')}\n`);
     for (const d of deleted) deps.out.write(`pod/${d} deleted\n`);

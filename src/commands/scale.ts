@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { HPA, Pod } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import type { Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { age, parseDuration } from '../util/duration.js';
 import { R, pathOf } from '../kube/resources.js';
@@ -28,18 +28,19 @@ export function register(program: Command, deps: Deps): void {
     .option('--save <file>', 'with --delete: first write the manifest, cleaned for `kubectl apply -f`')
     .option('--list', 'list workloads scaled to zero by this plugin');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
+  addOutputOption(cmd, ['table', 'json', 'yaml', 'name'], { list: true });
   addMutationOptions(cmd);
   cmd.action(async (targets: string[]) => {
     const o = cmd.opts() as { selector?: string; timeout: string; withHpa?: boolean; delete?: boolean; save?: string; list?: boolean; allNamespaces?: boolean; yes?: boolean };
-    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseDuration(o.timeout, '--timeout');
     if (o.save && !o.delete) throw new UsageError('--save is used with --delete');
     if (o.list && (targets.length || o.delete)) throw new UsageError('--list takes no TARGETs and no --delete');
     if (o.allNamespaces && targets.length) throw new UsageError('-A/--all-namespaces works with -l/--selector, not with TARGETs');
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (o.list) return listScaled(kube, deps, { namespace, all: Boolean(o.allNamespaces), format, selector: o.selector });
+    if (o.list) return listScaled(kube, deps, { namespace, all: Boolean(o.allNamespaces), printer, selector: o.selector });
     const found = await resolveTargets(kube, { targets, selector: o.selector, namespace, allNamespaces: Boolean(o.allNamespaces) });
     if (found.length === 0) {
       throw new CliError(`no Deployments, StatefulSets or standalone ReplicaSets match -l ${o.selector} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}`);
@@ -77,8 +78,8 @@ export function register(program: Command, deps: Deps): void {
       }
     }
     const total = results.reduce<Freed>((s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }), { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 });
-    if (format === 'json' || format === 'yaml') {
-      deps.out.write(await renderData({ dryRun, workloads: results, freed: total }, format));
+    if (!printer.human && format !== 'name') {
+      await printer.print(deps, { items: results, data: (workloads) => ({ dryRun, workloads, freed: total }) });
       return;
     }
     for (const r of results) {
@@ -99,7 +100,8 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(restore);
   restore.action(async (targets: string[]) => {
     const o = restore.opts() as { selector?: string; timeout: string; allNamespaces?: boolean };
-    const format = outputOf(restore, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(restore);
+    const format = printer.format;
     const dryRun = dryRunOf(restore);
     const timeoutMs = parseDuration(o.timeout, '--timeout');
     const { kube, namespace } = await connectFrom(restore, deps);
@@ -112,7 +114,7 @@ export function register(program: Command, deps: Deps): void {
     }
     const done: { target: string; replicas: number; hpa?: string }[] = [];
     for (const t of found) done.push(await restoreOne(kube, deps, t, { dryRun, timeoutMs, format }));
-    if (format === 'json' || format === 'yaml') deps.out.write(await renderData({ dryRun, workloads: done }, format));
+    if (!printer.human && format !== 'name') await printer.print(deps, { items: done, data: (workloads) => ({ dryRun, workloads }) });
     else for (const d of done) deps.out.write(format === 'name' ? `${d.target}\n` : `${d.target} ${dryRun !== 'none' ? 'would be restored' : 'restored'} to ${d.replicas} replicas${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}\n`);
   });
 }
@@ -207,7 +209,7 @@ async function restoreOne(kube: Kube, deps: Deps, t: Target, a: { dryRun: DryRun
   return { target, replicas, hpa: hpa?.metadata.name };
 }
 
-async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; format: string; selector?: string }): Promise<void> {
+async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; printer: Printer; selector?: string }): Promise<void> {
   const found = await resolveTargets(kube, { targets: [], selector: a.selector, namespace: a.namespace, allNamespaces: a.all, labelOnly: `${SCALED_LABEL}=true` });
   const rows = found.map((t) => ({
     namespace: t.obj.metadata?.namespace ?? '',
@@ -216,20 +218,18 @@ async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: b
     since: t.obj.metadata?.annotations?.[SZ.at] ?? '',
     hpa: t.obj.metadata?.annotations?.[SZ.hpa] ? (JSON.parse(t.obj.metadata.annotations[SZ.hpa]!) as { metadata: { name: string } }).metadata.name : null,
   }));
-  if (a.format === 'json' || a.format === 'yaml') return void deps.out.write(await renderData({ workloads: rows }, a.format));
-  if (a.format === 'name') return void deps.out.write(rows.map((r) => `${r.name}\n`).join(''));
-  if (!rows.length) return void deps.err.write(a.all ? 'No workloads scaled to zero.\n' : `No workloads scaled to zero in ${a.namespace} namespace.\n`);
   const now = deps.now();
-  deps.out.write(
-    renderTable(
-      [
+  await a.printer.print(deps, {
+    items: rows,
+    data: (workloads) => ({ workloads }),
+    name: (r) => r.name,
+    empty: a.all ? 'No workloads scaled to zero.' : `No workloads scaled to zero in ${a.namespace} namespace.`,
+    columns: [
         ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
         { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
         { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
         { header: 'SINCE', value: (r) => age(r.since, now) },
         { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
       ],
-      rows,
-    ),
-  );
+  });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Deployment, PodTemplateSpec } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, withKind } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { parseDuration } from '../util/duration.js';
 import { R, pathOf } from '../kube/resources.js';
@@ -62,7 +62,8 @@ export function register(program: Command, deps: Deps): void {
   addMutationOptions(cmd);
   cmd.action(async (target: string, assignments: string[]) => {
     const o = cmd.opts() as { cause?: string; timeout: string; wait: boolean };
-    const format = outputOf(cmd, ['table', 'json', 'yaml', 'name']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const dryRun = dryRunOf(cmd);
     const timeoutMs = parseDuration(o.timeout, '--timeout');
     const name = deploymentName(target);
@@ -85,14 +86,14 @@ export function register(program: Command, deps: Deps): void {
     if (!r.changed) {
       deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}; nothing changed\n`);
       if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
-      else if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(r.object, 'Deployment', 'apps/v1'), format));
+      else if (printer.structured) await printer.print(deps, { items: [withKind(r.object, 'Deployment', 'apps/v1')] });
       return;
     }
-    if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRun !== 'none' ? ` (dry run: ${dryRun})` : ''}\n${renderDiff(diff)}`);
+    if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRunSuffix(dryRun)}\n${renderDiff(diff)}`);
     if (dryRun === 'client') return;
     const result = r.object;
     if (dryRun === 'server') {
-      if (format === 'json' || format === 'yaml') deps.out.write(await renderData(withKind(result, 'Deployment', 'apps/v1'), format));
+      if (printer.structured) await printer.print(deps, { items: [withKind(result, 'Deployment', 'apps/v1')] });
       return;
     }
     if (o.wait) {
@@ -100,8 +101,8 @@ export function register(program: Command, deps: Deps): void {
         waitForRollout(kube, namespace, name, { timeoutMs, progress: update, signal: deps.signal }),
       );
     }
-    if (format === 'json' || format === 'yaml') {
-      deps.out.write(await renderData(withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1'), format));
+    if (printer.structured) {
+      await printer.print(deps, { items: [withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1')] });
     } else if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
     else deps.out.write(`deployment.apps/${name} ${o.wait ? 'rolled out' : 'updated'}\n`);
   });

@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/client.js';
 import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, outputOf } from './common.js';
-import { renderData, renderTable } from '../output/printer.js';
+import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, type PrintSpec, type Printer } from '../output/printer.js';
+import { watchList } from '../output/watch.js';
 import { age } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { buildClaimViews, shortModes, type ClaimView } from '../storage/model.js';
 
 export function register(program: Command, deps: Deps): void {
@@ -15,20 +16,26 @@ export function register(program: Command, deps: Deps): void {
     .description('claims with their volume, class, the pods and workloads using them, and why a claim is Pending')
     .argument('[claim]', 'one claim (NAME or pvc/NAME): its chain as a tree, with events');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml']);
+  addOutputOption(cmd, ['table', 'wide', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(cmd);
+  addWatchOptions(cmd);
   cmd.action(async (claim: string | undefined) => {
-    const format = outputOf(cmd, ['table', 'wide', 'json', 'yaml']);
+    const printer = printerOf(cmd);
+    const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
     const all = Boolean(cmd.opts().allNamespaces);
+    if (claim && (o.watch || o.watchOnly || o.selector)) throw new UsageError('-w/--watch, --watch-only and -l/--selector are for the list of claims, not one CLAIM');
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (claim) return showClaim(kube, deps, namespace, nameOf(claim, R.pvcs, 'CLAIM'), format);
-    const views = await claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`));
-    if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ claims: views }, format));
-    if (!views.length) return void deps.err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
-    const now = deps.now();
+    if (claim) return showClaim(kube, deps, namespace, nameOf(claim, R.pvcs, 'CLAIM'), printer);
+    const list = () => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector);
+    let now = deps.now();
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? v.requested ?? ''));
-    deps.out.write(
-      renderTable(
-        [
+    // Ages are computed when a line is printed (watch lines come later).
+    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => ((now = deps.now()), {
+        items: views,
+        data: (claims: ClaimView[]) => ({ claims }),
+        name: (v: ClaimView) => `persistentvolumeclaim/${v.name}`,
+        empty: all ? 'No resources found' : `No resources found in ${namespace} namespace.`,
+        columns: [
           ...(all ? [{ header: 'NAMESPACE', value: (v: ClaimView) => v.namespace }] : []),
           { header: 'NAME', value: (v: ClaimView) => v.name },
           { header: 'STATUS', value: (v) => v.status },
@@ -45,14 +52,19 @@ export function register(program: Command, deps: Deps): void {
           { header: 'BINDING', value: (v) => v.storageClass.volumeBindingMode ?? '', wide: true },
           { header: 'REASON', value: (v) => [v.reason, ...v.warnings].filter(Boolean).join('; ') },
         ],
-        views,
-        { wide: format === 'wide' },
-      ),
-    );
+    });
+    if (o.watch || o.watchOnly) {
+      const key = (v: ClaimView) => `${v.namespace}/${v.name}`;
+      const io = { out: deps.out, err: deps.err };
+      return watchList({ kube, path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }), labelSelector: o.selector, rows: list, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    }
+    await printer.print(deps, spec(await list()));
   });
 
   const pv = cmd.command('pv').description('PersistentVolumes with their claim; Available and Released ones called out');
-  addOutputOption(pv, ['table', 'json', 'yaml']);
+  addOutputOption(pv, ['table', 'json', 'yaml', 'name'], { list: true });
+  addSelectorOption(pv);
+  addWatchOptions(pv);
   pv.action(async () => listVolumes(pv, deps));
 
   const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume');
@@ -74,9 +86,9 @@ export function usedBy(v: ClaimView): string {
 }
 
 /** Five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
-export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void): Promise<ClaimView[]> {
+export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
-    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace })),
+    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
@@ -96,7 +108,7 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
   return buildClaimViews(inv).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
 
-async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, format: string): Promise<void> {
+async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, printer: Printer): Promise<void> {
   const pvc = await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace, name }));
   const [volumes, classes, pods, events] = await Promise.all([
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs), pvc.spec?.volumeName ? { fieldSelector: `metadata.name=${pvc.spec.volumeName}` } : {}),
@@ -114,8 +126,9 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     hidden: { volumes: !volumes, classes: !classes },
   })[0]!;
   const recent = events.items.sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
-  if (format === 'json' || format === 'yaml') {
-    return void deps.out.write(await renderData({ ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) }, format));
+  if (printer.format === 'name') return void deps.out.write(`persistentvolumeclaim/${name}\n`);
+  if (!printer.human) {
+    return printer.printDocument(deps, { ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) });
   }
   const now = deps.now();
   const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(view.accessModes)})`];
@@ -150,9 +163,11 @@ function evTime(e: KEvent): string {
 }
 
 async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
-  const format = outputOf(cmd, ['table', 'json', 'yaml']);
+  const printer = printerOf(cmd);
+  const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
   const { kube } = await connectFrom(cmd, deps);
-  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs)), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+  const list = async () => {
+  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
   const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
   const rows = pvs.items
     .map((v) => {
@@ -179,13 +194,17 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  if (format === 'json' || format === 'yaml') return void deps.out.write(await renderData({ volumes: rows }, format));
-  if (!rows.length) return void deps.err.write('No resources found\n');
-  const now = deps.now();
-  deps.out.write(
-    renderTable(
-      [
-        { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+  return rows;
+  };
+  type Row = Awaited<ReturnType<typeof list>>[number];
+  let now = deps.now();
+  const spec = (rows: Row[]): PrintSpec<Row> => ((now = deps.now()), {
+    items: rows,
+    data: (volumes: Row[]) => ({ volumes }),
+    name: (r: Row) => `persistentvolume/${r.name}`,
+    empty: 'No resources found',
+    columns: [
+        { header: 'NAME', value: (r: Row) => r.name },
         { header: 'CAPACITY', value: (r) => r.capacity ?? '' },
         { header: 'ACCESS MODES', value: (r) => shortModes(r.accessModes) },
         { header: 'RECLAIM POLICY', value: (r) => r.reclaimPolicy ?? '' },
@@ -195,9 +214,12 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
         { header: 'AGE', value: (r) => age(r.created ?? undefined, now) },
         { header: 'NOTE', value: (r) => r.note },
       ],
-      rows,
-    ),
-  );
+  });
+  if (o.watch || o.watchOnly) {
+    const io = { out: deps.out, err: deps.err };
+    return watchList({ kube, path: pathOf(R.pvs), labelSelector: o.selector, rows: list, key: (r) => `/${r.name}`, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+  }
+  await printer.print(deps, spec(await list()));
 }
 
 async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<void> {
@@ -218,7 +240,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<vo
     throw new CliError(`persistentvolumeclaim ${ref.namespace}/${ref.name} still points at persistentvolume/${name}; delete that claim first`);
   }
   if (dryRun === 'client') {
-    deps.out.write(`persistentvolume/${name} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared) (dry run)\n`);
+    deps.out.write(`persistentvolume/${name} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${dryRunSuffix(dryRun)}\n`);
     return;
   }
   if (dryRun === 'none') {
@@ -234,7 +256,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<vo
     { dryRun, known: pv },
   );
   if (dryRun === 'server') {
-    deps.out.write(`persistentvolume/${name} would be made Available (server dry run)\n`);
+    deps.out.write(`persistentvolume/${name} would be made Available${dryRunSuffix(dryRun)}\n`);
     return;
   }
   await kube.waitFor<PersistentVolume, true>(pathOf(R.pvs), { fieldSelector: `metadata.name=${name}` }, (items) => (items[0]?.status?.phase === 'Available' ? true : undefined), {

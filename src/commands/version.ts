@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { addOutputOption, connectFrom, outputOf } from './common.js';
-import { renderData } from '../output/printer.js';
+import { addOutputOption, connectFrom, printerOf } from './common.js';
 import { formatError } from '../errors.js';
 
 export interface VersionInfo {
@@ -18,7 +17,8 @@ export function register(program: Command, deps: Deps): void {
     .option('--client', 'only the plugin and Node.js versions; do not contact the server');
   addOutputOption(cmd, ['table', 'json', 'yaml']);
   cmd.action(async () => {
-    const format = outputOf(cmd, ['table', 'json', 'yaml']);
+    const printer = printerOf(cmd);
+    const format = printer.format;
     const info: VersionInfo = { clientVersion: `v${deps.version}`, nodeVersion: process.version };
     let failure: unknown;
     if (!cmd.opts().client) {
@@ -35,7 +35,7 @@ export function register(program: Command, deps: Deps): void {
       deps.out.write(`Client Version: ${info.clientVersion}\nNode Version: ${info.nodeVersion}\n`);
       if (info.serverVersion) deps.out.write(`Server Version: ${info.serverVersion}\n`);
     } else {
-      deps.out.write(await renderData(info, format));
+      await printer.printDocument(deps, info);
     }
     // Like kubectl version: the client part is printed, then the server error decides the exit code.
     if (failure) throw failure;

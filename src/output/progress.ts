@@ -12,10 +12,15 @@ export async function startProgress(text: string, opts: { stream: Writable & { i
   // A terminal that reports 0 columns (a pty nobody sized, as under `script`) sends ora into
   // an endless cursor-up loop; treat it like a pipe.
   if (!opts.enabled || !opts.stream.isTTY || !(opts.stream.columns && opts.stream.columns > 0)) {
-    return { update() {}, stop(final) { if (final) opts.stream.write(final + '\n'); } };
+    return {
+      update() {},
+      stop(final) {
+        if (final) opts.stream.write(final + '\n');
+      },
+    };
   }
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: opts.stream as NodeJS.WriteStream, discardStdin: false }).start();
+  const spinner = ora({ text, stream: opts.stream, discardStdin: false }).start();
   return {
     update(t) {
       spinner.text = t;

@@ -268,7 +268,6 @@ describe('config and secret validate everything before the first write', () => {
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'bogus/x'], 'error: unsupported kind "bogus" in --wire "bogus/x"'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'job/x'], 'error: unsupported kind "job" in --wire "job/x"'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/..'], 'error: invalid name in --wire "deploy/.."'],
-    [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--as', 'volume'], "error: unknown option '--as'"],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--wire-as', 'volume', '--mount-path', 'rel'], 'error: invalid value "rel" for --mount-path'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--timeout', '0'], 'error: invalid value "0" for --timeout'],
     [['config', 'x', '--from-literal', 'a=b', '--wire', 'deploy/x', '--timeout', '600h'], 'error: invalid value "600h" for --timeout'],
@@ -279,6 +278,15 @@ describe('config and secret validate everything before the first write', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toContain(msg);
+  });
+
+  it('--as is kubectl\'s impersonation on config and secret too (the wire mode is --wire-as)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'cfg-as');
+    const r = await mlops(['config', 'cfg', '--from-literal', 'a=b', '--as', 'volume', '-n', ns]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`Error from server (Forbidden): configmaps "cfg" is forbidden: User "volume" cannot get resource "configmaps" in API group "" in the namespace "${ns}"\n`);
+    expect(await kube.getOptional(pathOf(R.configmaps, { namespace: ns, name: 'cfg' }))).toBeUndefined();
   });
 
   it('a missing Deployment, a missing container, a wire the server refuses: nothing is written', async () => {

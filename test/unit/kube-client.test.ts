@@ -162,40 +162,6 @@ describe('retries', () => {
   });
 });
 
-describe('Kube.update (read-modify-write)', () => {
-  it('re-reads and retries on 409 Conflict', async () => {
-    const path = '/api/v1/namespaces/default/configmaps/c';
-    const scope = nock(TEST_SERVER)
-      .get(path)
-      .reply(200, { metadata: { name: 'c', resourceVersion: '1' }, data: { a: '1' } })
-      .put(path, (b) => b.metadata.resourceVersion === '1')
-      .query(true)
-      .reply(409, { kind: 'Status', reason: 'Conflict', message: 'the object has been modified', code: 409 })
-      .get(path)
-      .reply(200, { metadata: { name: 'c', resourceVersion: '2' }, data: { a: '2' } })
-      .put(path, (b) => b.metadata.resourceVersion === '2' && b.data.a === '2' && b.data.b === 'x')
-      .query(true)
-      .reply(200, { metadata: { name: 'c', resourceVersion: '3' }, data: { a: '2', b: 'x' } });
-    const { kube } = kubeFor();
-    const r = await kube.update<{ metadata: { resourceVersion: string }; data: Record<string, string> }>(path, (cm) => {
-      cm.data.b = 'x';
-      return cm;
-    });
-    expect(r.changed).toBe(true);
-    expect(r.object.metadata.resourceVersion).toBe('3');
-    expect(scope.isDone()).toBe(true);
-  });
-
-  it('gives up after the bounded number of conflicts', async () => {
-    const path = '/api/v1/namespaces/default/configmaps/c';
-    nock(TEST_SERVER)
-      .get(path).times(2).reply(200, { metadata: { name: 'c', resourceVersion: '1' } })
-      .put(path).query(true).times(2).reply(409, { reason: 'Conflict', message: 'the object has been modified', code: 409 });
-    const { kube } = kubeFor();
-    await expect(kube.update(path, (o) => o, { attempts: 2 })).rejects.toThrow('the object has been modified');
-  });
-});
-
 describe('verbose logging', () => {
   it('logs method, path, status and time, never the token', async () => {
     nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1' });

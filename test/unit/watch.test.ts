@@ -1,0 +1,67 @@
+// The watch loop's paths a real server does not produce on demand: a 410 Gone (the list's
+// version expired) re-lists and goes on; an object already gone when its change is processed
+// still gets its line. The e2e tests (test/e2e/output.test.ts) prove the rest against kubectl.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import nock from 'nock';
+import { resolveConfig } from '../../src/kube/config.js';
+import { Kube } from '../../src/kube/client.js';
+import { Printer } from '../../src/output/printer.js';
+import { watchList } from '../../src/output/watch.js';
+import { MemStream, TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+const pv = (name: string, rv: string) => ({ metadata: { name, resourceVersion: rv } });
+const events = (...evs: object[]) => evs.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+it('re-lists after 410 Gone, prints a line per event, and a deleted object keeps its last row', async () => {
+  const config = resolveConfig({ kubeconfig: writeKubeconfig(tempDir()) }, {});
+  const kube = new Kube({ auth: config.auth, server: config.server, sleep: async () => undefined });
+  const list = nock(TEST_SERVER)
+    .get('/api/v1/persistentvolumes')
+    .query(true)
+    .reply(200, { items: [], metadata: { resourceVersion: '10' } })
+    .get('/api/v1/persistentvolumes')
+    .query((q) => q.watch === '1' && q.resourceVersion === '10')
+    .reply(200, events({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 10 (15)' } }))
+    .get('/api/v1/persistentvolumes')
+    .query((q) => q.watch === undefined)
+    .reply(200, { items: [], metadata: { resourceVersion: '20' } })
+    .get('/api/v1/persistentvolumes')
+    .query((q) => q.watch === '1' && q.resourceVersion === '20')
+    .reply(200, events({ type: 'ADDED', object: pv('a', '21') }, { type: 'MODIFIED', object: pv('a', '22') }, { type: 'DELETED', object: pv('a', '23') }));
+
+  // The rows as the command builds them: 'a' exists at the first change, is gone by the second.
+  const states = [[], [], [{ name: 'a', size: '1Gi' }], []];
+  let calls = 0;
+  const rows = async () => states[Math.min(calls++, states.length - 1)]!;
+  const out = new MemStream();
+  const err = new MemStream();
+  const controller = new AbortController();
+  const origWrite = out.write.bind(out);
+  out.write = ((chunk: string) => {
+    const r = origWrite(chunk);
+    // Ctrl-C once the header and three lines are out.
+    if (out.text.split('\n').length > 4) controller.abort();
+    return r;
+  }) as typeof out.write;
+  const printer = new Printer({ output: 'custom-columns=NAME:.name,SIZE:.size' }, ['table', 'json', 'name'], () => '');
+  await watchList({
+    kube,
+    path: '/api/v1/persistentvolumes',
+    rows,
+    key: (r: { name: string }) => `/${r.name}`,
+    spec: (items) => ({ items }),
+    printer,
+    io: { out, err },
+    watchOnly: true,
+    signal: controller.signal,
+  });
+  expect(out.text).toBe('NAME   SIZE\na      1Gi\na      1Gi\na      1Gi\n');
+  expect(err.text).toBe('');
+  expect(list.isDone()).toBe(true);
+});
