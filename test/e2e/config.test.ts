@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlops, waitReady } from './helpers.js';
+import { adminKube, allOutputs, deployment, freshNamespace, grantRestricted, mlops, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { ConfigMap, Deployment, ReplicaSet, Secret } from '../../src/kube/types.js';
 import { conflictProxy } from './proxy.js';
@@ -280,7 +280,7 @@ describe('config and secret validate everything before the first write', () => {
     expect(r.err.split('\n')[0]).toContain(msg);
   });
 
-  it('--as is kubectl\'s impersonation on config and secret too (the wire mode is --wire-as)', async () => {
+  it("--as is kubectl's impersonation on config and secret too (the wire mode is --wire-as)", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'cfg-as');
     const r = await mlops(['config', 'cfg', '--from-literal', 'a=b', '--as', 'volume', '-n', ns]);
@@ -466,6 +466,15 @@ describe('config --wire with one declared permission missing', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'cfg-deny');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 1 }));
+    // Settled first, so that the controllers' own status writes are not taken for ours.
+    await until(
+      async () => {
+        const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace: ns, name: 'web' }));
+        return d.status?.availableReplicas === 1 && d.status.observedGeneration === d.metadata!.generation;
+      },
+      60_000,
+      'deployment/web available',
+    );
     const flags = ['new', 'wire:deployments'];
     const needs = needsOf('config', (when) => flags.includes(when));
     expect(needs.map(needLabel)).toEqual([

@@ -16,6 +16,8 @@ export async function conflictProxy(
   before: () => Promise<unknown>,
 ): Promise<{ kubeconfig: string; close: () => void; statuses: () => number[] }> {
   const target = new URL(inject('cluster').server);
+  // client-go (and the plugin) send no credentials to a plain-http server: the proxy adds the admin's.
+  const token = /token: (\S+)/.exec(fs.readFileSync(inject('cluster').kubeconfig, 'utf8'))![1]!;
   let fired = false;
   const seen: number[] = [];
   const server = http.createServer((req, res) => {
@@ -29,7 +31,14 @@ export async function conflictProxy(
           await before();
         }
         const up = https.request(
-          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, rejectUnauthorized: false },
+          {
+            host: target.hostname,
+            port: target.port,
+            path: req.url,
+            method: req.method,
+            headers: { ...req.headers, host: target.host, authorization: `Bearer ${token}` },
+            rejectUnauthorized: false,
+          },
           (ur) => {
             if (selected) seen.push(ur.statusCode ?? 0);
             res.writeHead(ur.statusCode ?? 502, ur.headers);
