@@ -86,7 +86,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   storage: [
     ['List the claims of the current namespace with their volume, class and pods', 'kubectl mlops storage'],
     ['Why is myclaim Pending? Its chain as a tree, with events', 'kubectl mlops storage myclaim'],
-    ['Watch myclaim bind (Ctrl-C to stop)', 'kubectl mlops storage -w'],
+    ['Watch the claims of the namespace bind (a line per change; Ctrl-C to stop)', 'kubectl mlops storage -w'],
     ['Claims labelled app=train in every namespace, smallest first', 'kubectl mlops storage -A -l app=train --sort-by=.capacity'],
     ['Names and status only, without headers', 'kubectl mlops storage -o custom-columns=NAME:.name,STATUS:.status --no-headers'],
     ['The names of the Pending claims', 'kubectl mlops storage -o jsonpath=\'{.claims[?(@.status=="Pending")].name}\''],

@@ -75,6 +75,9 @@ export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise
   warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
   const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
   const report = buildReport(got.inventory, scope);
+  if (o.resource && o.fit === undefined && !got.hidden.nodes && !report.nodes.some((n) => n.resources.some((r) => r.name === o.resource))) {
+    deps.err.write(`Warning: no node${o.node ? ` named ${o.node}` : ''} offers ${o.resource}\n`);
+  }
   // Where a pod fits, and what holds the rest, does not depend on the namespace shown.
   const f = o.fit !== undefined ? fitFor(ns ? buildReport(got.inventory, { ...scope, namespace: undefined }) : report, o.fit, o.resource, got) : undefined;
   return { report, fit: f, got, namespace: ns };
@@ -93,6 +96,10 @@ async function printGpus(r: GpusResult, o: GpusOptions, deps: Deps): Promise<voi
 
 function fitFor(report: Report, count: number, resource: string | undefined, got: Collected): Fit {
   if (got.hidden.nodes) throw new CliError('--fit needs the nodes, which you may not list (forbidden)');
+  // Free is capacity minus every namespace's pods (and claims): counting one namespace would say "fits" where it does not.
+  if (got.hidden.podsOutsideNamespace) throw new CliError('--fit needs the pods of all namespaces to know what is free, which you may not list (forbidden)');
+  if (got.hidden.claimsOutsideNamespace && resource !== undefined && !resource.includes('/'))
+    throw new CliError('--fit for a DRA driver needs the resourceclaims of all namespaces, which you may not list (forbidden)');
   const offered = [...new Set(report.nodes.flatMap((n) => n.resources.map((r) => r.name)))];
   const res = resource ?? (offered.includes('nvidia.com/gpu') || offered.length !== 1 ? 'nvidia.com/gpu' : offered[0]);
   if (!offered.includes(res)) throw new CliError(`no node offers ${res}${offered.length ? ` (offered: ${offered.join(', ')}; pick one with --resource)` : ''}`);
@@ -132,7 +139,13 @@ function summaryLine(report: Report, ns: string | undefined, got: Pick<Collected
   if (s.total === null) parts.push(`total and free unknown (nodes hidden), ${s.inUse} in use in ${ns ? `namespace ${ns}` : 'all namespaces'}`);
   else {
     const elsewhere = (s.free ?? 0) - (s.freeSchedulable ?? 0);
-    parts.push(`${s.total} total`, `${s.inUse} in use`, `${s.free} free${elsewhere ? ` (${elsewhere} on NotReady or cordoned nodes)` : ''}`);
+    // Without the other namespaces' pods, in use is a lower bound and free an upper one.
+    const partial = got.hidden.podsOutsideNamespace;
+    parts.push(
+      `${s.total} total`,
+      `${partial ? 'at least ' : ''}${s.inUse} in use`,
+      `${partial ? 'at most ' : ''}${s.free} free${elsewhere ? ` (${elsewhere} on NotReady or cordoned nodes)` : ''}`,
+    );
   }
   parts.push(
     `${s.waiting} waiting (${s.waitingPods} ${s.waitingPods === 1 ? 'pod' : 'pods'})`,

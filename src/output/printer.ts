@@ -141,7 +141,8 @@ export function toKubectlShape(objects: object[], single: boolean): object {
 export async function renderData(data: unknown, format: 'json' | 'yaml'): Promise<string> {
   if (format === 'json') return JSON.stringify(data, null, 4) + '\n';
   const yaml = await import('js-yaml');
-  return yaml.dump(data, { noRefs: true, lineWidth: -1 });
+  // kubectl's YAML quotes strings that would read as another type with double quotes ("286").
+  return yaml.dump(data, { noRefs: true, lineWidth: -1, quoteStyle: 'double' });
 }
 
 /** Adds the kind/apiVersion that list items lack on the wire. */
@@ -178,7 +179,8 @@ export class Printer {
   constructor(flags: PrintFlags, allowed: readonly OutputFormat[], readFile: (file: string) => string) {
     const value = flags.output ?? 'table';
     const eq = value.indexOf('=');
-    const kind = eq >= 0 ? value.slice(0, eq) : value;
+    // kubectl matches the format name case-insensitively (-o JSON); a template keeps its case.
+    const kind = (eq >= 0 ? value.slice(0, eq) : value).toLowerCase();
     const arg = eq >= 0 ? value.slice(eq + 1) : undefined;
     const templates = allowed.includes('json') ? TEMPLATE_FORMATS : [];
     if (/^go-template(-file)?$|^template(file)?$/.test(kind)) {
@@ -377,8 +379,9 @@ function customCell(c: CustomColumn, obj: unknown): string {
 }
 
 /** Exactly what -o json shows: no undefined fields, no Date objects. */
+/** The data as JSON has it, without metadata.managedFields (kubectl's --show-managed-fields=false). */
 function jsonForm(v: unknown): unknown {
-  return v === undefined ? null : JSON.parse(JSON.stringify(v));
+  return v === undefined ? null : JSON.parse(JSON.stringify(v), (k, value: unknown) => (k === 'managedFields' ? undefined : value));
 }
 
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;

@@ -40,6 +40,20 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
   const lo = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
   let first = true;
   let needHeader = o.watchOnly;
+  // json, yaml and jsonpath print each object on its own, as kubectl get -w does (a YAML
+  // stream separates its documents with ---); tables and names print one line per row.
+  let documents = 0;
+  const one = async (row: Row): Promise<string> => {
+    const spec = o.spec([row]);
+    if (!o.printer.structured || o.printer.format === 'custom-columns') {
+      const text = await o.printer.render(spec, { noHeaders: !needHeader });
+      needHeader = false;
+      return text;
+    }
+    const obj = spec.object ? spec.object(row) : row;
+    const text = await o.printer.render({ items: [row], data: () => obj });
+    return (o.printer.format === 'yaml' && documents++ > 0 ? '---\n' : '') + text;
+  };
   try {
     for (;;) {
       // The version first, then the rows: every change after the rows were built is replayed.
@@ -47,8 +61,12 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
       let last = new Map((await o.rows()).map((r) => [o.key(r), r]));
       if (first && !o.watchOnly) {
         const spec = o.spec([...last.values()]);
-        // An empty list says so on stderr, as kubectl does, and the watch goes on.
-        await o.printer.print(o.io, spec);
+        if (o.printer.structured && o.printer.format !== 'custom-columns') {
+          for (const row of spec.items) o.io.out.write(await one(row));
+        } else {
+          // An empty list says so on stderr, as kubectl does, and the watch goes on.
+          await o.printer.print(o.io, spec);
+        }
       }
       first = false;
       try {
@@ -72,8 +90,7 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
             if (ev.type === 'DELETED') last.delete(k);
             if (row === undefined || o.signal.aborted) return false;
             // --watch-only: kubectl puts the header above the first change.
-            o.io.out.write(await o.printer.render(o.spec([row]), { noHeaders: !needHeader }));
-            needHeader = false;
+            o.io.out.write(await one(row));
             return false;
           },
           o.signal,

@@ -628,6 +628,13 @@ describe('kubectl mlops gpus', () => {
       const node1 = j.nodes.find((x) => x.name === 'mlops-node-1')!.resources[0]!;
       const mine = j.holders.filter((h) => h.node === 'mlops-node-1').reduce((s, h) => s + (h.resources['nvidia.com/gpu'] ?? 0), 0);
       expect(node1).toMatchObject({ allocatable: 8, inUse: mine });
+      // A pod of another namespace holds a GPU there: "fits" would be a guess, so --fit refuses, and the summary says "at most".
+      const table = await mlops(['gpus', '-n', trainNs], { kubeconfig: restricted });
+      expect(table.out).toMatch(/^GPUs: \d+ total, at least \d+ in use, at most \d+ free/);
+      const partialFit = await mlops(['gpus', '-n', trainNs, '--fit', '1'], { kubeconfig: restricted });
+      expect(partialFit.code).toBe(1);
+      expect(partialFit.out).toBe('');
+      expect(partialFit.err).toContain('error: --fit needs the pods of all namespaces to know what is free, which you may not list (forbidden)\n');
     } finally {
       await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`);
       await kube.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`);
@@ -662,6 +669,11 @@ describe('kubectl mlops gpus', () => {
     const none = await mlops(['gpus', '--fit', '1', '--resource', 'example.com/none']);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/^error: no node offers example\.com\/none \(offered: .*nvidia\.com\/gpu.*; pick one with --resource\)\n$/);
+    // Without --fit the report is still shown, and says the resource is offered nowhere.
+    const shown = await mlops(['gpus', '--resource', 'example.com/none']);
+    expect(shown.code).toBe(0);
+    expect(shown.err).toContain('Warning: no node offers example.com/none\n');
+    expect(shown.out).toMatch(/^GPUs: /);
     const node = await adminKube().get<Node>(pathOf(R.nodes, { name: 'mlops-node-1' }));
     expect(node.metadata!.labels!['nvidia.com/gpu.product']).toBe('NVIDIA-A100-SXM4-80GB');
   });

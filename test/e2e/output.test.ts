@@ -398,6 +398,53 @@ describe('-w/--watch', () => {
     await kube.delete(pathOf(R.pvs, { name: `${ns}-s` }));
   });
 
+  it('debug-pod list -w with jsonpath, json and yaml prints each object on its own, as kubectl get -w (YAML documents separated by ---)', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'out-watch3');
+    const debugPod = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels: { 'mlops.kubectl.io/debug': 'true' } },
+      spec: { containers: [{ name: 'c', image: 'registry.local/my-app:1.0' }] },
+    });
+    await kube.create(pathOf(R.pods, { namespace: ns }), debugPod('first'));
+    const tpl = '-o=jsonpath={.metadata.name}{"\\n"}';
+    const jp = stream(BIN, ['debug-pod', 'list', '-n', ns, '-w', tpl]);
+    const kjp = stream('kubectl', ['get', 'pods', '-n', ns, '-l', 'mlops.kubectl.io/debug=true', '-w', tpl]);
+    const js = stream(BIN, ['debug-pod', 'list', '-n', ns, '-w', '-o', 'json']);
+    const ym = stream(BIN, ['debug-pod', 'list', '-n', ns, '-w', '-o', 'yaml']);
+    await Promise.all([jp.waitFor(/^first$/), kjp.waitFor(/^first$/), js.waitFor(/^}$/), ym.waitFor(/^kind: Pod$/)]);
+    await kube.create(pathOf(R.pods, { namespace: ns }), debugPod('second'));
+    await sameCount(jp, kjp, /^second$/, 2);
+    expect(jp.lines()).toEqual(kjp.lines());
+    await js.waitFor(/^}$/, 3);
+    await ym.waitFor(/^kind: Pod$/, 3);
+    for (const s of [jp, js, ym]) expect(await s.interrupt()).toBe(0);
+    await kjp.interrupt();
+    // One JSON document per event, each a Pod (never a List), without managedFields.
+    const docs = js.lines().join('\n').split(/(?<=^})\n(?={)/m).map((d) => JSON.parse(d) as { kind: string; metadata: { name: string; managedFields?: unknown } });
+    expect(docs.length).toBeGreaterThanOrEqual(3);
+    expect(docs.every((d) => d.kind === 'Pod' && d.metadata.managedFields === undefined)).toBe(true);
+    expect(docs[0]!.metadata.name).toBe('first');
+    const yamlDocs = ym.lines().join('\n').split(/^---$/m);
+    expect(yamlDocs.length).toBe(ym.lines().filter((l) => l === 'kind: Pod').length);
+    expect(yamlDocs.every((d) => /^kind: Pod$/m.test(d) && !/^kind: List$/m.test(d))).toBe(true);
+  });
+
+  it("kubectl's flag spellings: -o=json, -n=NS, -l=SEL, --no-headers=true, -A=false", async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'out-flags');
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('a1', '1Gi', { app: 'train' }));
+    await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('b1', '1Gi'));
+    const ours = await mlops(['storage', `-n=${ns}`, '-l=app=train', '-o=jsonpath={.claims[*].name}', '-A=false']);
+    expect(ours).toMatchObject({ code: 0, out: 'a1' });
+    const theirs = await run('kubectl', ['get', 'pvc', `-n=${ns}`, '-l=app=train', '--no-headers=true', '-o=custom-columns=N:.metadata.name'], { env: { KUBECONFIG: inject('cluster').kubeconfig } });
+    const ourCols = await mlops(['storage', `-n=${ns}`, '-l=app=train', '--no-headers=true', '-o=custom-columns=N:.name']);
+    expect(theirs.err).toBe('');
+    expect(ourCols.out).toBe(theirs.out);
+    expect((await mlops(['storage', `-n=${ns}`, '-o', 'JSON'])).code).toBe(0);
+  });
+
   it('-w is refused with one CLAIM (usage, exit 2, before connecting)', async () => {
     const r = await mlops(['storage', 'myclaim', '-w', '--kubeconfig', '/nonexistent']);
     expect(r).toEqual({ code: 2, out: '', err: 'error: -w/--watch, --watch-only and -l/--selector are for the list of claims, not one CLAIM\n' });
