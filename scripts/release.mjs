@@ -2,7 +2,7 @@
 // krew platform (Node single executable applications + postject), pack
 // kubectl-mlops_<os>_<arch>.tar.gz with LICENSE and the completion helper, and write
 // krew-manifest.yaml with their sha256.
-//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml|none]
+//   node scripts/release.mjs [--platforms linux-amd64,darwin-arm64,...] [--out release] [--manifest krew-manifest.yaml|none] [--no-snapshot] [--no-minify]
 //   node scripts/release.mjs --manifest-only [--out release]   # manifest for the archives already there
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -33,23 +33,25 @@ function arg(name, def) {
 
 const log = (m) => process.stderr.write(`[release] ${m}\n`);
 
-async function bundle(outFile) {
-  await build({
-    entryPoints: [path.join(repoRoot, 'src/bundle-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    outfile: outFile,
-    minify: true,
-    legalComments: 'none',
-    define: { __MLOPS_VERSION__: JSON.stringify(pkg.version) },
-    // Optional native speedups of ws; absent is fine.
-    external: ['bufferutil', 'utf-8-validate'],
-    logLevel: 'warning',
-    // import.meta is only read on the ESM (npm) path, behind a `typeof require` check.
-    logOverride: { 'empty-import-meta': 'silent' },
-  });
+const ESBUILD_COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  // --no-minify: a bundle whose `// module path` comments let scripts/profile-summary.mjs
+  // attribute profile samples to modules (the work folder is then kept).
+  minify: !process.argv.includes('--no-minify'),
+  legalComments: 'none',
+  define: { __MLOPS_VERSION__: JSON.stringify(pkg.version) },
+  // Optional native speedups of ws; absent is fine.
+  external: ['bufferutil', 'utf-8-validate'],
+  logLevel: 'warning',
+  // import.meta is only read on the ESM (npm) path, behind a `typeof require` check.
+  logOverride: { 'empty-import-meta': 'silent' },
+};
+
+async function bundle(outFile, entry = 'src/bundle-entry.ts') {
+  await build({ ...ESBUILD_COMMON, entryPoints: [path.join(repoRoot, entry)], outfile: outFile });
 }
 
 /** The Node binary for a platform, from the npm registry, cached outside the repo. */
@@ -116,7 +118,7 @@ export function manifestYaml(version, entries) {
   return lines.join('\n') + '\n';
 }
 
-export async function release({ platforms = Object.keys(PLATFORMS), out = path.join(repoRoot, 'release'), manifest = path.join(repoRoot, 'krew-manifest.yaml') } = {}) {
+export async function release({ platforms = Object.keys(PLATFORMS), out = path.join(repoRoot, 'release'), manifest = path.join(repoRoot, 'krew-manifest.yaml'), snapshot = true } = {}) {
   fs.mkdirSync(out, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-release-'));
   const bundleFile = path.join(work, 'kubectl-mlops.cjs');
@@ -124,14 +126,28 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
   await bundle(bundleFile);
   const here = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
   const blobs = {};
-  const blobFor = (native) => {
+  const blobFor = async (native) => {
     const key = native ? 'native' : 'portable';
     if (blobs[key]) return blobs[key];
     const cfg = path.join(work, `sea-${key}.json`);
     const blob = path.join(work, `sea-${key}.blob`);
-    // Code cache is specific to the Node binary that made it, so only the native build gets it.
-    fs.writeFileSync(cfg, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: native, useSnapshot: false }));
-    execFileSync(process.execPath, ['--experimental-sea-config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A V8 startup snapshot (and the code cache) is specific to the Node binary that made it, so
+    // only the native build gets one: its bundle is evaluated here, at build time, and each start
+    // deserializes the heap instead (src/snapshot-entry.ts). Other platforms evaluate the bundle
+    // at every start.
+    const useSnapshot = native && snapshot;
+    let main = bundleFile;
+    if (useSnapshot) {
+      main = path.join(work, 'kubectl-mlops-snapshot.cjs');
+      await bundle(main, 'src/snapshot-entry.ts');
+    }
+    fs.writeFileSync(cfg, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: native && !useSnapshot, useSnapshot }));
+    const r = spawnSync(process.execPath, ['--experimental-sea-config', cfg], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the SEA blob failed:\n${r.stderr}`);
+    // Node warns that child_process (which commander imports) is "not yet fully verified" in
+    // snapshots; exec credential plugins are proven to work from the snapshot in the e2e tests.
+    const warnings = (r.stderr ?? '').split('\n').filter((l) => l && !/^Wrote single executable preparation blob|Single executable application is an experimental feature|built-in module "node:child_process"|It may still work in some cases|run-time states may be out-of-sync|To request support for the module|node --trace-warnings/.test(l));
+    if (warnings.length) process.stderr.write(warnings.join('\n') + '\n');
     return (blobs[key] = blob);
   };
   const postject = path.join(repoRoot, 'node_modules', 'postject', 'dist', 'cli.js');
@@ -152,7 +168,7 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     const onMac = p.macho && process.platform === 'darwin';
     if (onMac) execFileSync('codesign', ['--remove-signature', exe]);
     log(`${name}: injecting the application into node ${p.version}`);
-    const inject = spawnSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blobFor(native), '--sentinel-fuse', FUSE, ...(p.macho ? ['--macho-segment-name', 'NODE_SEA'] : [])], { encoding: 'utf8' });
+    const inject = spawnSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', await blobFor(native), '--sentinel-fuse', FUSE, ...(p.macho ? ['--macho-segment-name', 'NODE_SEA'] : [])], { encoding: 'utf8' });
     // postject warns about ELF note sections it does not need; everything else is shown.
     const noise = /^warning: Can't find string offset for section name/;
     const msgs = (inject.stderr ?? '').split('\n').filter((l) => l && !noise.test(l));
@@ -176,7 +192,8 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     entries.push({ os: p.os, arch: p.arch, archive, sha256: sum, bin, complete });
   }
   if (manifest) fs.writeFileSync(manifest, manifestYaml(pkg.version, entries));
-  fs.rmSync(work, { recursive: true, force: true });
+  if (process.argv.includes('--no-minify')) log(`kept the bundles in ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
   return { entries, manifest };
 }
 
@@ -204,6 +221,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const platforms = arg('platforms')?.split(',');
   const out = path.resolve(arg('out', path.join(repoRoot, 'release')));
   const manifest = arg('manifest') === 'none' ? null : path.resolve(arg('manifest', path.join(repoRoot, 'krew-manifest.yaml')));
-  const r = await release({ platforms, out, manifest });
+  const r = await release({ platforms, out, manifest, snapshot: !process.argv.includes('--no-snapshot') });
   log(`wrote ${r.entries.length} archive(s) to ${out}${manifest ? ` and ${manifest}` : ''}`);
 }

@@ -4,23 +4,12 @@ import type { Deployment } from '../kube/types.js';
 import { addOutputOption, connectFrom, printerOf } from './common.js';
 import { renderData } from '../output/printer.js';
 import { age } from '../util/duration.js';
-import { R, pathOf, parseTarget } from '../kube/resources.js';
-import { CliError, UsageError } from '../errors.js';
-import { REVISION, diffTemplates, renderDiff, revisionsOf, cleanTemplate, type Revision } from '../workloads/rollout.js';
+import { R, pathOf } from '../kube/resources.js';
+import { UsageError } from '../errors.js';
+import { REVISION, diffTemplates, missingRevision, renderDiff, revisionsOf, cleanTemplate, type Revision } from '../workloads/rollout.js';
+import { deploymentName, parseRevision } from '../workloads/targets.js';
 
-export function deploymentName(text: string): string {
-  return text.includes('/') ? parseTarget(text, [R.deployments], 'DEPLOYMENT').name : text;
-}
-
-export function parseRevision(text: string, flag: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid value "${text}" for ${flag}: want a revision number`);
-  return Number(text);
-}
-
-export function missingRevision(n: number, name: string, revisions: Revision[]): CliError {
-  return new CliError(`revision ${n} not found for deployment/${name}; revisions: ${revisions.map((r) => r.revision).join(', ') || '(none)'}`);
-}
-
+// Read-only: no pre-flight; a denied read reports itself (the server names verb and resource).
 export function register(program: Command, deps: Deps): void {
   const cmd = program
     .command('history')
@@ -30,12 +19,15 @@ export function register(program: Command, deps: Deps): void {
     .option('--diff <revisions...>', 'compare the pod templates of two revisions: --diff A B');
   addOutputOption(cmd, ['table', 'wide', 'json', 'yaml'], { list: true });
   cmd.action(async (target: string) => {
-    const o = cmd.opts() as { revision?: string; diff?: string[] };
+    // 1. Options, no I/O.
+    const o = cmd.opts<{ revision?: string; diff?: string[] }>();
     const printer = printerOf(cmd);
     const name = deploymentName(target);
     const revision = o.revision === undefined ? undefined : parseRevision(o.revision, '--revision');
     if (o.diff && o.diff.length !== 2) throw new UsageError(`--diff takes exactly two revisions (got ${o.diff.length})`);
     const diff = o.diff?.map((d) => parseRevision(d, '--diff'));
+    if (revision !== undefined && o.diff) throw new UsageError('--revision and --diff cannot be used together');
+    // 2. Reads.
     const { kube, namespace } = await connectFrom(cmd, deps);
     const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace, name }));
     const revisions = await revisionsOf(kube, d);
@@ -43,7 +35,7 @@ export function register(program: Command, deps: Deps): void {
     const find = (n: number) => revisions.find((r) => r.revision === n) ?? (() => { throw missingRevision(n, name, revisions); })();
 
     if (diff) {
-      const [a, b] = [find(diff[0]!), find(diff[1]!)];
+      const [a, b] = [find(diff[0]), find(diff[1])];
       const lines = diffTemplates(a.rs.spec?.template, b.rs.spec?.template);
       if (!printer.human) await printer.printDocument(deps, { from: a.revision, to: b.revision, changes: lines });
       else deps.out.write(`deployment.apps/${name}: revision ${a.revision} -> ${b.revision}\n${renderDiff(lines)}`);

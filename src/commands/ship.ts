@@ -1,53 +1,15 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import type { Deployment, PodTemplateSpec } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, connectFrom, dryRunOf, printerOf } from './common.js';
+import type { Deployment } from '../kube/types.js';
+import { addDryRunOption, addOutputOption, connectFrom, dryRunOf, printerOf } from './common.js';
+import { preflight, parseTimeout } from './flow.js';
 import { dryRunSuffix, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
-import { parseDuration } from '../util/duration.js';
 import { R, pathOf } from '../kube/resources.js';
-import { UsageError } from '../errors.js';
-import { CHANGE_CAUSE, diffTemplates, isValidImage, renderDiff, waitForRollout, type DiffLine } from '../workloads/rollout.js';
-import { deploymentName } from './history.js';
-
-/** Parses `CONTAINER=IMAGE` arguments, rejecting bad image references before anything is sent. */
-export function parseImages(args: string[]): Map<string, string> {
-  if (args.length === 0) throw new UsageError('at least one CONTAINER=IMAGE is required');
-  const m = new Map<string, string>();
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    if (eq <= 0 || eq === a.length - 1) throw new UsageError(`invalid argument "${a}": want CONTAINER=IMAGE`);
-    const [c, img] = [a.slice(0, eq), a.slice(eq + 1)];
-    if (!isValidImage(img)) throw new UsageError(`invalid image reference "${img}" for container ${c}`);
-    if (m.has(c)) throw new UsageError(`container ${c} is given twice`);
-    m.set(c, img);
-  }
-  return m;
-}
-
-/** Unknown container names are refused with the list of containers the template has. */
-export function checkContainers(images: Map<string, string>, template: PodTemplateSpec | undefined, what: string): void {
-  const names = [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])].map((c) => c.name);
-  for (const c of images.keys()) {
-    if (!names.includes(c)) throw new UsageError(`container "${c}" not found in ${what}; containers: ${names.join(', ')}`);
-  }
-}
-
-export function withImages(template: PodTemplateSpec | undefined, images: Map<string, string>): PodTemplateSpec {
-  const t = structuredClone(template ?? {}) as PodTemplateSpec;
-  for (const c of [...(t.spec?.containers ?? []), ...(t.spec?.initContainers ?? [])]) if (images.has(c.name)) c.image = images.get(c.name);
-  return t;
-}
-
-/** A strategic merge patch that sets images by container name. */
-export function imagePatch(template: PodTemplateSpec | undefined, images: Map<string, string>): object {
-  const spec: Record<string, unknown> = {};
-  const containers = (template?.spec?.containers ?? []).filter((c) => images.has(c.name)).map((c) => ({ name: c.name, image: images.get(c.name) }));
-  const init = (template?.spec?.initContainers ?? []).filter((c) => images.has(c.name)).map((c) => ({ name: c.name, image: images.get(c.name) }));
-  if (containers.length) spec.containers = containers;
-  if (init.length) spec.initContainers = init;
-  return { template: { spec } };
-}
+import { CliError } from '../errors.js';
+import { CHANGE_CAUSE, REVISION, ROLLBACK_ORIGIN, answerLost, diffTemplates, renderDiff, revisionOfTemplate, revisionsOf, waitForRollout, type DiffLine } from '../workloads/rollout.js';
+import { checkContainers, describeImages, hasImages, imagePatch, parseImages, withImages } from '../workloads/images.js';
+import { deploymentName } from '../workloads/targets.js';
 
 export function register(program: Command, deps: Deps): void {
   const cmd = program
@@ -59,51 +21,97 @@ export function register(program: Command, deps: Deps): void {
     .option('--timeout <duration>', 'how long to wait for the rollout', '5m')
     .option('--no-wait', 'do not wait for the rollout');
   addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
-  addMutationOptions(cmd);
+  addDryRunOption(cmd);
   cmd.action(async (target: string, assignments: string[]) => {
-    const o = cmd.opts() as { cause?: string; timeout: string; wait: boolean };
+    // 1. Options, no I/O.
+    const o = cmd.opts<{ cause?: string; timeout: string; wait: boolean }>();
     const printer = printerOf(cmd);
     const format = printer.format;
     const dryRun = dryRunOf(cmd);
-    const timeoutMs = parseDuration(o.timeout, '--timeout');
+    const timeoutMs = parseTimeout(o.timeout);
     const name = deploymentName(target);
     const images = parseImages(assignments);
+    const cause = o.cause ?? `image ${describeImages(images)}`;
+    const waits = o.wait && dryRun === 'none';
+
     const { kube, namespace } = await connectFrom(cmd, deps);
     const path = pathOf(R.deployments, { namespace, name });
-    const cause = o.cause ?? `image ${[...images].map(([c, i]) => `${c}=${i}`).join(', ')}`;
+    const nsFlag = ` -n ${namespace}`;
+    const paused = () => new CliError(`deployment/${name} is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment/${name} -n ${namespace}`);
 
+    // 2. Access pre-flight, before the plan's reads too, so a denied verb reads the same whichever it is.
+    if (dryRun !== 'client') await preflight(kube, 'ship', namespace, (when) => when === 'wait' && waits);
+
+    // 3. Plan (reads only): refuse what cannot roll out before anything is written.
+    const d = await kube.get<Deployment>(path);
+    checkContainers(images, d.spec?.template, `deployment/${name}`);
+    if (d.spec?.paused) throw paused();
+    const revisions = await revisionsOf(kube, d);
+    const currentRev = Number(d.metadata?.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
+
+    // 4. Apply, guarded by the resourceVersion the plan was made on.
     let diff: DiffLine[] = [];
+    const again = `kubectl mlops ship ${name} ${assignments.join(' ')}${nsFlag}${o.cause !== undefined ? ` --cause ${JSON.stringify(o.cause)}` : ''}`;
     const r = await kube.patchGuarded<Deployment>(
       path,
       'strategic',
-      (d) => {
-        checkContainers(images, d.spec?.template, `deployment/${name}`);
-        diff = diffTemplates(d.spec?.template, withImages(d.spec?.template, images));
-        return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause } }, spec: imagePatch(d.spec?.template, images) } : undefined;
+      (cur) => {
+        if (cur.spec?.paused) throw paused();
+        checkContainers(images, cur.spec?.template, `deployment/${name}`);
+        diff = diffTemplates(cur.spec?.template, withImages(cur.spec?.template, images));
+        // A ship is not a rollback: the origin of an earlier rollback's cause no longer applies.
+        return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause, [ROLLBACK_ORIGIN]: null } }, spec: imagePatch(cur.spec?.template, images) } : undefined;
       },
-      { dryRun },
-    );
-    if (!r.changed) {
-      deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}; nothing changed\n`);
-      if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
-      else if (printer.structured) await printer.print(deps, { items: [withKind(r.object, 'Deployment', 'apps/v1')] });
-      return;
+      { dryRun, known: d },
+    ).catch((e: unknown) => {
+      if (dryRun === 'none' && diff.length && answerLost(e)) {
+        deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")? sent, but the answer was lost: it may or may not be applied`);
+        deps.journal.resume(again);
+      }
+      throw e;
+    });
+    if (r.changed && dryRun === 'none') {
+      deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")`);
+      deps.journal.resume(again);
+      if (currentRev > 0) deps.journal.undo(`kubectl mlops rollback ${name} --to-revision ${currentRev}${nsFlag}`);
     }
-    if (format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRunSuffix(dryRun)}\n${renderDiff(diff)}`);
+    if (!r.changed) {
+      // Re-running converges: the same images are verified again, never just "nothing changed".
+      const running = revisionOfTemplate(revisions, r.object.spec?.template);
+      deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}${running ? ` (revision ${running.revision})` : ''}; nothing to change${waits ? ', verifying its rollout' : ''}\n`);
+    }
+    if (r.changed && format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRunSuffix(dryRun)}\n${renderDiff(diff)}`);
     if (dryRun === 'client') return;
     const result = r.object;
     if (dryRun === 'server') {
       if (printer.structured) await printer.print(deps, { items: [withKind(result, 'Deployment', 'apps/v1')] });
       return;
     }
-    if (o.wait) {
-      await withProgress(`waiting for deployment/${name} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
-        waitForRollout(kube, namespace, name, { timeoutMs, progress: update, signal: deps.signal }),
+
+    // 5. Verify, also when nothing changed: the rollout completes on the images this command set.
+    let final = result;
+    if (waits) {
+      const key = 'rollout';
+      deps.journal.expect(key, `rollout of deployment.apps/${name} on ${describeImages(images)}`);
+      const done = await withProgress(`waiting for deployment/${name} to roll out`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+        waitForRollout(kube, namespace, name, {
+          timeoutMs,
+          progress: update,
+          signal: deps.signal,
+          uid: d.metadata?.uid,
+          verify: (now) =>
+            hasImages(now.spec?.template, images)
+              ? undefined
+              : `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``,
+        }),
       );
+      deps.journal.confirm(key);
+      final = done.deployment;
     }
+    // 6. Report.
     if (printer.structured) {
-      await printer.print(deps, { items: [withKind(await kube.get<Deployment>(path), 'Deployment', 'apps/v1')] });
+      await printer.print(deps, { items: [withKind(final, 'Deployment', 'apps/v1')] });
     } else if (format === 'name') deps.out.write(`deployment.apps/${name}\n`);
-    else deps.out.write(`deployment.apps/${name} ${o.wait ? 'rolled out' : 'updated'}\n`);
+    else deps.out.write(`deployment.apps/${name} ${waits ? 'rolled out' : r.changed ? 'updated' : 'unchanged'}\n`);
   });
 }

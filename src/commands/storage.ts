@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube } from '../kube/client.js';
-import type { KEvent, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
+import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { parseTimeout, preflight } from './flow.js';
+import { withProgress } from '../output/progress.js';
 import { dryRunSuffix, type PrintSpec, type Printer } from '../output/printer.js';
 import { watchList } from '../output/watch.js';
 import { age } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
-import { CliError, UsageError } from '../errors.js';
+import { ApiError, CliError, UsageError } from '../errors.js';
 import { buildClaimViews, shortModes, type ClaimView } from '../storage/model.js';
+import { claimClass, isBoundToClaim, mismatches, servesText, volumeClass } from '../storage/binder.js';
 
 export function register(program: Command, deps: Deps): void {
   const cmd = program
@@ -20,17 +23,24 @@ export function register(program: Command, deps: Deps): void {
   addSelectorOption(cmd);
   addWatchOptions(cmd);
   cmd.action(async (claim: string | undefined) => {
+    // Options, validated before connecting. Read-only: no access pre-flight; what RBAC hides
+    // (volumes, classes, events) is said in a warning and the claims are still shown.
     const printer = printerOf(cmd);
-    const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
+    const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
     const all = Boolean(cmd.opts().allNamespaces);
     if (claim && (o.watch || o.watchOnly || o.selector)) throw new UsageError('-w/--watch, --watch-only and -l/--selector are for the list of claims, not one CLAIM');
+    const claimName = claim === undefined ? undefined : nameOf(claim, R.pvcs, 'CLAIM');
+    if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (claim) return showClaim(kube, deps, namespace, nameOf(claim, R.pvcs, 'CLAIM'), printer);
+    if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
     const list = () => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector);
     let now = deps.now();
-    const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? v.requested ?? ''));
+    // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
+    const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));
     // Ages are computed when a line is printed (watch lines come later).
-    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => ((now = deps.now()), {
+    const spec = (views: ClaimView[]): PrintSpec<ClaimView> => (
+      (now = deps.now()),
+      {
         items: views,
         data: (claims: ClaimView[]) => ({ claims }),
         name: (v: ClaimView) => `persistentvolumeclaim/${v.name}`,
@@ -41,7 +51,7 @@ export function register(program: Command, deps: Deps): void {
           { header: 'STATUS', value: (v) => v.status },
           { header: 'VOLUME', value: (v) => v.volume?.name ?? '' },
           { header: 'CAPACITY', value: capacity },
-          { header: 'ACCESS MODES', value: (v) => shortModes(v.accessModes) },
+          { header: 'ACCESS MODES', value: (v) => shortModes(v.boundAccessModes) },
           { header: 'STORAGECLASS', value: (v) => v.storageClass.name ?? '' },
           { header: 'USED-BY', value: (v) => usedBy(v) },
           { header: 'NODE', value: (v) => v.nodes.join(',') || '<none>' },
@@ -52,11 +62,23 @@ export function register(program: Command, deps: Deps): void {
           { header: 'BINDING', value: (v) => v.storageClass.volumeBindingMode ?? '', wide: true },
           { header: 'REASON', value: (v) => [v.reason, ...v.warnings].filter(Boolean).join('; ') },
         ],
-    });
+      }
+    );
     if (o.watch || o.watchOnly) {
       const key = (v: ClaimView) => `${v.namespace}/${v.name}`;
       const io = { out: deps.out, err: deps.err };
-      return watchList({ kube, path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }), labelSelector: o.selector, rows: list, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+      return watchList({
+        kube,
+        path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }),
+        labelSelector: o.selector,
+        rows: list,
+        key,
+        spec,
+        printer,
+        io,
+        watchOnly: Boolean(o.watchOnly),
+        signal: deps.signal,
+      });
     }
     await printer.print(deps, spec(await list()));
   });
@@ -67,8 +89,9 @@ export function register(program: Command, deps: Deps): void {
   addWatchOptions(pv);
   pv.action(async () => listVolumes(pv, deps));
 
-  const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume');
+  const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume (NAME or pv/NAME)');
   addMutationOptions(reclaim);
+  reclaim.option('--timeout <duration>', 'how long to wait for the volume controller to mark the volume Available', '30s');
   reclaim.action(async (name: string) => reclaimVolume(reclaim, deps, name));
 }
 
@@ -85,7 +108,7 @@ export function usedBy(v: ClaimView): string {
   return parts.join(', ');
 }
 
-/** Five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
+/** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
 export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
     kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
@@ -100,50 +123,67 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     classes: classes?.items ?? [],
     pods: pods.items,
     events: [] as KEvent[],
+    nodes: undefined as Node[] | undefined,
     hidden: { volumes: !volumes, classes: !classes },
   };
-  if (claims.items.some((c) => c.status?.phase !== 'Bound')) {
-    inv.events = (await kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' })).items;
+  if (claims.items.some((c) => c.status?.phase !== 'Bound' || c.metadata?.deletionTimestamp)) {
+    const [events, nodes] = await Promise.all([
+      kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' }),
+      claims.items.some((c) => waitsForLocalVolume(c, inv.classes)) ? kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined,
+    ]);
+    if (!events) warn('you may not list events (forbidden): Pending reasons lack the latest warning');
+    inv.events = events?.items ?? [];
+    inv.nodes = nodes?.items;
   }
-  return buildClaimViews(inv).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  // Byte order, as the API server lists them (and kubectl shows them).
+  return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
 }
 
 async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, printer: Printer): Promise<void> {
-  const pvc = await kube.get<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace, name }));
+  // A list by name, not a GET: the same verbs as the table (list persistentvolumeclaims), so one declaration covers both forms.
+  const found = await kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { fieldSelector: `metadata.name=${name}` });
+  const pvc = found.items[0];
+  if (!pvc) throw new ApiError(404, 'NotFound', `persistentvolumeclaims "${name}" not found`);
   const [volumes, classes, pods, events] = await Promise.all([
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs), pvc.spec?.volumeName ? { fieldSelector: `metadata.name=${pvc.spec.volumeName}` } : {}),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
-    kube.list<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
+    kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
   ]);
-  warnHidden((w) => deps.err.write(`Warning: ${w}\n`), !volumes, !classes);
+  const nodes = waitsForLocalVolume(pvc, classes?.items ?? []) ? await kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined;
+  const warn = (w: string) => deps.err.write(`Warning: ${w}\n`);
+  warnHidden(warn, !volumes, !classes);
+  if (!events) warn('you may not list events (forbidden): no events shown');
   const view = buildClaimViews({
     claims: [pvc],
     volumes: volumes?.items ?? [],
     classes: classes?.items ?? [],
     pods: pods.items,
-    events: events.items,
+    events: events?.items ?? [],
+    nodes: nodes?.items,
     hidden: { volumes: !volumes, classes: !classes },
-  })[0]!;
-  const recent = events.items.sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
+  })[0];
+  const recent = (events?.items ?? []).sort((a, b) => (evTime(a) < evTime(b) ? -1 : 1)).slice(-10);
   if (printer.format === 'name') return void deps.out.write(`persistentvolumeclaim/${name}\n`);
   if (!printer.human) {
     return printer.printDocument(deps, { ...view, events: recent.map((e) => ({ type: e.type, reason: e.reason, message: e.message, time: evTime(e) })) });
   }
   const now = deps.now();
-  const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(view.accessModes)})`];
+  const modes = view.boundAccessModes.length ? view.boundAccessModes : view.accessModes;
+  const lines = [`persistentvolumeclaim/${name} (${view.status}, ${view.capacity ?? view.requested}, ${shortModes(modes)})`];
   const sc = view.storageClass;
   const scLine = sc.name
     ? `class: ${sc.name}${sc.exists ? ` (${sc.provisioner}, ${sc.volumeBindingMode ?? 'Immediate'}, reclaim ${sc.reclaimPolicy ?? 'Delete'}${sc.isDefault ? ', default' : ''})` : sc.exists === null ? ' (details hidden from you)' : ' (does not exist)'}`
     : 'class: <none>';
   if (view.volume) {
-    lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.phase ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
+    lines.push(`├─ volume: ${view.volume.name} (${view.volume.capacity ?? '?'}, ${view.volume.status ?? 'missing'}, reclaim ${view.volume.reclaimPolicy ?? '?'})`);
     lines.push(`│  └─ ${scLine}`);
   } else {
     lines.push('├─ volume: <none>');
     lines.push(`├─ ${scLine}`);
   }
-  if (view.reason) lines.push(`├─ pending: ${view.reason}`);
+  if (view.reason) lines.push(`├─ ${view.deletionTimestamp ? 'terminating' : 'pending'}: ${view.reason}`);
+  for (const n of view.nearMisses) lines.push(`│  └─ ${n.name}: ${n.why.join(', ')}`);
   for (const w of view.warnings) lines.push(`├─ warning: ${w}`);
   if (view.usedBy.length === 0) lines.push('├─ used by: <none>');
   for (const u of view.usedBy) lines.push(`├─ used by: pod/${u.pod}${u.workload ? ` (${u.workload})` : ''} on ${u.node ?? '<not scheduled>'}`);
@@ -158,112 +198,233 @@ function warnHidden(warn: (s: string) => void, volumes: boolean, classes: boolea
   if (classes) warn('you may not list storageclasses (forbidden): class details and Pending reasons are incomplete');
 }
 
+/** A claim waiting for pre-created local volumes (WaitForFirstConsumer, no provisioner): the nodes tell which of them can be used. */
+function waitsForLocalVolume(c: PersistentVolumeClaim, classes: StorageClass[]): boolean {
+  if (c.status?.phase !== 'Pending' || c.spec?.volumeName) return false;
+  const sc = classes.find((x) => x.metadata?.name === claimClass(c));
+  return sc?.volumeBindingMode === 'WaitForFirstConsumer' && sc.provisioner === 'kubernetes.io/no-provisioner';
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function evTime(e: KEvent): string {
   return e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
 }
 
 async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
   const printer = printerOf(cmd);
-  const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
+  const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const { kube } = await connectFrom(cmd, deps);
   const list = async () => {
-  const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
-  const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
-  const rows = pvs.items
-    .map((v) => {
-      const ref = v.spec?.claimRef;
-      const claim = ref ? `${ref.namespace}/${ref.name}` : null;
-      const phase = v.status?.phase ?? 'Unknown';
-      let note = '';
-      if (phase === 'Available') note = 'can be claimed';
-      if (phase === 'Released') {
-        const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
-        note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
-      }
-      if (phase === 'Failed') note = v.status?.message ?? 'failed';
-      return {
-        name: v.metadata!.name!,
-        capacity: (v.spec?.capacity as Record<string, string> | undefined)?.storage ?? null,
-        accessModes: v.spec?.accessModes ?? [],
-        reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
-        status: phase,
-        claim,
-        storageClass: v.spec?.storageClassName ?? null,
-        created: v.metadata?.creationTimestamp ?? null,
-        note,
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
-  return rows;
+    const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+    const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
+    const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
+    const rows = pvs.items
+      .map((v) => {
+        const ref = v.spec?.claimRef;
+        const claim = ref ? `${ref.namespace}/${ref.name}` : null;
+        const phase = v.status?.phase ?? 'Unknown';
+        let note = '';
+        if (phase === 'Available') note = availableNote(v, pending);
+        if (phase === 'Released') {
+          const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
+          note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
+        }
+        if (phase === 'Failed') note = v.status?.message ?? 'failed';
+        if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
+        return {
+          name: v.metadata!.name!,
+          capacity: v.spec?.capacity?.storage ?? null,
+          accessModes: v.spec?.accessModes ?? [],
+          reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
+          // As `kubectl get pv`: Terminating once deletionTimestamp is set.
+          status: v.metadata?.deletionTimestamp ? 'Terminating' : phase,
+          phase,
+          claim,
+          storageClass: volumeClass(v),
+          created: v.metadata?.creationTimestamp ?? null,
+          note,
+        };
+      })
+      .sort((a, b) => byteOrder(a.name, b.name));
+    return rows;
   };
   type Row = Awaited<ReturnType<typeof list>>[number];
   let now = deps.now();
-  const spec = (rows: Row[]): PrintSpec<Row> => ((now = deps.now()), {
-    items: rows,
-    data: (volumes: Row[]) => ({ volumes }),
-    name: (r: Row) => `persistentvolume/${r.name}`,
-    empty: 'No resources found',
-    columns: [
+  const spec = (rows: Row[]): PrintSpec<Row> => (
+    (now = deps.now()),
+    {
+      items: rows,
+      data: (volumes: Row[]) => ({ volumes }),
+      name: (r: Row) => `persistentvolume/${r.name}`,
+      empty: 'No resources found',
+      columns: [
         { header: 'NAME', value: (r: Row) => r.name },
         { header: 'CAPACITY', value: (r) => r.capacity ?? '' },
         { header: 'ACCESS MODES', value: (r) => shortModes(r.accessModes) },
         { header: 'RECLAIM POLICY', value: (r) => r.reclaimPolicy ?? '' },
         { header: 'STATUS', value: (r) => r.status },
         { header: 'CLAIM', value: (r) => r.claim ?? '' },
-        { header: 'STORAGECLASS', value: (r) => r.storageClass ?? '' },
+        { header: 'STORAGECLASS', value: (r) => r.storageClass },
         { header: 'AGE', value: (r) => age(r.created ?? undefined, now) },
         { header: 'NOTE', value: (r) => r.note },
       ],
-  });
+    }
+  );
   if (o.watch || o.watchOnly) {
     const io = { out: deps.out, err: deps.err };
-    return watchList({ kube, path: pathOf(R.pvs), labelSelector: o.selector, rows: list, key: (r) => `/${r.name}`, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    return watchList({
+      kube,
+      path: pathOf(R.pvs),
+      labelSelector: o.selector,
+      rows: list,
+      key: (r) => `/${r.name}`,
+      spec,
+      printer,
+      io,
+      watchOnly: Boolean(o.watchOnly),
+      signal: deps.signal,
+    });
   }
   await printer.print(deps, spec(await list()));
 }
 
-async function reclaimVolume(cmd: Command, deps: Deps, name: string): Promise<void> {
-  const dryRun = dryRunOf(cmd);
-  const { kube } = await connectFrom(cmd, deps);
-  const path = pathOf(R.pvs, { name });
+/** Who an Available volume can serve, and which Pending claims of its class it cannot (and why). */
+function availableNote(v: PersistentVolume, pending: PersistentVolumeClaim[]): string {
+  const note = servesText(v);
+  if (v.spec?.claimRef) return note;
+  const cls = volumeClass(v);
+  const near = pending.filter((c) => claimClass(c) === cls);
+  const fits = near.filter((c) => mismatches(v, c).length === 0);
+  if (fits.length) return `${note}; fits Pending ${fits.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`).join(', ')}`;
+  const not = near.slice(0, 2).map((c) => `${c.metadata?.namespace}/${c.metadata?.name} (it ${mismatches(v, c).join(', ')})`);
+  return not.length ? `${note}; not Pending ${not.join(', ')}` : note;
+}
+
+interface ReclaimOptions {
+  name: string;
+  dryRun: 'none' | 'client' | 'server';
+  yes: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * Clears the claimRef of a Released (Retain) volume so the volume controller makes it
+ * Available: options → plan (reads, refusals) → access pre-flight → guarded patch → verify
+ * Available. A re-run converges ("already Available"); an interrupted one resumes the wait.
+ */
+async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<void> {
+  // 1. Options, no I/O.
+  const o: ReclaimOptions = {
+    name: nameOf(arg, R.pvs, 'PV'),
+    dryRun: dryRunOf(cmd),
+    yes: Boolean(cmd.opts().yes),
+    timeoutMs: parseTimeout(String(cmd.opts().timeout)),
+  };
+  if (o.dryRun === 'none' && !o.yes && !deps.stdinIsTTY) throw new UsageError(`reclaiming persistentvolume/${o.name} needs confirmation: pass --yes (stdin is not a terminal)`);
+  const obj = `persistentvolume/${o.name}`;
+  const suffix = dryRunSuffix(o.dryRun);
+
+  // 2. Plan: reads only.
+  const { kube, namespace } = await connectFrom(cmd, deps);
+  const path = pathOf(R.pvs, { name: o.name });
   const pv = await kube.get<PersistentVolume>(path);
-  const phase = pv.status?.phase;
   const ref = pv.spec?.claimRef;
-  if (phase === 'Bound') throw new CliError(`persistentvolume/${name} is Bound to ${ref?.namespace}/${ref?.name}; only a Released volume can be reclaimed`);
-  if (phase === 'Available' || !ref) {
-    deps.err.write(`persistentvolume/${name} is already Available; nothing to do\n`);
+  // 3. Pre-flight before any answer but a client dry run's: the claim is checked in its own namespace.
+  if (o.dryRun !== 'client') await preflight(kube, 'storage reclaim', ref?.namespace ?? namespace);
+  const phase = pv.status?.phase;
+  if (pv.metadata?.deletionTimestamp) throw new CliError(`${obj} is being deleted; nothing to reclaim`);
+  if (phase === 'Available' && !ref) {
+    deps.out.write(`${obj} already Available${suffix}\n`);
     return;
   }
-  if (phase !== 'Released') throw new CliError(`persistentvolume/${name} is ${phase}; only a Released volume can be reclaimed`);
-  const claim = await kube.getOptional<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ref.namespace, name: ref.name }));
-  if (claim && (claim.spec?.volumeName === name || claim.metadata?.uid === ref.uid)) {
-    throw new CliError(`persistentvolumeclaim ${ref.namespace}/${ref.name} still points at persistentvolume/${name}; delete that claim first`);
+  if (phase === 'Bound') throw new CliError(`${obj} is Bound to ${ref?.namespace}/${ref?.name}; only a Released volume can be reclaimed`);
+  if (phase === 'Available') throw new CliError(`${obj} is Available but reserved for ${ref?.namespace}/${ref?.name} (spec.claimRef); nothing to reclaim`);
+  if (ref && phase !== 'Released') throw new CliError(`${obj} is ${phase ?? 'in no phase'}; only a Released volume can be reclaimed`);
+  if (ref && pv.spec?.persistentVolumeReclaimPolicy !== 'Retain') {
+    throw new CliError(
+      `${obj} has reclaim policy ${pv.spec?.persistentVolumeReclaimPolicy}: the volume controller ${pv.spec?.persistentVolumeReclaimPolicy === 'Recycle' ? 'recycles' : 'deletes'} it; only a Retain volume can be reclaimed`,
+    );
   }
-  if (dryRun === 'client') {
-    deps.out.write(`persistentvolume/${name} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${dryRunSuffix(dryRun)}\n`);
+  if (ref) {
+    const claim = await kube.getOptional<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace: ref.namespace, name: ref.name }));
+    if (claim && (claim.spec?.volumeName === o.name || isBoundToClaim(pv, claim))) {
+      throw new CliError(`persistentvolumeclaim ${ref.namespace}/${ref.name} still points at ${obj}; delete that claim first`);
+    }
+  }
+
+  // 4. Apply: a merge patch guarded by the resourceVersion, so a concurrent change is a 409 and
+  // re-plans on the fresh volume (a JSON patch's "remove" would fail as 422 on a volume whose
+  // claimRef someone else already cleared).
+  let wrote = false;
+  if (ref) {
+    if (o.dryRun === 'client') {
+      deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
+      return;
+    }
+    if (o.dryRun === 'none') {
+      await confirmOrAbort(deps, o.yes, `Make ${obj} Available? The data of ${ref.namespace}/${ref.name} stays on it and the next claim will see it.`, `reclaiming ${obj}`);
+    }
+    const r = await kube.patchGuarded<PersistentVolume>(
+      path,
+      'merge',
+      (cur) => {
+        const now = cur.spec?.claimRef;
+        if (!now) return undefined;
+        if (cur.status?.phase !== 'Released' || now.uid !== ref.uid || now.namespace !== ref.namespace || now.name !== ref.name) {
+          throw new CliError(`${obj} changed meanwhile (now ${cur.status?.phase}${now ? `, claimRef ${now.namespace}/${now.name}` : ''}); nothing changed`);
+        }
+        return { spec: { claimRef: null } };
+      },
+      { dryRun: o.dryRun, known: pv },
+    );
+    if (o.dryRun === 'server') {
+      deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
+      return;
+    }
+    wrote = r.changed;
+    if (r.changed) {
+      deps.journal.wrote(`${obj}: claimRef to ${ref.namespace}/${ref.name} removed`);
+      deps.journal.undo(
+        `kubectl patch pv ${o.name} --type json -p '[{"op":"add","path":"/spec/claimRef","value":${JSON.stringify({ kind: 'PersistentVolumeClaim', namespace: ref.namespace, name: ref.name, uid: ref.uid })}}]'`,
+      );
+    }
+  } else if (o.dryRun !== 'none') {
+    deps.out.write(`${obj} has no claimRef any more; the volume controller makes it Available${suffix}\n`);
     return;
   }
-  if (dryRun === 'none') {
-    await confirmOrAbort(deps, cmd.opts().yes, `Make persistentvolume/${name} Available? The data of ${ref.namespace}/${ref.name} stays on it and the next claim will see it.`, `reclaiming persistentvolume/${name}`);
-  }
-  await kube.patchGuarded<PersistentVolume>(
-    path,
-    'json',
-    (cur) => {
-      if (cur.status?.phase === 'Bound') throw new CliError(`persistentvolume/${name} became Bound meanwhile; nothing changed`);
-      return cur.spec?.claimRef ? [{ op: 'remove', path: '/spec/claimRef' }] : undefined;
-    },
-    { dryRun, known: pv },
+  deps.journal.resume(`kubectl mlops storage reclaim ${o.name} --yes`);
+
+  // 5. Verify, also when nothing was written (a re-run after an interrupted wait).
+  deps.journal.expect('available', `${obj} Available`);
+  const end = await withProgress(`waiting for the volume controller to mark ${obj} Available`, { stream: deps.err, enabled: true }, () =>
+    kube.waitFor<PersistentVolume, { state: 'available' } | { state: 'gone' } | { state: 'claimed'; by: string }>(
+      pathOf(R.pvs),
+      { fieldSelector: `metadata.name=${o.name}` },
+      (items) => {
+        const cur = items[0];
+        if (!cur) return { state: 'gone' };
+        const now = cur.spec?.claimRef;
+        // Claimed at once by a Pending claim that fits: the reclaim did its job.
+        if (now && now.uid !== ref?.uid) return { state: 'claimed', by: `${now.namespace}/${now.name}` };
+        if (cur.status?.phase === 'Available' && !now) return { state: 'available' };
+        return undefined;
+      },
+      {
+        timeoutMs: o.timeoutMs,
+        signal: deps.signal,
+        onTimeout: (items) =>
+          `${obj} is ${items[0]?.status?.phase ?? 'gone'}${items[0]?.spec?.claimRef ? '' : ' with its claimRef cleared'}: the volume controller has not marked it Available within ${cmd.opts().timeout}`,
+      },
+    ),
   );
-  if (dryRun === 'server') {
-    deps.out.write(`persistentvolume/${name} would be made Available${dryRunSuffix(dryRun)}\n`);
-    return;
-  }
-  await kube.waitFor<PersistentVolume, true>(pathOf(R.pvs), { fieldSelector: `metadata.name=${name}` }, (items) => (items[0]?.status?.phase === 'Available' ? true : undefined), {
-    timeoutMs: 30_000,
-    signal: deps.signal,
-    onTimeout: () => `the claimRef of persistentvolume/${name} is cleared, but the volume controller has not marked it Available within 30s`,
-  });
-  deps.out.write(`persistentvolume/${name} reclaimed: Available\n`);
-  deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
+  if (end.state === 'gone') throw new CliError(`${obj} was deleted meanwhile`);
+  deps.journal.confirm('available', end.state === 'claimed' ? `${obj} Available, then claimed by ${end.by}` : undefined);
+  if (ref && !wrote) return void deps.out.write(`${obj} Available: its claimRef was cleared meanwhile by someone else; nothing written\n`);
+  // A re-run after an interrupted wait: the claimRef was already gone, only the end state was awaited.
+  if (!ref) return void deps.out.write(`${obj} Available (its claimRef was already cleared)\n`);
+  deps.out.write(end.state === 'claimed' ? `${obj} reclaimed: Available, and at once claimed by ${end.by}\n` : `${obj} reclaimed: Available\n`);
+  if (ref) deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
 }

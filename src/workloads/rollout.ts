@@ -2,17 +2,31 @@
 import type { Kube } from '../kube/client.js';
 import type { Deployment, Pod, PodTemplateSpec, ReplicaSet } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
-import { CliError, TimeoutError } from '../errors.js';
-import { selectorToString, type LabelSelector } from '../util/labels.js';
+import { CliError, TimeoutError, UnreachableError } from '../errors.js';
+import { selectorToString } from '../util/labels.js';
 import { controllerOf, isReady, podStatus } from './pods.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+/** The revisions an old ReplicaSet had before a rollback brought it back (the deployment controller keeps them). */
+export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
+/**
+ * Where a rollback's change-cause came from: {"revision", "cause", "recorded", "replicaSet"}. The
+ * controller copies it to the ReplicaSet with the change-cause; it counts only on the ReplicaSet
+ * the rollback brought back, and while its change-cause is still the one recorded with it (a
+ * later `kubectl set image` copies it to a new ReplicaSet, `kubectl annotate` makes it stale).
+ * It lets a rollback to a rollback name the original cause instead of nesting causes.
+ */
+export const ROLLBACK_ORIGIN = 'mlops.kubectl.io/rollback-origin';
 
 export interface Revision {
   revision: number;
   rs: ReplicaSet;
   changeCause: string;
+  /** Set when this revision is the product of a plugin rollback: the revision it went back to and that revision's own cause. */
+  origin?: { revision: number; cause: string };
+  /** Earlier numbers of this revision (it was brought back by a rollback). */
+  formerly: number[];
   images: string[];
   created: string;
   ready: number;
@@ -22,13 +36,18 @@ export interface Revision {
 /** One paginated list of the Deployment's ReplicaSets; the count of requests does not grow with revisions. */
 export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]> {
   const ns = d.metadata!.namespace!;
-  const l = await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: selectorToString(d.spec!.selector as LabelSelector) });
+  const l = await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }), { labelSelector: selectorToString(d.spec!.selector) });
   return l.items
     .filter((rs) => controllerOf(rs)?.uid === d.metadata!.uid)
     .map((rs) => ({
       revision: Number(rs.metadata?.annotations?.[REVISION] ?? 0),
       rs,
       changeCause: rs.metadata?.annotations?.[CHANGE_CAUSE] ?? '',
+      origin: originOf(rs.metadata),
+      formerly: (rs.metadata?.annotations?.[REVISION_HISTORY] ?? '')
+        .split(',')
+        .filter((x) => /^\d+$/.test(x))
+        .map(Number),
       images: (rs.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''),
       created: rs.metadata?.creationTimestamp ?? '',
       ready: rs.status?.readyReplicas ?? 0,
@@ -37,9 +56,51 @@ export async function revisionsOf(kube: Kube, d: Deployment): Promise<Revision[]
     .sort((a, b) => a.revision - b.revision);
 }
 
+export function originOf(meta: { name?: string; annotations?: Record<string, string> } | undefined): Revision['origin'] {
+  const annotations = meta?.annotations;
+  const raw = annotations?.[ROLLBACK_ORIGIN];
+  if (!raw) return undefined;
+  try {
+    const o = JSON.parse(raw) as { revision?: unknown; cause?: unknown; recorded?: unknown; replicaSet?: unknown };
+    if (typeof o.revision !== 'number' || typeof o.cause !== 'string' || o.recorded !== annotations?.[CHANGE_CAUSE] || o.replicaSet !== meta?.name) return undefined;
+    return { revision: o.revision, cause: o.cause };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A revision's own cause: for the product of a rollback, the cause of the revision it went back to. */
+export function originalCause(r: Revision): string {
+  return r.origin ? r.origin.cause : r.changeCause;
+}
+
+/**
+ * The change-cause of a rollback to `target` and its origin annotation. It names the target
+ * revision and that revision's original cause, never a cause of a cause (issue 16 item 3).
+ */
+export function rollbackCause(target: Revision, reason?: string): { cause: string; origin: string } {
+  const original = originalCause(target);
+  const cause = `rollback to revision ${target.revision}${original ? ` ("${original}")` : ''}${reason ? `: ${reason}` : ''}`;
+  return { cause, origin: JSON.stringify({ revision: target.revision, cause: original, recorded: cause, replicaSet: target.rs.metadata?.name }) };
+}
+
+/** The revision whose ReplicaSet runs the template, if any. */
+export function revisionOfTemplate(revisions: Revision[], t: PodTemplateSpec | undefined): Revision | undefined {
+  return [...revisions].reverse().find((r) => templatesEqual(r.rs.spec?.template, t));
+}
+
+export function missingRevision(n: number, name: string, revisions: Revision[]): CliError {
+  const now = revisions.find((r) => r.formerly.includes(n));
+  return new CliError(
+    now
+      ? `revision ${n} of deployment/${name} is now revision ${now.revision} (a rollback brought it back): use --to-revision ${now.revision}`
+      : `revision ${n} not found for deployment/${name}; revisions: ${revisions.map((r) => r.revision).join(', ') || '(none)'}`,
+  );
+}
+
 /** The pod template without the label the controller adds, for comparing revisions. */
 export function cleanTemplate(t: PodTemplateSpec | undefined): PodTemplateSpec {
-  const c = structuredClone(t ?? {}) as PodTemplateSpec;
+  const c = structuredClone<PodTemplateSpec>(t ?? {});
   if (c.metadata?.labels) {
     delete c.metadata.labels['pod-template-hash'];
   }
@@ -75,7 +136,8 @@ export function flatten(v: unknown, prefix = '', out: Map<string, string> = new 
       flatten(val, prefix ? `${prefix}.${k}` : k, out);
     }
   } else if (v !== undefined) {
-    out.set(prefix, String(v));
+    // Only scalars are left here (objects and arrays were walked above).
+    out.set(prefix, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return out;
 }
@@ -117,67 +179,120 @@ export function renderDiff(lines: DiffLine[]): string {
 export interface RolloutResult {
   updated: number;
   desired: number;
+  /** The Deployment as it was when the rollout completed. */
+  deployment: Deployment;
+}
+
+/** A terminal state of a rollout: waiting longer cannot help (exit 1 at once, as `kubectl rollout status`). */
+export class RolloutFailed extends CliError {}
+
+/**
+ * One look at a Deployment with `kubectl rollout status`' rules (DeploymentStatusViewer in
+ * k8s.io/kubectl): nothing counts before the controller has observed the latest generation;
+ * then Progressing=False/ProgressDeadlineExceeded fails, and the rollout is complete when
+ * every desired replica is updated, no old replica is left and every updated one is available.
+ * A paused Deployment never progresses, so it is reported at once (kubectl waits).
+ */
+export function rolloutStatus(d: Deployment): { done: boolean; text: string } {
+  const name = d.metadata?.name ?? '';
+  const st = d.status ?? {};
+  if ((d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, text: `waiting for deployment/${name} to observe the change` };
+  const cond = st.conditions?.find((c) => c.type === 'Progressing');
+  if (cond?.reason === 'ProgressDeadlineExceeded') {
+    throw new RolloutFailed(
+      `deployment/${name} exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s)${cond.message ? `: ${cond.message.replace(/\.$/, '')}` : ''}`,
+    );
+  }
+  const desired = d.spec?.replicas ?? 1;
+  const updated = st.updatedReplicas ?? 0;
+  const total = st.replicas ?? 0;
+  const available = st.availableReplicas ?? 0;
+  const text =
+    updated < desired
+      ? `deployment/${name}: ${updated} of ${desired} new replicas updated`
+      : total > updated
+        ? `deployment/${name}: ${total - updated} old replicas pending termination`
+        : available < updated
+          ? `deployment/${name}: ${available} of ${updated} updated replicas available`
+          : `deployment/${name} successfully rolled out`;
+  const done = updated >= desired && total <= updated && available >= updated;
+  if (!done && d.spec?.paused) {
+    throw new RolloutFailed(
+      `deployment/${name} is paused, so its rollout cannot progress (${text.replace(`deployment/${name}: `, '')}); resume it: kubectl rollout resume deployment/${name} -n ${d.metadata?.namespace}`,
+    );
+  }
+  return { done, text };
 }
 
 /**
- * Watches the Deployment until the rollout completes (kubectl rollout status' rules), or fails
- * with ProgressDeadlineExceeded / the timeout, naming the pods that are not Ready and why.
+ * Watches the Deployment until the rollout completes, or fails at once on a terminal state
+ * (progress deadline, paused, deleted or replaced, or `verify` saying the template rolling out
+ * is not the one the command wrote), or times out stating the current state. Failures name
+ * the pods that are not Ready and why.
  */
 export async function waitForRollout(
   kube: Kube,
   namespace: string,
   name: string,
-  opts: { timeoutMs: number; progress?: (t: string) => void; signal?: AbortSignal },
+  opts: { timeoutMs: number; progress?: (t: string) => void; signal?: AbortSignal; uid?: string; verify?: (d: Deployment) => string | undefined },
 ): Promise<RolloutResult> {
+  let last: Deployment | undefined;
   try {
     return await kube.waitFor<Deployment, RolloutResult>(
       pathOf(R.deployments, { namespace }),
       { fieldSelector: `metadata.name=${name}` },
       (items) => {
         const d = items[0];
-        if (!d) throw new CliError(`deployment/${name} was deleted during the rollout`);
-        const st = d.status ?? {};
-        const desired = d.spec?.replicas ?? 1;
-        if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
-          opts.progress?.(`waiting for deployment/${name} to observe the change`);
-          return undefined;
-        }
-        const failed = st.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
-        if (failed) throw new RolloutFailed(`deployment/${name} exceeded its progress deadline: ${failed.message ?? ''}`.trim());
-        const updated = st.updatedReplicas ?? 0;
-        const total = st.replicas ?? 0;
-        const available = st.availableReplicas ?? 0;
-        const oldLeft = Math.max(total - updated, 0);
-        opts.progress?.(`deployment/${name}: ${Math.min(st.readyReplicas ?? 0, updated)}/${desired} new Ready, ${oldLeft} old remaining`);
-        if (updated >= desired && total <= updated && available >= updated) return { updated, desired };
-        return undefined;
+        if (!d || (opts.uid && d.metadata?.uid !== opts.uid)) throw new CliError(`deployment/${name} was ${d ? 'deleted and created again' : 'deleted'} during the rollout`);
+        last = d;
+        const changed = opts.verify?.(d);
+        if (changed) throw new CliError(changed);
+        const s = rolloutStatus(d);
+        opts.progress?.(s.text);
+        return s.done ? { updated: d.status?.updatedReplicas ?? 0, desired: d.spec?.replicas ?? 1, deployment: d } : undefined;
       },
-      { timeoutMs: opts.timeoutMs, signal: opts.signal, onTimeout: () => `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for deployment/${name} to roll out` },
+      {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+        onTimeout: (items) => {
+          const d = items[0];
+          let now = '';
+          try {
+            now = d ? rolloutStatus(d).text.replace(`deployment/${name}: `, '') : 'deleted';
+          } catch (e) {
+            now = (e as Error).message;
+          }
+          return `timed out after ${formatMs(opts.timeoutMs)} waiting for deployment/${name} to roll out (${now})`;
+        },
+      },
     );
   } catch (e) {
-    if (e instanceof TimeoutError || e instanceof RolloutFailed) {
-      const why = await failingPods(kube, namespace, name);
+    if (last && (e instanceof TimeoutError || e instanceof RolloutFailed)) {
+      const why = await failingPods(kube, last);
       const text = `${e.message}${why ? `; pods not Ready: ${why}` : ''}`;
-      throw e instanceof TimeoutError ? new TimeoutError(text) : new CliError(text);
+      throw e instanceof TimeoutError ? new TimeoutError(text) : new RolloutFailed(text);
     }
     throw e;
   }
 }
 
-class RolloutFailed extends CliError {}
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
 
-async function failingPods(kube: Kube, namespace: string, name: string): Promise<string> {
+/** The pods of the Deployment that are not Ready, with the reason the kubelet gives. */
+async function failingPods(kube: Kube, d: Deployment): Promise<string> {
   try {
-    const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace, name }));
-    const pods = await kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(d.spec!.selector as LabelSelector) });
+    const pods = await kube.list<Pod>(pathOf(R.pods, { namespace: d.metadata!.namespace! }), { labelSelector: selectorToString(d.spec!.selector) });
     return pods.items
-      .filter((p) => !isReady(p))
+      .filter((p) => !isReady(p) && !p.metadata?.deletionTimestamp)
       .map((p) => {
         const msg = p.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.message;
         return `${p.metadata?.name} (${podStatus(p)}${msg ? `: ${msg}` : ''})`;
       })
       .join(', ');
   } catch {
+    // Naming the pods is a courtesy; the failure itself is already known.
     return '';
   }
 }
@@ -198,4 +313,13 @@ const IMAGE_RE =
 
 export function isValidImage(image: string): boolean {
   return image.length <= 4096 && IMAGE_RE.test(image);
+}
+
+/**
+ * A write whose answer was lost (connection reset, request timeout) may have been applied:
+ * the journal must say so rather than "nothing was written". A refused connection never
+ * reached the server.
+ */
+export function answerLost(e: unknown): boolean {
+  return (e instanceof UnreachableError && !/connection refused/.test(e.message)) || e instanceof TimeoutError;
 }

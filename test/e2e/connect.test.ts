@@ -1,6 +1,7 @@
 // Connect wherever kubectl connects (issue 15): each case runs the plugin and, where kubectl
 // has the same behaviour, kubectl with the same kubeconfig and environment, against the
 // local control plane.
+import { startMlops } from './safety.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -600,8 +601,8 @@ describe('in-cluster config', () => {
       await until(async () => fwd.dropped >= 1, 60_000, 'a reconnect attempt');
       fwd.resume();
       await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/rotor': gate } } }, 'merge');
-      const r = await shipping;
-      expect(r.err).toBe('');
+      const r = await shipping.done;
+      expect(r.err).not.toMatch(/^error:/m);
       expect(r.code).toBe(0);
       expect(r.out).toContain('deployment.apps/rotating rolled out');
     } finally {
@@ -622,20 +623,16 @@ describe('a server lost during a wait', () => {
       (d.spec.template.spec as Record<string, unknown>).nodeSelector = { [`mlops-e2e/gate`]: gate };
       await kube.create(pathOf(R.deployments, { namespace: ns }), d);
       const file = writeConfig('via-forwarder', { server: `https://127.0.0.1:${fwd.port}`, 'certificate-authority': caFile }, { token }, { namespace: ns });
-      const shipping = runWith(BIN, ['ship', 'gated', 'app=registry.local/my-app:2.0', '--kubeconfig', file, '--timeout', '150s'], {});
-      // The new ReplicaSet exists: ship has written and is waiting for the rollout.
-      await until(
-        async () =>
-          (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0'),
-        60_000,
-        'the new ReplicaSet',
-      );
+      const shipping = startMlops(['ship', 'gated', 'app=registry.local/my-app:2.0', '--kubeconfig', file, '--timeout', '150s', '-v']);
+      // ship has written and is inside its wait once its watch request is answered (-v logs it).
+      await shipping.waitForErr(/GET \S*deployments\S*watch=1\S* 200/);
+      expect((await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0')).toBe(true);
       fwd.cut();
       await until(async () => fwd.dropped >= 2, 60_000, 'two reconnect attempts');
       fwd.resume();
       await kube.patch(pathOf(R.nodes, { name: node }), { metadata: { labels: { 'mlops-e2e/gate': gate } } }, 'merge');
-      const r = await shipping;
-      expect(r.err).toBe('');
+      const r = await shipping.done;
+      expect(r.err).not.toMatch(/^error:/m);
       expect(r.code).toBe(0);
       expect(r.out).toContain('deployment.apps/gated rolled out');
     } finally {

@@ -5,12 +5,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminKube, freshNamespace, deployment, repo, run, testPath, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, releaseBuild, repo, run, testPath, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 // @ts-expect-error plain ESM scripts
 import { cacheRoot, readVersions } from '../../scripts/cluster/cluster.mjs';
-// @ts-expect-error plain ESM scripts
-import { release } from '../../scripts/release.mjs';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-dist-'));
@@ -30,10 +28,7 @@ describe('krew', () => {
   beforeAll(async () => {
     execFileSync('bash', [path.join(repo, 'scripts/cluster/build.sh'), 'krew'], { stdio: ['ignore', 'ignore', 'inherit'] });
     krewDir = path.join(cacheRoot(), `krew-${readVersions().KREW_VERSION}`);
-    out = tmp();
-    // krew's validator wants the file named after the plugin.
-    manifest = path.join(out, 'mlops.yaml');
-    await release({ platforms: ['linux-amd64'], out, manifest });
+    ({ dir: out, manifest } = await releaseBuild());
   }, 600_000);
 
   it('the generated manifest passes krew\'s validator', async () => {

@@ -136,3 +136,23 @@ export async function grantRestricted(kube: Kube, namespace: string, name: strin
     subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }],
   });
 }
+
+/**
+ * The linux-amd64 release (archive + krew manifest), built once per e2e run and shared by the
+ * files that need it (the control plane's work dir is new for every run; e2e files run one by one).
+ */
+export async function releaseBuild(): Promise<{ dir: string; archive: string; manifest: string }> {
+  const dir = path.join(inject('cluster').workDir, 'release');
+  const archive = path.join(dir, 'kubectl-mlops_linux_amd64.tar.gz');
+  // krew's validator wants the file named after the plugin.
+  const manifest = path.join(dir, 'mlops.yaml');
+  const done = path.join(dir, '.done');
+  if (!fs.existsSync(done)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    // @ts-expect-error plain ESM script
+    const { release } = (await import('../../scripts/release.mjs')) as { release: (o: object) => Promise<unknown> };
+    await release({ platforms: ['linux-amd64'], out: dir, manifest });
+    fs.writeFileSync(done, '');
+  }
+  return { dir, archive, manifest };
+}

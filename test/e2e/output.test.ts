@@ -340,7 +340,10 @@ describe('-w/--watch', () => {
     const lines = w.lines();
     expect(lines[0]).toMatch(/^NAME +STATUS +SIZE$/);
     expect(lines[1]).toMatch(/^first +Pending +1Gi$/);
-    expect(lines.slice(2).every((l) => /^second +Pending +2Gi$/.test(l))).toBe(true);
+    expect(lines.slice(2).every((l) => /^second +(Pending|Terminating) +2Gi$/.test(l))).toBe(true);
+    // STATUS line by line as kubectl's: Terminating once deleted (the protection finalizer holds it a moment).
+    const statuses = (ls: string[]) => ls.filter((l) => l.startsWith('second ')).map((l) => l.split(/\s+/)[1]);
+    expect(statuses(lines)).toEqual(statuses(k.lines()));
     expect(w.err()).toBe('');
     // kubectl get -w exits 1 on Ctrl-C; we exit 0 (README: deliberate difference).
     expect(await k.interrupt()).toBe(1);

@@ -17,7 +17,9 @@ describe('ship, history and rollback on a real Deployment', () => {
     const s1 = await mlops(['ship', 'my-app', 'app=registry.local/my-app:2.0', '--cause', 'release 2.0', '-n', ns]);
     expect(s1.err).not.toContain('error');
     expect(s1.code).toBe(0);
-    expect(s1.out).toBe(`deployment.apps/my-app: ship (change-cause "release 2.0")\n  ~ containers[app].image: registry.local/my-app:1.0 -> registry.local/my-app:2.0\ndeployment.apps/my-app rolled out\n`);
+    expect(s1.out).toBe(
+      `deployment.apps/my-app: ship (change-cause "release 2.0")\n  ~ containers[app].image: registry.local/my-app:1.0 -> registry.local/my-app:2.0\ndeployment.apps/my-app rolled out\n`,
+    );
     const s2 = await mlops(['ship', 'deploy/my-app', 'app=registry.local/my-app:3.0', '-n', ns]);
     expect(s2.code).toBe(0);
     expect((await kube.get<Deployment>(dPath)).metadata!.annotations!['kubernetes.io/change-cause']).toBe('image app=registry.local/my-app:3.0');
@@ -67,7 +69,8 @@ describe('ship, history and rollback on a real Deployment', () => {
 
     const again = await mlops(['rollback', 'my-app', '--to-revision', '4', '-n', ns]);
     expect(again.code).toBe(0);
-    expect(again.err).toBe('deployment.apps/my-app is already at revision 4 (its template matches); nothing changed\n');
+    expect(again.err).toBe('deployment.apps/my-app is already at revision 4 (its template matches); nothing to change, verifying its rollout\n');
+    expect(again.out).toBe('deployment.apps/my-app rolled back to revision 4\n');
   });
 
   it('refuses unknown containers, bad images and a paused Deployment', async () => {
@@ -95,7 +98,9 @@ describe('ship, history and rollback on a real Deployment', () => {
     // The fake kubelet fails images tagged `fail...` with ImagePullBackOff.
     const r = await mlops(['ship', 'web', 'app=registry.local/web:fail-2.0', '--timeout', '8s', '-n', ns]);
     expect(r.code).toBe(4);
-    expect(r.err).toMatch(/^error: timed out after 8s waiting for deployment\/web to roll out; pods not Ready: web-[a-z0-9]+-[a-z0-9]+ \(ImagePullBackOff: Back-off pulling image "registry\.local\/web:fail-2\.0"\)/);
+    expect(r.err).toMatch(
+      /^error: timed out after 8s waiting for deployment\/web to roll out \(1 of 2 new replicas updated\); pods not Ready: web-[a-z0-9]+-[a-z0-9]+ \(ImagePullBackOff: Back-off pulling image "registry\.local\/web:fail-2\.0"\)/,
+    );
     // Users stay served by the old pods meanwhile.
     expect((await readyPods(kube, ns, 'app=web')).length).toBeGreaterThanOrEqual(1);
   });
@@ -107,17 +112,27 @@ describe('the relabel-to-debug rollback (tutorial: ReplicaSet pod template image
     const ns = await freshNamespace(kube, 'rsrb');
     const rsPath = pathOf(R.replicasets, { namespace: ns, name: 'my-app' });
     await kube.create(pathOf(R.replicasets, { namespace: ns }), {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'my-app' },
-      spec: { replicas: 3, selector: { matchLabels: { app: 'my-app' } }, template: { metadata: { labels: { app: 'my-app' } }, spec: { containers: [{ name: 'app', image: 'registry.local/my-app:1.0' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'my-app' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'my-app' } },
+        template: { metadata: { labels: { app: 'my-app' } }, spec: { containers: [{ name: 'app', image: 'registry.local/my-app:1.0' }] } },
+      },
     });
     await waitReady(kube, ns, 'app=my-app', 3);
     // The bad release, built the tutorial's way: change the template, replace the pods.
     await kube.patch(rsPath, { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/my-app:2.0' }] } } } }, 'strategic');
     for (const p of await readyPods(kube, ns, 'app=my-app')) await kube.delete(pathOf(R.pods, { namespace: ns, name: p.metadata!.name! }));
-    await until(async () => {
-      const pods = await readyPods(kube, ns, 'app=my-app');
-      return pods.length === 3 && pods.every((p) => p.spec!.containers[0]!.image === 'registry.local/my-app:2.0');
-    }, 60_000, '3 pods on 2.0');
+    await until(
+      async () => {
+        const pods = await readyPods(kube, ns, 'app=my-app');
+        return pods.length === 3 && pods.every((p) => p.spec!.containers[0]!.image === 'registry.local/my-app:2.0');
+      },
+      60_000,
+      '3 pods on 2.0',
+    );
     const bad = (await readyPods(kube, ns, 'app=my-app')).map((p) => p.metadata!.name!).sort();
 
     const dry = await mlops(['rollback', 'rs/my-app', 'app=registry.local/my-app:1.0', '--keep-for-debug', '--dry-run', '-n', ns]);
@@ -135,7 +150,7 @@ describe('the relabel-to-debug rollback (tutorial: ReplicaSet pod template image
     expect(r.out).toContain('replicaset.apps/my-app rolled back: 3/3 Ready on registry.local/my-app:1.0\n');
     for (const b of bad) expect(r.out).toContain(`pod/${b} kept for debugging\n`);
 
-    const owned = (await readyPods(kube, ns, 'app=my-app'));
+    const owned = await readyPods(kube, ns, 'app=my-app');
     expect(owned).toHaveLength(3);
     for (const p of owned) {
       expect(p.spec!.containers[0]!.image).toBe('registry.local/my-app:1.0');
@@ -153,7 +168,12 @@ describe('the relabel-to-debug rollback (tutorial: ReplicaSet pod template image
     expect(done.code).toBe(0);
     await until(async () => !(await kube.getOptional(pathOf(R.pods, { namespace: ns, name: bad[0]! }))), 30_000, 'deleted debug pod');
     const list2 = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'name']);
-    expect(list2.out).toBe(bad.slice(1).map((b) => `pod/${b}\n`).join(''));
+    expect(list2.out).toBe(
+      bad
+        .slice(1)
+        .map((b) => `pod/${b}\n`)
+        .join(''),
+    );
   });
 
   it('refuses a ReplicaSet owned by a Deployment and points at rollback deploy/...', async () => {
