@@ -33,7 +33,7 @@ describe('version and doctor against the real API server', () => {
     const r = await mlops(['doctor', '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);
-    expect(r.out).toMatch(/\nconfig +yes\n/);
+    expect(r.out).toMatch(/\nconfig +yes +\(--wire deployments also needs get deployments\.apps, patch deployments\.apps, list deployments\.apps, watch deployments\.apps; /);
     expect(r.out).toMatch(/\ndebug-pod list +yes\n/);
     expect(r.out).toMatch(/\ndebug-pod +no +patch pods, get replicasets\.apps, list services\n/);
     expect(r.out).toMatch(/\ndebug-pod done +no +delete pods\n/);

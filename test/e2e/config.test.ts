@@ -354,7 +354,7 @@ describe('config --wire after the first write', () => {
         '',
       ].join('\n'),
     );
-    expect(first.err).toMatch(/error: timed out after 3s waiting for deployment\/stuck to roll out; pods not Ready: stuck-\S+ \(ImagePullBackOff/);
+    expect(first.err).toMatch(/error: timed out after 3s waiting for deployment\/stuck to roll out[^\n]*; pods not Ready: stuck-\S+ \(ImagePullBackOff/);
     const again = await mlops(args);
     expect(again.code).toBe(4);
     expect(again.out).toBe('configmap/cfg unchanged\n');
