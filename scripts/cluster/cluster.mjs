@@ -163,7 +163,7 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
     const auditArgs = [];
     if (auditLog) {
       const policy = path.join(workDir, 'audit-policy.yaml');
-      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n- level: None\n  userGroups: ["system:nodes", "system:serviceaccounts"]\n- level: None\n  users: ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver"]\n- level: Metadata\n');
+      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n- level: None\n  userGroups: ["system:nodes", "system:serviceaccounts:kube-system"]\n- level: None\n  users: ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver"]\n- level: Metadata\n');
       auditArgs.push('--audit-policy-file', policy, '--audit-log-path', path.join(workDir, 'audit.log'), '--audit-log-format', 'json');
     }
     const apiLog = launch('kube-apiserver', bins.apiserver, [

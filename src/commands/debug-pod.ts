@@ -1,7 +1,11 @@
+// debug-pod, list, done: the relabel-to-debug routine in the command shape of flow.ts
+// (options → plan → preflight → apply → verify → report).
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import type { Pod, Node } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import type { Pod, Node, ReplicaSet } from '../kube/types.js';
+import type { DryRun } from '../kube/client.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { parseTimeout, preflight } from './flow.js';
 import { dryRunSuffix, withKind, type Column, type PrintSpec, type Printer } from '../output/printer.js';
 import { watchList } from '../output/watch.js';
 import { withProgress } from '../output/progress.js';
@@ -9,8 +13,23 @@ import { parseDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
-import { ANN, DEBUG_LABEL, detachPod, isDetached, verifyDetached, type DetachResult } from '../workloads/detach.js';
-import { extendedResources, formatResources, freeOnNodes, podStatus, restarts } from '../workloads/pods.js';
+import {
+  ANN,
+  DEBUG_LABEL,
+  applyDetach,
+  detachedLabels,
+  findDetached,
+  isDetached,
+  planDetachment,
+  podKey,
+  relabelArgs,
+  relabelledFrom,
+  replacementBlockers,
+  verifyDetached,
+  type DetachResult,
+  type Planned,
+} from '../workloads/detach.js';
+import { controllerOf, extendedResources, formatResources, freeOnNodes, podStatus, restarts } from '../workloads/pods.js';
 import type { Kube } from '../kube/client.js';
 
 export function register(program: Command, deps: Deps): void {
@@ -22,12 +41,13 @@ export function register(program: Command, deps: Deps): void {
     .option('--isolate', 'also take the pod out of every Service that still selects it')
     .option('--timeout <duration>', 'how long to wait for the replacement to be Ready', '2m')
     .option('--ttl <duration>', 'how long the debug pod is meant to live; `debug-pod list` shows it as EXPIRED afterwards')
-    .option('--logs <lines>', 'print the last N lines of the detached pod\'s logs');
+    .option('--logs <lines>', 'print the last N lines of the detached pod\'s logs')
+    .option('--force', 'detach even when no replacement can be created (a quota, a ReplicaSet or Deployment at 0 replicas)');
   addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
-  addMutationOptions(cmd);
-  cmd.action(async (podName: string) => detach(cmd, deps, nameOf(podName, R.pods, 'POD')));
+  addDryRunOption(cmd);
+  cmd.action(async (podArg: string) => detach(cmd, deps, detachOptions(cmd, podArg)));
 
-  const list = cmd.command('list').description('list pods detached for debugging');
+  const list = cmd.command('list').description('list pods detached for debugging (also pods relabelled by hand with kubectl label)');
   allNamespacesOption(list);
   addOutputOption(list, ['table', 'wide', 'json', 'yaml', 'name'], { list: true });
   addSelectorOption(list);
@@ -38,73 +58,117 @@ export function register(program: Command, deps: Deps): void {
     .command('done')
     .description('delete a detached debug pod, or with --expired every one past its --ttl')
     .argument('[pod]', 'the detached pod')
-    .option('--expired', 'delete the detached pods whose --ttl has passed');
+    .option('--expired', 'delete the detached pods whose --ttl has passed')
+    .option('--timeout <duration>', 'how long to wait for the pod to be gone', '2m');
   allNamespacesOption(done);
   addMutationOptions(done);
-  done.action(async (podName: string | undefined) => {
-    const o = done.opts() as { expired?: boolean; allNamespaces?: boolean };
-    if (o.expired && podName) throw new UsageError('give a POD or --expired, not both');
-    if (!o.expired && !podName) throw new UsageError('give the POD to delete, or --expired');
+  done.action(async (podArg: string | undefined) => {
+    // 1. Options, no I/O.
+    const o = done.opts<{ expired?: boolean; allNamespaces?: boolean; yes?: boolean; timeout: string }>();
+    if (o.expired && podArg) throw new UsageError('give a POD or --expired, not both');
+    if (!o.expired && !podArg) throw new UsageError('give the POD to delete, or --expired');
     if (o.allNamespaces && !o.expired) throw new UsageError('-A/--all-namespaces is used with --expired');
-    if (o.expired) return finishExpired(done, deps, Boolean(o.allNamespaces));
-    return finish(done, deps, nameOf(podName!, R.pods, 'POD'));
+    const opts = { dryRun: dryRunOf(done), yes: o.yes, timeoutMs: parseTimeout(o.timeout) };
+    if (o.expired) return finishExpired(done, deps, Boolean(o.allNamespaces), opts);
+    return finish(done, deps, nameOf(podArg!, R.pods, 'POD'), opts);
   });
 }
 
-async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> {
-  const o = cmd.opts() as { label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string };
-  const printer = printerOf(cmd);
-  const format = printer.format;
-  const dryRun = dryRunOf(cmd);
-  const timeoutMs = parseDuration(o.timeout, '--timeout');
-  if (o.ttl) parseDuration(o.ttl, '--ttl');
-  const label = o.label ? parseLabelAssignment(o.label, '--label') : undefined;
+interface DetachOptions {
+  podName: string;
+  label?: [string, string];
+  isolate: boolean;
+  timeoutMs: number;
+  ttl?: string;
+  logLines?: number;
+  force: boolean;
+  printer: Printer;
+  dryRun: DryRun;
+}
+
+/** Step 1: every flag parsed and validated, no I/O, so usage errors exit 2 before connecting. */
+function detachOptions(cmd: Command, podArg: string): DetachOptions {
+  const o = cmd.opts<{ label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string; force?: boolean }>();
+  if (o.ttl !== undefined && parseDuration(o.ttl, '--ttl') <= 0) throw new UsageError(`invalid value "${o.ttl}" for --ttl: want a positive duration such as 1h or 24h`);
   const logLines = o.logs === undefined ? undefined : Number(o.logs);
-  if (logLines !== undefined && (!Number.isInteger(logLines) || logLines <= 0)) throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);
+  if (logLines !== undefined && (!/^\d+$/.test(o.logs!) || !Number.isSafeInteger(logLines) || logLines <= 0)) throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);
+  const label = o.label === undefined ? undefined : parseLabelAssignment(o.label, '--label');
+  if (label?.[0] === DEBUG_LABEL) throw new UsageError(`invalid value "${o.label}" for --label: ${DEBUG_LABEL} is the marker debug-pod sets itself; choose a key of the ReplicaSet's selector`);
+  return {
+    podName: nameOf(podArg, R.pods, 'POD'),
+    label,
+    isolate: Boolean(o.isolate),
+    timeoutMs: parseTimeout(o.timeout),
+    ttl: o.ttl,
+    logLines,
+    force: Boolean(o.force),
+    printer: printerOf(cmd),
+    dryRun: dryRunOf(cmd),
+  };
+}
+
+async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void> {
+  const { podName, printer } = o;
+  const format = printer.format;
   const { kube, namespace } = await connectFrom(cmd, deps);
   const started = deps.now();
   const warn = (s: string) => deps.err.write(`Warning: ${s}\n`);
+  const again = `kubectl mlops debug-pod ${podName} -n ${namespace}`;
 
-  const result = await detachPod(kube, namespace, podName, {
-    label,
-    isolate: o.isolate,
-    ttl: o.ttl,
-    dryRun,
-    now: started,
-    beforePatch: async (r) => {
-      await reportGpus(kube, r.pod, warn);
-    },
-  });
-
-  if (result.alreadyDetached) {
-    deps.err.write(`pod/${podName} is already detached from ${result.controller.kind.toLowerCase()}/${result.controller.name} (since ${result.pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}); nothing changed\n`);
-    await printPod(deps, printer, result.pod, `pod/${podName} already detached`);
-    return;
+  // 2. Plan: reads only; every refusal happens here, before anything is written.
+  const planned = await planDetachment(kube, namespace, podName, { label: o.label, isolate: o.isolate, checkReplacement: true });
+  if (planned.state === 'detached') return verifyAlreadyDetached(kube, deps, namespace, o, planned);
+  const { controller, plan } = planned;
+  const from = `${controller.kind.toLowerCase()}/${controller.name}`;
+  if (planned.blockers.length) {
+    const why = `no replacement can be created for pod/${podName}: ${planned.blockers.join('; ')}`;
+    if (!o.force) throw new CliError(`${why}; nothing was changed (pass --force to detach it anyway)`);
+    warn(`${why}; detaching anyway (--force)`);
   }
-  const plan = result.plan!;
-  const from = `${result.controller.kind.toLowerCase()}/${result.controller.name}`;
-  const changes = plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
-  if (dryRun !== 'none') {
+  await reportGpus(kube, planned.pod, warn);
+
+  // 3. Preflight: every declared verb, before the first write.
+  if (o.dryRun !== 'client') await preflight(kube, 'debug-pod', namespace, (when) => when === 'logs' && o.logLines !== undefined);
+
+  // 4. Apply: one guarded patch, journaled.
+  const result = await applyDetach(kube, planned, { label: o.label, isolate: o.isolate, ttl: o.ttl, dryRun: o.dryRun, now: started });
+  if (result.alreadyDetached) {
+    // Someone detached it between the plan and the patch: verify what they left.
+    const now = await planDetachment(kube, namespace, podName, {});
+    if (now.state !== 'detached') throw new CliError(`pod/${podName} changed while being detached; nothing was changed, run the command again`);
+    return verifyAlreadyDetached(kube, deps, namespace, o, now);
+  }
+  const changes = result.plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
+  if (o.dryRun !== 'none') {
     if (format === 'table') {
-      deps.out.write(`pod/${podName} would be detached from ${from}${dryRunSuffix(dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
+      deps.out.write(`pod/${podName} would be detached from ${from}${dryRunSuffix(o.dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
     } else await printPod(deps, printer, result.pod, '');
     return;
   }
+  deps.journal.wrote(`pod/${podName} relabelled (${changes}), detached from ${from}`);
+  deps.journal.resume(again);
+  deps.journal.undo(`kubectl label pod ${podName} -n ${namespace} --overwrite ${relabelArgs(result.plan.changes)}   # ${from} adopts it back and removes one extra pod`);
   for (const svc of plan.stillServing) {
     warn(`pod/${podName} still receives traffic from service/${svc.metadata?.name} (selector ${Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}); pass --isolate to take it out`);
   }
-  for (const svc of plan.isolated) deps.err.write(`pod/${podName} taken out of service/${svc.metadata?.name}\n`);
+  for (const svc of result.plan.isolated) deps.err.write(`pod/${podName} taken out of service/${svc.metadata?.name}\n`);
 
-  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
-    verifyDetached(kube, namespace, podName, result.controller, { timeoutMs, since: started, progress: update, signal: deps.signal }),
+  // 5. Verify: released by the ReplicaSet, and a Ready replacement.
+  deps.journal.expect('released', `${from} released pod/${podName} (ownerReference removed)`);
+  deps.journal.expect('replacement', `${from} back at ${controller.replicas} Ready with a new replacement`);
+  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+    verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: started, siblings: planned.siblings, progress: update, signal: deps.signal, onReleased: () => deps.journal.confirm('released') }),
   );
+  deps.journal.confirm('replacement', `${from} has ${v.ready}/${v.desired} Ready (replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || 'none needed'})`);
+
+  // 6. Report.
   if (format === 'table') {
     deps.out.write(`pod/${podName} detached from ${from}\n`);
     deps.err.write(
       [
         `  labels changed: ${changes}`,
         `  ownerReference released: yes`,
-        `  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ')} Ready; ${result.controller.kind.toLowerCase()}/${result.controller.name} has ${v.ready}/${v.desired} Ready`,
+        `  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ')} Ready; ${from} has ${v.ready}/${v.desired} Ready`,
         `Next steps:`,
         `  kubectl logs ${podName} -n ${namespace}`,
         `  kubectl exec -it ${podName} -n ${namespace} -- sh`,
@@ -117,7 +181,36 @@ async function detach(cmd: Command, deps: Deps, podName: string): Promise<void> 
     const after = format === 'name' ? result.pod : ((await kube.getOptional<Pod>(pathOf(R.pods, { namespace, name: podName }))) ?? result.pod);
     await printPod(deps, printer, after, `pod/${podName}`);
   }
-  if (logLines) await printLogs(kube, deps, namespace, podName, logLines);
+  if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
+}
+
+/**
+ * A re-run (or a pod relabelled by hand): nothing to write, but the promise is the same, a
+ * Ready replacement, so it is verified (waiting up to --timeout) rather than assumed.
+ * A different --label would be a second detachment of the same pod: refused.
+ */
+async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, o: DetachOptions, planned: Extract<Planned, { state: 'detached' }>): Promise<void> {
+  const { podName, printer } = o;
+  const format = printer.format;
+  const { controller, pod } = planned;
+  const from = `${controller.kind.toLowerCase()}/${controller.name}`;
+  const how = planned.byHand ? `relabelled by hand (${detachedLabels(pod, controller)})` : `since ${pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}, ${detachedLabels(pod, controller)}`;
+  if (o.label && pod.metadata?.labels?.[o.label[0]] !== o.label[1]) {
+    throw new CliError(`pod/${podName} is already detached from ${from} (${how}); --label ${o.label.join('=')} would detach it a second time: run \`kubectl mlops debug-pod done ${podName} -n ${namespace}\` first, or leave out --label`);
+  }
+  const blockers = replacementBlockers(pod, controller, []);
+  if (blockers.length && !o.force) throw new CliError(`pod/${podName} is already detached from ${from} (${how}), but ${blockers.join('; ')}`);
+  deps.err.write(`pod/${podName} is already detached from ${from} (${how}); ${o.dryRun === 'none' ? 'verifying its replacement' : 'nothing would change'}\n`);
+  if (o.dryRun !== 'none') {
+    await printPod(deps, printer, pod, `pod/${podName} already detached`);
+    return;
+  }
+  const v = await withProgress(`verifying that ${from} replaced pod/${podName}`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
+    verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: planned.since, progress: update, signal: deps.signal }),
+  );
+  deps.err.write(`  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || '<none needed>'} Ready; ${from} has ${v.ready}/${v.desired} Ready\n`);
+  await printPod(deps, printer, pod, `pod/${podName} already detached`);
+  if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
 }
 
 async function printPod(deps: Deps, printer: Printer, pod: Pod, line: string): Promise<void> {
@@ -160,14 +253,20 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
 
 async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   const printer = printerOf(cmd);
-  const o = cmd.opts() as { selector?: string; watch?: boolean; watchOnly?: boolean };
+  const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const all = Boolean(cmd.opts().allNamespaces);
   const { kube, namespace } = await connectFrom(cmd, deps);
   const path = pathOf(R.pods, { namespace: all ? undefined : namespace });
   const labelSelector = [`${DEBUG_LABEL}=true`, o.selector].filter(Boolean).join(',');
+  // Pods relabelled by hand carry no marker: found among all pods (with -l) and their ReplicaSets.
+  let byHand = new Map<string, ReplicaSet>();
+  let warned = false;
   const list = async () => {
-  const { items } = await kube.list<Pod>(path, { labelSelector });
-  return items.map((p) => withKind(p, 'Pod', 'v1'));
+  const found = await findDetached(kube, all ? undefined : namespace, o.selector);
+  byHand = found.byHand;
+  if (found.replicaSetsHidden && !warned) deps.err.write(`Warning: you may not list replicasets, so pods relabelled by hand are not shown\n`);
+  warned = true;
+  return found.items.map((p) => withKind(p, 'Pod', 'v1'));
   };
   let now = deps.now();
   const ttlState = (p: Pod) => {
@@ -179,14 +278,14 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   const cols: Column<Pod>[] = [
     ...(all ? [{ header: 'NAMESPACE', value: (p: Pod) => p.metadata?.namespace }] : []),
     { header: 'NAME', value: (p: Pod) => p.metadata?.name },
-    { header: 'DETACHED-FROM', value: (p: Pod) => (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`) },
+    { header: 'DETACHED-FROM', value: (p: Pod) => (byHand.has(podKey(p)) ? handFrom(byHand.get(podKey(p))!) : (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`)) },
     { header: 'AGE', value: (p: Pod) => age(p.metadata?.annotations?.[ANN.detachedAt] ?? p.metadata?.creationTimestamp, now) },
     { header: 'NODE', value: (p: Pod) => p.spec?.nodeName ?? '<none>' },
     { header: 'STATUS', value: (p: Pod) => podStatus(p) },
     { header: 'RESTARTS', value: (p: Pod) => restarts(p) },
     { header: 'GPUS', value: (p: Pod) => extendedResources(p)['nvidia.com/gpu'] ?? 0 },
     { header: 'TTL', value: (p: Pod) => ttlState(p) },
-    { header: 'REPLICASET', value: (p: Pod) => p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>', wide: true },
+    { header: 'REPLICASET', value: (p: Pod) => (byHand.has(podKey(p)) ? `ReplicaSet/${byHand.get(podKey(p))!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')), wide: true },
   ];
   const spec = (items: Pod[]): PrintSpec<Pod> => ((now = deps.now()), {
     items: sorted(items),
@@ -196,12 +295,19 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     empty: all ? 'No detached debug pods found.' : `No detached debug pods found in ${namespace} namespace.`,
   });
   if (o.watch || o.watchOnly) {
+    // The watch follows the marker label: pods relabelled by hand are in the first list only.
     const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
     const io = { out: deps.out, err: deps.err };
     const rowOf = (p: unknown) => withKind(p as Pod, 'Pod', 'v1');
     return watchList({ kube, path, labelSelector, rows: list, rowOf, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
   }
   await printer.print(deps, spec(await list()));
+}
+
+/** DETACHED-FROM of a pod relabelled by hand: the Deployment (or ReplicaSet) it was taken from. */
+function handFrom(rs: ReplicaSet): string {
+  const up = controllerOf(rs);
+  return `${up ? `${up.kind.toLowerCase()}/${up.name}` : `replicaset/${rs.metadata?.name}`} (relabelled by hand)`;
 }
 
 /** Milliseconds until a detached pod's --ttl runs out (negative when past), or undefined without a ttl. */
@@ -217,9 +323,9 @@ function ttlLeft(p: Pod, now: Date): number | undefined {
 }
 
 /** Cleans up what nobody cleans up (kubernetes#55559): detached pods past their --ttl. */
-async function finishExpired(cmd: Command, deps: Deps, all: boolean): Promise<void> {
-  const dryRun = dryRunOf(cmd);
+async function finishExpired(cmd: Command, deps: Deps, all: boolean, o: DoneOptions): Promise<void> {
   const { kube, namespace } = await connectFrom(cmd, deps);
+  // 2. Plan.
   const { items } = await kube.list<Pod>(pathOf(R.pods, { namespace: all ? undefined : namespace }), { labelSelector: `${DEBUG_LABEL}=true` });
   const now = deps.now();
   const expired = items.filter((p) => (ttlLeft(p, now) ?? 1) <= 0 && !p.metadata?.deletionTimestamp);
@@ -227,34 +333,82 @@ async function finishExpired(cmd: Command, deps: Deps, all: boolean): Promise<vo
     deps.err.write(`No expired debug pods${all ? '' : ` in ${namespace} namespace`}.\n`);
     return;
   }
+  // 3. Preflight (per namespace the pods are in).
+  if (o.dryRun !== 'client') for (const ns of new Set(expired.map((p) => p.metadata!.namespace!))) await preflight(kube, 'debug-pod done', ns);
   const names = expired.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
-  if (dryRun === 'none') await confirmOrAbort(deps, cmd.opts().yes, `Delete ${expired.length} expired debug pod(s): ${names.join(', ')}?`, 'deleting the expired debug pods');
+  if (o.dryRun === 'none') await confirmOrAbort(deps, o.yes, `Delete ${expired.length} expired debug pod(s): ${names.join(', ')}?`, 'deleting the expired debug pods');
+  // 4. Apply.
   const gpus: Record<string, number> = {};
   for (const p of expired) {
-    if (dryRun !== 'client') await kube.delete(pathOf(R.pods, { namespace: p.metadata?.namespace, name: p.metadata?.name }), { uid: p.metadata?.uid, dryRun });
+    if (o.dryRun !== 'client') await kube.delete(pathOf(R.pods, { namespace: p.metadata?.namespace, name: p.metadata?.name }), { uid: p.metadata?.uid, dryRun: o.dryRun });
+    if (o.dryRun === 'none') deps.journal.wrote(`pod/${p.metadata?.name} in ${p.metadata?.namespace} deleted`);
     for (const [k, v] of Object.entries(extendedResources(p))) gpus[k] = (gpus[k] ?? 0) + v;
-    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRunSuffix(dryRun)}\n`);
+    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRunSuffix(o.dryRun)}\n`);
   }
-  if (Object.keys(gpus).length && dryRun === 'none') deps.err.write(`freed ${formatResources(gpus)}\n`);
+  if (o.dryRun !== 'none') return;
+  deps.journal.resume(`kubectl mlops debug-pod done --expired${all ? ' -A' : ` -n ${namespace}`}`);
+  // 5. Verify: gone, as `kubectl delete` waits for.
+  for (const p of expired) await waitGone(kube, deps, p, o.timeoutMs);
+  if (Object.keys(gpus).length) deps.err.write(`freed ${formatResources(gpus)}\n`);
 }
 
-async function finish(cmd: Command, deps: Deps, podName: string): Promise<void> {
-  const dryRun = dryRunOf(cmd);
+interface DoneOptions {
+  dryRun: DryRun;
+  yes?: boolean;
+  timeoutMs: number;
+}
+
+async function finish(cmd: Command, deps: Deps, podName: string, o: DoneOptions): Promise<void> {
   const { kube, namespace } = await connectFrom(cmd, deps);
+  // 2. Plan: only a pod detached by debug-pod, or relabelled by hand from a ReplicaSet.
   const path = pathOf(R.pods, { namespace, name: podName });
   const pod = await kube.get<Pod>(path);
   if (!isDetached(pod)) {
-    throw new CliError(`pod/${podName} is not a detached debug pod (no ${DEBUG_LABEL}=true label); refusing to delete it`);
+    const rs = controllerOf(pod) ? undefined : relabelledFrom(pod, (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace }))).items);
+    if (!rs) {
+      throw new CliError(`pod/${podName} is not a detached debug pod (no ${DEBUG_LABEL}=true label, and not relabelled by hand out of a ReplicaSet); refusing to delete it`);
+    }
+    deps.err.write(`pod/${podName} was relabelled by hand out of replicaset/${rs.metadata?.name}\n`);
   }
-  if (dryRun === 'client') {
-    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(dryRun)}\n`);
+  if (pod.metadata?.deletionTimestamp) {
+    // A re-run after Ctrl-C or a timeout: converge on "gone".
+    deps.err.write(`pod/${podName} is already being deleted\n`);
+    if (o.dryRun === 'none') await waitGone(kube, deps, pod, o.timeoutMs);
+    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(o.dryRun)}\n`);
     return;
   }
-  if (dryRun === 'none') await confirmOrAbort(deps, cmd.opts().yes, `Delete detached debug pod ${namespace}/${podName}?`, `deleting pod/${podName}`);
-  await kube.delete(path, { uid: pod.metadata?.uid, dryRun });
+  // 3. Preflight.
+  if (o.dryRun !== 'client') await preflight(kube, 'debug-pod done', namespace);
+  if (o.dryRun === 'none') await confirmOrAbort(deps, o.yes, `Delete detached debug pod ${namespace}/${podName}?`, `deleting pod/${podName}`);
+  // 4. Apply.
+  if (o.dryRun !== 'client') await kube.delete(path, { uid: pod.metadata?.uid, dryRun: o.dryRun });
+  if (o.dryRun !== 'none') {
+    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(o.dryRun)}\n`);
+    return;
+  }
+  deps.journal.wrote(`pod/${podName} deleted (uid ${pod.metadata?.uid})`);
+  deps.journal.resume(`kubectl mlops debug-pod done ${podName} -n ${namespace}`);
+  // 5. Verify.
+  await waitGone(kube, deps, pod, o.timeoutMs);
+  deps.out.write(`pod "${podName}" deleted\n`);
   const gpus = extendedResources(pod);
-  deps.out.write(`pod "${podName}" deleted${dryRunSuffix(dryRun)}\n`);
-  if (Object.keys(gpus).length && dryRun === 'none') deps.err.write(`freed ${formatResources(gpus)}\n`);
+  if (Object.keys(gpus).length) deps.err.write(`freed ${formatResources(gpus)}\n`);
+}
+
+/** Waits until the pod (this uid) is gone, as `kubectl delete` does. */
+async function waitGone(kube: Kube, deps: Deps, pod: Pod, timeoutMs: number): Promise<void> {
+  const name = pod.metadata!.name!;
+  const key = `gone-${pod.metadata?.namespace}/${name}`;
+  deps.journal.expect(key, `pod/${name} gone`);
+  await withProgress(`waiting for pod/${name} to be gone`, { stream: deps.err, enabled: true }, () =>
+    kube.waitFor<Pod, true>(
+      pathOf(R.pods, { namespace: pod.metadata!.namespace! }),
+      { fieldSelector: `metadata.name=${name}` },
+      ([p]) => (!p || p.metadata?.uid !== pod.metadata?.uid ? true : undefined),
+      { timeoutMs, signal: deps.signal, onTimeout: ([p]) => `timed out waiting for pod/${name} to be gone: it is ${p ? podStatus(p) : 'gone'}` },
+    ),
+  );
+  deps.journal.confirm(key);
 }
 
 export type { DetachResult };

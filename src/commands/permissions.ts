@@ -15,6 +15,25 @@ export interface Need {
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
 
+// scale-to-zero and restore: `kind:K` for the kinds of the targets, `list:K` where -l, --all or
+// a wait lists the kind, `delete:K` with --delete, `with-hpa` when an HPA is removed or
+// re-created. The scale and its record are one write on the workload (no /scale subresource).
+const SCALE_KINDS = ['deployments', 'statefulsets', 'replicasets'];
+const SCALE_TO_ZERO_NEEDS: Need[] = [
+  ...SCALE_KINDS.flatMap((k) => [
+    n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` }), n('delete', k, 'apps', { when: `delete:${k}` }),
+  ]),
+  n('list', 'pods'),
+  n('watch', 'pods'),
+  n('list', 'horizontalpodautoscalers', 'autoscaling'),
+  n('delete', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
+];
+const RESTORE_NEEDS: Need[] = [
+  ...SCALE_KINDS.flatMap((k) => [n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` })]),
+  n('list', 'horizontalpodautoscalers', 'autoscaling'),
+  n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
+];
+
 /**
  * config and secret: create when the object is new, patch when it exists; with --wire, read and
  * patch the workload, and for a Deployment list and watch it through the rollout.
@@ -31,9 +50,15 @@ function sourceNeeds(resource: 'configmaps' | 'secrets'): Need[] {
 }
 
 export const COMMAND_NEEDS: Record<string, Need[]> = {
-  'debug-pod': [n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'), n('get', 'replicasets', 'apps'), n('list', 'services')],
-  'debug-pod list': [n('list', 'pods')],
-  'debug-pod done': [n('get', 'pods'), n('list', 'pods'), n('delete', 'pods')],
+  // The GPU warning's node and cluster-wide pod lists are optional (a 403 degrades the warning), so not declared.
+  'debug-pod': [
+    n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'),
+    n('get', 'replicasets', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'replicasets', 'apps'), n('get', 'deployments', 'apps'),
+    n('list', 'services'), n('list', 'resourcequotas'), n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
+  ],
+  // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
+  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
+  'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps'), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   // The rollout wait lists then watches the Deployment, and names the pods that are not Ready.
   // `when`: 'deployment' (deploy/NAME), 'replicaset' (rs/NAME), 'keep-for-debug' (the flag with a Deployment).
@@ -65,8 +90,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('watch', 'deployments', 'apps', { when: 'wait' }),
     n('list', 'pods', '', { when: 'wait' }),
   ],
-  'scale-to-zero': [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('list', 'pods'), n('watch', 'pods'), n('list', 'horizontalpodautoscalers', 'autoscaling')],
-  restore: [n('get', 'deployments', 'apps'), n('patch', 'deployments', 'apps', { subresource: 'scale' }), n('create', 'horizontalpodautoscalers', 'autoscaling'), n('watch', 'pods')],
+  'scale-to-zero': SCALE_TO_ZERO_NEEDS,
+  restore: RESTORE_NEEDS,
   config: sourceNeeds('configmaps'),
   secret: sourceNeeds('secrets'),
   'secret view': [n('get', 'secrets')],

@@ -1,20 +1,71 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
-import type { HPA, Pod } from '../kube/types.js';
-import { addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
-import type { Printer } from '../output/printer.js';
+import type { Pod } from '../kube/types.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
+import type { OutputKind, Printer } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
-import { age, parseDuration } from '../util/duration.js';
-import { R, pathOf } from '../kube/resources.js';
-import { ApiError, CliError, UsageError } from '../errors.js';
-import { isReady, podStatus } from '../workloads/pods.js';
+import { age } from '../util/duration.js';
+import { R, parseTarget, pathOf } from '../kube/resources.js';
+import { ApiError, CliError, TimeoutError, UsageError } from '../errors.js';
+import { podStatus } from '../workloads/pods.js';
 import { selectorToString } from '../util/labels.js';
 import {
-  SCALED_LABEL, SZ, cleanManifest, displayName, formatFreed, freedBy, hpaOf, hpaRecord, hpasFor, podsOf, resolveTargets,
-  type Freed, type Target, type Workload,
+  DROP_RECORD,
+  SCALABLE,
+  SCALED_LABEL,
+  SZ,
+  cleanManifest,
+  displayName,
+  formatFreed,
+  freedBy,
+  hpaOf,
+  hpasFor,
+  parseSelector,
+  planRestore,
+  planScaleToZero,
+  podsOf,
+  resolveTargets,
+  restoreProgress,
+  type Freed,
+  type RestorePlan,
+  type ScalePlan,
+  type Target,
+  type TargetRef,
+  type Workload,
 } from '../workloads/scale.js';
+
+const FORMATS = ['table', 'json', 'yaml', 'name'] as const;
+type Format = OutputKind;
+
+export interface ScaleOptions {
+  targets: TargetRef[];
+  selector?: string;
+  allNamespaces: boolean;
+  list: boolean;
+  timeoutMs: number;
+  withHpa: boolean;
+  delete: boolean;
+  /** Absolute path; its folder was checked to be writable. */
+  save?: string;
+  yes: boolean;
+  format: Format;
+  dryRun: DryRun;
+}
+
+export interface RestoreOptions {
+  targets: TargetRef[];
+  selector?: string;
+  all: boolean;
+  allNamespaces: boolean;
+  timeoutMs: number;
+  force: boolean;
+  format: Format;
+  dryRun: DryRun;
+}
 
 export function register(program: Command, deps: Deps): void {
   const cmd = program
@@ -23,150 +74,491 @@ export function register(program: Command, deps: Deps): void {
     .argument('[targets...]', 'deploy/NAME, rs/NAME or sts/NAME')
     .option('-l, --selector <selector>', 'every Deployment, StatefulSet and standalone ReplicaSet matching this label selector')
     .option('--timeout <duration>', 'how long to wait for the pods to be gone', '5m')
-    .option('--with-hpa', 'record and remove a HorizontalPodAutoscaler that targets the workload (restore re-creates it)')
-    .option('--delete', 'delete the workload once its pods are gone (the tutorial\'s graceful deletion)')
+    .option('--with-hpa', 'record and remove a HorizontalPodAutoscaler that targets the workload (restore re-creates it); by default the HPA stays, inactive at zero replicas')
+    .option('--delete', "delete the workload once its pods are gone (the tutorial's graceful deletion)")
     .option('--save <file>', 'with --delete: first write the manifest, cleaned for `kubectl apply -f`')
     .option('--list', 'list workloads scaled to zero by this plugin');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, ['table', 'json', 'yaml', 'name'], { list: true });
+  addOutputOption(cmd, FORMATS, { list: true });
   addMutationOptions(cmd);
-  cmd.action(async (targets: string[]) => {
-    const o = cmd.opts() as { selector?: string; timeout: string; withHpa?: boolean; delete?: boolean; save?: string; list?: boolean; allNamespaces?: boolean; yes?: boolean };
+  cmd.action(async (args: string[]) => {
+    // 1. Options: no I/O but the --save folder check; usage errors exit 2 before connecting.
     const printer = printerOf(cmd);
-    const format = printer.format;
-    const dryRun = dryRunOf(cmd);
-    const timeoutMs = parseDuration(o.timeout, '--timeout');
-    if (o.save && !o.delete) throw new UsageError('--save is used with --delete');
-    if (o.list && (targets.length || o.delete)) throw new UsageError('--list takes no TARGETs and no --delete');
-    if (o.allNamespaces && targets.length) throw new UsageError('-A/--all-namespaces works with -l/--selector, not with TARGETs');
+    const o = scaleOptions(args, cmd.opts(), printer.format, dryRunOf(cmd));
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (o.list) return listScaled(kube, deps, { namespace, all: Boolean(o.allNamespaces), printer, selector: o.selector });
-    const found = await resolveTargets(kube, { targets, selector: o.selector, namespace, allNamespaces: Boolean(o.allNamespaces) });
+    if (o.list) return listScaled(kube, deps, { namespace, all: o.allNamespaces, printer, selector: o.selector });
+
+    // 2. Plan (reads only): every refusal happens here, before anything is written.
+    const found = await resolveTargets(kube, { targets: o.targets, selector: o.selector, namespace, allNamespaces: o.allNamespaces });
     if (found.length === 0) {
       throw new CliError(`no Deployments, StatefulSets or standalone ReplicaSets match -l ${o.selector} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}`);
     }
     const hpas = await hpasFor(kube, o.allNamespaces ? undefined : namespace);
-    // Refuse before changing anything: every HPA problem is reported up front.
-    const blocked = found.filter((t) => hpaOf(hpas, t) && !o.withHpa);
-    if (blocked.length) {
-      const t = blocked[0]!;
-      const h = hpaOf(hpas, t)!;
-      throw new CliError(
-        `${displayName(t.res, t.obj.metadata?.name)} is scaled by HorizontalPodAutoscaler ${h.metadata?.name} (min ${h.spec?.minReplicas ?? 1}, max ${h.spec?.maxReplicas}), which would scale it back up; pass --with-hpa to record and remove it (restore re-creates it)`,
-      );
-    }
-    if (o.delete && dryRun === 'none') {
-      await confirmOrAbort(deps, o.yes, `Scale to zero and then DELETE ${found.map((t) => displayName(t.res, t.obj.metadata?.name)).join(', ')}?`, 'deleting the workloads');
-    }
-    const results: { target: string; namespace: string; recorded: number; hpa?: string; freed: Freed; deleted: boolean }[] = [];
-    const manifests: object[] = [];
+    const plans = found.map((t) => ({ t, hpa: hpaOf(hpas, t), plan: planScaleToZero(t.obj, hpaOf(hpas, t), { withHpa: o.withHpa, now: deps.now() }) }));
+    const podsBefore = await Promise.all(found.map((t) => podsOf(kube, t)));
     for (const t of found) {
-      const r = await scaleOne(kube, deps, t, { hpa: hpaOf(hpas, t), dryRun, timeoutMs, format });
-      results.push({ ...r, deleted: false });
-      if (o.delete) manifests.push(cleanManifest(t, r.recorded));
-    }
-    if (o.delete) {
-      if (o.save && dryRun === 'none') {
-        const yaml = await import('js-yaml');
-        fs.writeFileSync(o.save, manifests.map((m) => yaml.dump(m, { noRefs: true, lineWidth: -1 })).join('---\n'));
-        deps.err.write(`saved ${manifests.length} manifest(s) to ${o.save}; \`kubectl apply -f ${o.save}\` brings them back\n`);
-      }
-      for (const [i, t] of found.entries()) {
-        if (dryRun === 'client') continue;
-        await kube.delete(pathOf(t.res, { namespace: t.obj.metadata?.namespace, name: t.obj.metadata?.name }), { dryRun, uid: t.obj.metadata?.uid });
-        results[i]!.deleted = true;
+      const st = t.obj.status ?? {};
+      if (t.res === R.deployments && (t.obj.spec?.replicas ?? 0) > 0 && (st.updatedReplicas ?? 0) < (t.obj.spec?.replicas ?? 0)) {
+        deps.err.write(`Warning: ${nameOf(t)} is mid-rollout (${st.updatedReplicas ?? 0}/${t.obj.spec?.replicas} updated); scaling to zero stops the rollout too\n`);
       }
     }
-    const total = results.reduce<Freed>((s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }), { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 });
-    if (!printer.human && format !== 'name') {
-      await printer.print(deps, { items: results, data: (workloads) => ({ dryRun, workloads, freed: total }) });
+
+    // 3. Preflight: the verbs of the kinds and flags in use, before the first write.
+    const kinds = new Set(found.map((t) => t.res.plural));
+    if (o.dryRun !== 'client') {
+      const active = (when: string) => needActive(when, { kinds, listsAll: o.selector !== undefined, delete: o.delete, hpa: plans.some((p) => p.plan.hpa?.action === 'remove') });
+      await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'scale-to-zero', n, active)));
+    }
+    if (o.delete && o.dryRun === 'none') {
+      await confirmOrAbort(deps, o.yes, `Scale to zero and then DELETE ${found.map((t) => nameOf(t)).join(', ')}?`, 'deleting the workloads');
+    }
+
+    // 4. Apply: the manifest first (nothing in the cluster changed if the disk is full), then one guarded write per workload.
+    const j = deps.journal;
+    const ns = o.allNamespaces ? undefined : namespace;
+    j.resume(scaleCommand(o, found, ns));
+    if (o.save && o.dryRun === 'none') {
+      const yaml = await import('js-yaml');
+      fs.writeFileSync(o.save, plans.map((p) => yaml.dump(cleanManifest(p.t, p.plan.recorded), { noRefs: true, lineWidth: -1 })).join('---\n'));
+      j.wrote(`${plans.length} manifest(s) saved to ${o.save}`);
+    }
+    const scaled: Target[] = [];
+    for (const p of plans) {
+      if (p.plan.patch && o.dryRun !== 'client') {
+        const w = await kube.patchGuarded<Workload>(
+          pathOfTarget(p.t),
+          'merge',
+          (fresh) => {
+            // Someone changed it between our read and our write: plan again on what is there now.
+            p.plan = planScaleToZero(fresh, p.hpa, { withHpa: o.withHpa, now: deps.now() });
+            return p.plan.patch;
+          },
+          { dryRun: o.dryRun, known: p.t.obj },
+        );
+        if (o.dryRun === 'none' && w.changed) {
+          j.wrote(`${nameOf(p.t)} ${p.plan.state === 'scale' ? `scaled to 0 (${p.plan.recorded} recorded)` : `record updated (${p.plan.recorded} recorded)`}`);
+          scaled.push(p.t);
+          j.undo(restoreCommand(scaled));
+        }
+      }
+      if (p.plan.hpa?.action === 'remove' && p.hpa && p.plan.state !== 'unrecorded' && o.dryRun !== 'client') {
+        // Removed only once recorded; the uid precondition never deletes an HPA someone re-created meanwhile.
+        await deleteIfPresent(kube, pathOf(R.hpas, { namespace: p.hpa.metadata!.namespace, name: p.plan.hpa.name }), { dryRun: o.dryRun, uid: p.hpa.metadata?.uid });
+        if (o.dryRun === 'none') j.wrote(`horizontalpodautoscaler.autoscaling/${p.plan.hpa.name} deleted (recorded on ${nameOf(p.t)})`);
+      }
+    }
+
+    // 5. Verify: always, also for workloads that were already at zero.
+    if (o.dryRun === 'none') {
+      const deadline = deps.now().getTime() + o.timeoutMs;
+      const label = `waiting for the pods of ${found.map(nameOf).join(', ')} to be gone`;
+      await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
+        for (const p of plans) {
+          const key = `gone:${p.t.obj.metadata?.namespace}/${nameOf(p.t)}`;
+          j.expect(key, `the pods of ${nameOf(p.t)} gone and it stays at 0 replicas`);
+          await waitPodsGone(kube, deps, p.t, { deadline, recorded: p.plan.recorded, update });
+          j.confirm(key);
+        }
+      });
+      if (o.delete) {
+        for (const p of plans) {
+          await deleteIfPresent(kube, pathOfTarget(p.t), { uid: p.t.obj.metadata?.uid });
+          j.wrote(`${nameOf(p.t)} deleted`);
+          // restore cannot bring back a deleted workload; the saved manifest can.
+          j.undo(o.save ? `kubectl apply -f ${quote(o.save)}${ns ? ` -n ${ns}` : ''}` : 'none for the deleted workloads (no --save)');
+        }
+      }
+    }
+
+    // 6. Report.
+    for (const p of plans) {
+      if (p.plan.hpa?.action === 'left') {
+        deps.err.write(
+          `horizontalpodautoscaler.autoscaling/${p.plan.hpa.name} (min ${p.plan.hpa.min}, max ${p.plan.hpa.max}) stays: it is inactive while ${nameOf(p.t)} is at 0 replicas and resumes after restore\n`,
+        );
+      }
+    }
+    const results = plans.map((p, i) => ({
+      target: nameOf(p.t),
+      namespace: p.t.obj.metadata?.namespace ?? '',
+      state: p.plan.state,
+      recorded: p.plan.recorded,
+      hpa: p.plan.hpa ? { name: p.plan.hpa.name, action: p.plan.hpa.action === 'remove' ? 'recorded and removed' : 'left in place' } : undefined,
+      freed: p.plan.state === 'scale' ? freedBy(podsBefore[i].filter((x) => !x.metadata?.deletionTimestamp)) : freedBy([]),
+      deleted: o.delete && o.dryRun === 'none',
+    }));
+    const total = results.reduce<Freed>(
+      (s, r) => ({ pods: s.pods + r.freed.pods, cpu: s.cpu + r.freed.cpu, memoryBytes: s.memoryBytes + r.freed.memoryBytes, gpus: s.gpus + r.freed.gpus }),
+      { pods: 0, cpu: 0, memoryBytes: 0, gpus: 0 },
+    );
+    if (printer.structured) {
+      await printer.print(deps, { items: results, data: (workloads) => ({ dryRun: o.dryRun, workloads, freed: total }) });
       return;
     }
     for (const r of results) {
-      if (format === 'name') deps.out.write(`${r.target}\n`);
-      else deps.out.write(`${r.target} ${dryRun !== 'none' ? 'would be scaled to zero' : r.deleted ? 'scaled to zero and deleted' : 'scaled to zero'} (${r.recorded} recorded${r.hpa ? `, hpa ${r.hpa} recorded and removed` : ''})\n`);
+      if (o.format === 'name') deps.out.write(`${r.target}\n`);
+      else
+        deps.out.write(
+          `${r.target} ${scaledText(r.state, r.recorded, r.deleted)}${r.hpa?.action === 'recorded and removed' ? `, hpa ${r.hpa.name} recorded and removed)` : ')'}${dryRunSuffix(o.dryRun)}\n`,
+        );
     }
-    if (format === 'table') deps.out.write(`${dryRun !== 'none' ? 'would free' : 'freed'}: ${formatFreed(total)}\n`);
+    if (o.format === 'table') deps.out.write(`freed: ${formatFreed(total)}${dryRunSuffix(o.dryRun)}\n`);
   });
 
   const restore = program
     .command('restore')
-    .description('scale workloads back to the replica count recorded by scale-to-zero, and re-create their HPA')
+    .description('scale workloads back to the replica count recorded by scale-to-zero, and re-create a recorded HPA')
     .argument('[targets...]', 'deploy/NAME, rs/NAME or sts/NAME')
-    .option('-l, --selector <selector>', 'restore every scaled-to-zero workload matching this label selector')
+    .option('-l, --selector <selector>', 'restore the workloads scaled to zero by this plugin that match this label selector')
+    .option('--all', 'restore every workload scaled to zero by this plugin in the namespace (with -A: in every namespace)')
+    .option('--force', 'restore to the recorded count even when someone has scaled the workload since (it is not at 0)')
     .option('--timeout <duration>', 'how long to wait for the pods to be Ready', '5m');
   allNamespacesOption(restore);
-  addOutputOption(restore, ['table', 'json', 'yaml', 'name']);
-  addMutationOptions(restore);
-  restore.action(async (targets: string[]) => {
-    const o = restore.opts() as { selector?: string; timeout: string; allNamespaces?: boolean };
+  addOutputOption(restore, FORMATS);
+  // restore never asks, so it has no --yes.
+  addDryRunOption(restore);
+  restore.action(async (args: string[]) => {
+    // 1. Options.
     const printer = printerOf(restore);
-    const format = printer.format;
-    const dryRun = dryRunOf(restore);
-    const timeoutMs = parseDuration(o.timeout, '--timeout');
+    const o = restoreOptions(args, restore.opts(), printer.format, dryRunOf(restore));
+
+    // 2. Plan (reads only): refusals for every workload before the first write.
     const { kube, namespace } = await connectFrom(restore, deps);
-    const found = await resolveTargets(kube, { targets, selector: o.selector, namespace, allNamespaces: Boolean(o.allNamespaces), labelOnly: targets.length ? undefined : `${SCALED_LABEL}=true` });
-    if (found.length === 0) throw new CliError(`no workloads scaled to zero by kubectl mlops match ${o.selector ? `-l ${o.selector}` : 'the request'} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}`);
-    for (const t of found) {
-      if (t.obj.metadata?.annotations?.[SZ.replicas] === undefined) {
-        throw new CliError(`${displayName(t.res, t.obj.metadata?.name)} has no recorded replica count (it was not scaled to zero by kubectl mlops); use kubectl scale instead`);
+    const found = await resolveTargets(kube, {
+      targets: o.targets,
+      selector: o.selector,
+      namespace,
+      allNamespaces: o.allNamespaces,
+      labelOnly: o.targets.length ? undefined : `${SCALED_LABEL}=true`,
+    });
+    if (found.length === 0) {
+      // The state a first `restore -l`/`--all` leaves: nothing is labelled any more.
+      deps.err.write(
+        `No workloads scaled to zero by kubectl mlops${o.selector ? ` match -l ${o.selector}` : ''} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}: nothing to restore.\n`,
+      );
+      return;
+    }
+    const hpas = await hpasFor(kube, o.allNamespaces ? undefined : namespace);
+    const plans = found.map((t) => {
+      const live = hpaOf(hpas, t);
+      return { t, live, plan: planRestore(t.obj, { force: o.force, liveHpa: live }) };
+    });
+
+    // 3. Preflight.
+    const kinds = new Set(found.map((t) => t.res.plural));
+    const recreates = (p: (typeof plans)[number]) =>
+      Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
+    if (o.dryRun !== 'client') {
+      const active = (when: string) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) });
+      await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'restore', n, active)));
+    }
+
+    // 4. Apply: scale up, keeping the record until the replicas are verified.
+    const j = deps.journal;
+    const ns = o.allNamespaces ? undefined : namespace;
+    j.resume(restoreCommandFor(o, ns));
+    const written: Target[] = [];
+    const hpaCreated = new Set<Target>();
+    for (const p of plans) {
+      if (p.plan.state === 'restore' && o.dryRun !== 'client') {
+        const w = await kube.patchGuarded<Workload>(
+          pathOfTarget(p.t),
+          'merge',
+          (fresh) => {
+            p.plan = planRestore(fresh, { force: o.force, liveHpa: p.live });
+            return p.plan.state === 'restore' ? { spec: { replicas: p.plan.to } } : undefined;
+          },
+          { dryRun: o.dryRun, known: p.t.obj },
+        );
+        if (o.dryRun === 'none' && w.changed) {
+          j.wrote(`${nameOf(p.t)} scaled to ${p.plan.to} (the record is kept until ${p.plan.to} are Ready)`);
+          written.push(p.t);
+          j.undo(scaleCommandFor(written));
+        }
+      }
+      if (recreates(p) && p.plan.state !== 'restored' && o.dryRun !== 'client') {
+        const h = p.plan.hpa!;
+        try {
+          await kube.create(
+            pathOf(R.hpas, { namespace: p.t.obj.metadata?.namespace }),
+            { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...h },
+            { dryRun: o.dryRun },
+          );
+          if (o.dryRun === 'none') j.wrote(`horizontalpodautoscaler.autoscaling/${h.metadata.name} re-created`);
+          hpaCreated.add(p.t);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+          deps.err.write(`Warning: horizontalpodautoscaler.autoscaling/${h.metadata.name} was created by someone else meanwhile; left as it is\n`);
+        }
       }
     }
-    const done: { target: string; replicas: number; hpa?: string }[] = [];
-    for (const t of found) done.push(await restoreOne(kube, deps, t, { dryRun, timeoutMs, format }));
-    if (!printer.human && format !== 'name') await printer.print(deps, { items: done, data: (workloads) => ({ dryRun, workloads }) });
-    else for (const d of done) deps.out.write(format === 'name' ? `${d.target}\n` : `${d.target} ${dryRun !== 'none' ? 'would be restored' : 'restored'} to ${d.replicas} replicas${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}\n`);
+
+    // 5. Verify, always (also "already restored"); only then drop the record.
+    if (o.dryRun === 'none') {
+      const deadline = deps.now().getTime() + o.timeoutMs;
+      const label = `waiting for ${found.map(nameOf).join(', ')} to be Ready`;
+      await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
+        for (const p of plans) {
+          const key = `ready:${p.t.obj.metadata?.namespace}/${nameOf(p.t)}`;
+          j.expect(key, `${nameOf(p.t)} ${p.plan.to} Ready`);
+          const ready = await waitReady(kube, deps, p.t, { deadline, to: p.plan.to, hpaInCharge: Boolean(p.live) || hpaCreated.has(p.t), update });
+          j.confirm(key, `${nameOf(p.t)} ${ready} Ready`);
+          // Also for "already restored": a label left without its annotations goes too (no write otherwise).
+          const w = await kube.patchGuarded<Workload>(
+            pathOfTarget(p.t),
+            'merge',
+            (fresh) => (fresh.metadata?.annotations?.[SZ.replicas] !== undefined || fresh.metadata?.labels?.[SCALED_LABEL] ? DROP_RECORD : undefined),
+            {
+              known: p.plan.state === 'restored' ? p.t.obj : undefined,
+            },
+          );
+          if (w.changed) j.wrote(`${nameOf(p.t)}: record of scale-to-zero removed`);
+        }
+      });
+    }
+
+    // 6. Report.
+    const done = plans.map((p) => ({
+      target: nameOf(p.t),
+      namespace: p.t.obj.metadata?.namespace ?? '',
+      state: p.plan.state,
+      replicas: p.plan.to,
+      hpa: hpaCreated.has(p.t) ? p.plan.hpa?.metadata.name : undefined,
+    }));
+    if (printer.structured) await printer.print(deps, { items: done, data: (workloads) => ({ dryRun: o.dryRun, workloads }) });
+    else
+      for (const d of done)
+        deps.out.write(
+          o.format === 'name' ? `${d.target}\n` : `${d.target} ${restoredText(d.state, d.replicas)}${d.hpa ? ` (hpa ${d.hpa} re-created)` : ''}${dryRunSuffix(o.dryRun)}\n`,
+        );
   });
 }
 
-async function scaleOne(kube: Kube, deps: Deps, t: Target, a: { hpa?: HPA; dryRun: DryRun; timeoutMs: number; format: string }) {
-  const ns = t.obj.metadata!.namespace!;
-  const name = t.obj.metadata!.name!;
-  const path = pathOf(t.res, { namespace: ns, name });
-  const target = displayName(t.res, name);
-  let obj = t.obj;
-  const st = obj.status ?? {};
-  if (t.res === R.deployments && (st.updatedReplicas ?? 0) < (obj.spec?.replicas ?? 0)) {
-    deps.err.write(`Warning: ${target} is mid-rollout (${st.updatedReplicas ?? 0}/${obj.spec?.replicas} updated); scaling to zero stops the rollout too\n`);
+// ---------------------------------------------------------------------------------------------
+// 1. Options.
+
+interface RawScale {
+  selector?: string;
+  timeout: string;
+  withHpa?: boolean;
+  delete?: boolean;
+  save?: string;
+  list?: boolean;
+  allNamespaces?: boolean;
+  yes?: boolean;
+}
+
+export function scaleOptions(args: string[], raw: RawScale, format: Format, dryRun: DryRun): ScaleOptions {
+  const targets = args.map((a) => parseTarget(a, SCALABLE));
+  const selector = raw.selector === undefined ? undefined : parseSelector(raw.selector);
+  if (raw.list) {
+    if (targets.length || raw.delete || raw.withHpa || raw.save) throw new UsageError('--list takes no TARGETs, --delete, --save or --with-hpa');
+  } else {
+    targetChoice(targets, selector, Boolean(raw.allNamespaces), 'scale-to-zero', '');
   }
-  const podsBefore = await podsOf(kube, t);
-  let recorded = 0;
-  await kube.patchGuarded<Workload>(
-    path,
-    'merge',
-    (obj) => {
-      const current = obj.spec?.replicas ?? 1;
-      const prior = obj.metadata?.annotations?.[SZ.replicas];
-      // A second run never replaces a recorded count with 0.
-      recorded = current > 0 ? current : prior !== undefined ? Number(prior) : 0;
-      const annotations: Record<string, string> = { [SZ.replicas]: String(recorded) };
-      if (current > 0 || !obj.metadata?.annotations?.[SZ.at]) annotations[SZ.at] = deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
-      if (a.hpa) annotations[SZ.hpa] = JSON.stringify(hpaRecord(a.hpa));
-      return { metadata: { labels: { [SCALED_LABEL]: 'true' }, annotations } };
-    },
-    { dryRun: a.dryRun, known: t.obj },
-  );
-  if (a.hpa && a.dryRun !== 'client') await kube.delete(pathOf(R.hpas, { namespace: ns, name: a.hpa.metadata!.name! }), { dryRun: a.dryRun });
-  if (a.dryRun === 'none') {
-    await kube.patch(pathOf(t.res, { namespace: ns, name, subresource: 'scale' }), { spec: { replicas: 0 } }, 'merge');
-    await withProgress(`waiting for the pods of ${target} to be gone`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
-      kube.waitFor<Pod, true>(
-        pathOf(R.pods, { namespace: ns }),
-        { labelSelector: selectorOf(t) },
-        (pods) => {
-          update(`${target}: ${pods.length} pod(s) left`);
-          return pods.length === 0 ? true : undefined;
-        },
-        {
-          timeoutMs: a.timeoutMs,
-          signal: deps.signal,
-          onTimeout: (pods) =>
-            `timed out waiting for the pods of ${target} to be gone; still there: ${pods.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ')}. ${target} is at 0 replicas with ${recorded} recorded`,
-        },
+  if (raw.save !== undefined && !raw.delete) throw new UsageError('--save is used with --delete');
+  return {
+    targets,
+    selector,
+    allNamespaces: Boolean(raw.allNamespaces),
+    list: Boolean(raw.list),
+    timeoutMs: parseTimeout(raw.timeout),
+    withHpa: Boolean(raw.withHpa),
+    delete: Boolean(raw.delete),
+    save: raw.save === undefined ? undefined : writableFile(raw.save),
+    yes: Boolean(raw.yes),
+    format,
+    dryRun,
+  };
+}
+
+interface RawRestore {
+  selector?: string;
+  timeout: string;
+  all?: boolean;
+  force?: boolean;
+  allNamespaces?: boolean;
+}
+
+export function restoreOptions(args: string[], raw: RawRestore, format: Format, dryRun: DryRun): RestoreOptions {
+  const targets = args.map((a) => parseTarget(a, SCALABLE));
+  const selector = raw.selector === undefined ? undefined : parseSelector(raw.selector);
+  if (raw.all && (targets.length || selector !== undefined)) throw new UsageError('--all takes no TARGETs and no -l/--selector');
+  if (!raw.all) targetChoice(targets, selector, Boolean(raw.allNamespaces), 'restore', ', or --all for every workload scaled to zero by kubectl mlops');
+  return {
+    targets,
+    selector,
+    all: Boolean(raw.all),
+    allNamespaces: Boolean(raw.allNamespaces),
+    timeoutMs: parseTimeout(raw.timeout),
+    force: Boolean(raw.force),
+    format,
+    dryRun,
+  };
+}
+
+function targetChoice(targets: TargetRef[], selector: string | undefined, allNamespaces: boolean, command: string, more: string): void {
+  if (targets.length && selector !== undefined) throw new UsageError('give TARGETs or -l/--selector, not both');
+  if (!targets.length && selector === undefined) throw new UsageError(`${command} needs TARGET (deploy/NAME, sts/NAME, rs/NAME) or -l SELECTOR${more}`);
+  if (allNamespaces && targets.length) throw new UsageError('-A/--all-namespaces works with -l/--selector, not with TARGETs');
+}
+
+/** The --save destination: an absolute path in an existing, writable folder, checked before anything is scaled. */
+function writableFile(file: string): string {
+  if (file === '') throw new UsageError('--save needs a file name');
+  const abs = path.resolve(file);
+  const dir = path.dirname(abs);
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new Error('not a folder');
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as NodeJS.ErrnoException).code === 'EACCES' ? 'folder not writable' : (e as Error).message;
+    throw new UsageError(`cannot write --save ${file}: ${why} (${dir})`);
+  }
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) throw new UsageError(`cannot write --save ${file}: it is a folder`);
+  return abs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Which declared permissions (permissions.ts) the plan uses.
+
+function needActive(when: string, a: { kinds: Set<string>; listsAll: boolean; delete?: boolean; hpa: boolean }): boolean {
+  const [what, kind] = when.split(':');
+  if (what === 'kind') return a.kinds.has(kind);
+  // -l/--all lists every kind; the waits list the kinds they watch.
+  if (what === 'list') return a.listsAll || a.kinds.has(kind);
+  if (what === 'delete') return Boolean(a.delete) && a.kinds.has(kind);
+  if (what === 'with-hpa') return a.hpa;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Verify.
+
+/**
+ * Waits until no pod of the workload is left, watching the workload beside its pods: someone
+ * scaling it up or deleting it ends the wait at once instead of running out the timeout.
+ */
+async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: number; recorded: number; update: (s: string) => void }): Promise<void> {
+  const target = nameOf(t);
+  const timeoutMs = a.deadline - deps.now().getTime();
+  if (timeoutMs <= 0) throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone. ${await stateOf(kube, t, a.recorded)}`);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([deps.signal, stop.signal]);
+  const pods = kube
+    .waitFor<Pod, true>(
+      pathOf(R.pods, { namespace: t.obj.metadata?.namespace }),
+      { labelSelector: selectorOf(t) },
+      (list) => {
+        a.update(`${target}: ${list.length} pod(s) left`);
+        return list.length === 0 ? true : undefined;
+      },
+      { timeoutMs, signal, onTimeout: (list) => list.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ') },
+    )
+    .catch(async (e: unknown) => {
+      if (!(e instanceof TimeoutError)) throw e;
+      throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone; still there: ${e.message || 'none'}. ${await stateOf(kube, t, a.recorded)}`);
+    });
+  const changed = kube.waitFor<Workload, string>(
+    pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
+    { fieldSelector: `metadata.name=${t.obj.metadata?.name}` },
+    (list) =>
+      changedWhileWaiting(
+        list.find((w) => w.metadata?.uid === t.obj.metadata?.uid),
+        target,
+        a.recorded,
       ),
-    );
+    { timeoutMs: timeoutMs + 60_000, signal, onTimeout: () => '' },
+  );
+  try {
+    const first = await Promise.race([pods.then(() => undefined), changed]);
+    if (first !== undefined) throw new CliError(first);
+  } finally {
+    stop.abort();
+    // The other wait ends with "interrupted" once stopped; only the first outcome counts.
+    await Promise.allSettled([pods, changed]);
   }
-  return { target, namespace: ns, recorded, hpa: a.hpa?.metadata?.name, freed: freedBy(podsBefore.filter((p) => !p.metadata?.deletionTimestamp)) };
+  // Verify: the pods are gone and the workload is still at 0 (and still the one we scaled).
+  const now = await kube.getOptional<Workload>(pathOfTarget(t));
+  const why = changedWhileWaiting(now?.metadata?.uid === t.obj.metadata?.uid ? now : undefined, target, a.recorded);
+  if (why) throw new CliError(why);
+}
+
+function changedWhileWaiting(obj: Workload | undefined, target: string, recorded: number): string | undefined {
+  if (!obj) return `${target} was deleted by someone else while we waited for its pods to be gone`;
+  const spec = obj.spec?.replicas ?? 1;
+  if (spec !== 0) return `someone changed the replicas of ${target} to ${spec} while we waited for its pods to be gone (${recorded} recorded; scale-to-zero again records ${spec})`;
+  return undefined;
+}
+
+/** The workload's real state now, for a timeout message. */
+async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string> {
+  const target = nameOf(t);
+  let now: Workload | undefined;
+  try {
+    now = await kube.getOptional<Workload>(pathOfTarget(t));
+  } catch (e) {
+    // The server may be the reason the wait ran out: say the state is unknown, never "gone".
+    return `the state of ${target} is unknown now (${(e as Error).message}); it was at 0 replicas with ${recorded} recorded when last seen`;
+  }
+  if (!now) return `${target} no longer exists`;
+  const spec = now.spec?.replicas ?? 1;
+  if (spec !== 0) return `${target} is at ${spec} replicas: someone scaled it up meanwhile (${recorded} recorded)`;
+  return `${target} is at 0 replicas with ${recorded} recorded`;
+}
+
+/** Waits on the workload's own status; someone else's change, its deletion or a progress deadline ends the wait at once. */
+async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: number; to: number; hpaInCharge: boolean; update: (s: string) => void }): Promise<number> {
+  const target = nameOf(t);
+  const name = t.obj.metadata?.name ?? '';
+  const remaining = Math.max(a.deadline - deps.now().getTime(), 1);
+  // The Deployment controller does not track progress of a scale-up after a complete rollout
+  // (its Progressing condition stays NewReplicaSetAvailable), so the progress deadline is
+  // applied here: pods that cannot start end the wait after progressDeadlineSeconds, not --timeout.
+  const progressMs = t.res === R.deployments ? ((t.obj.spec?.progressDeadlineSeconds as number | undefined) ?? 600) * 1000 : Infinity;
+  const timeoutMs = Math.min(remaining, progressMs);
+  let last: Workload | undefined;
+  const r = await kube
+    .waitFor<Workload, { done: true; ready: number } | { terminal: string }>(
+      pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
+      { fieldSelector: `metadata.name=${name}` },
+      (objs) => {
+        last = objs.find((x) => x.metadata?.uid === t.obj.metadata?.uid);
+        const p = restoreProgress(last, { name: target, to: a.to, hpaInCharge: a.hpaInCharge });
+        if ('want' in p) {
+          a.update(`${target}: ${p.ready}/${p.want} Ready`);
+          return undefined;
+        }
+        return p;
+      },
+      {
+        timeoutMs,
+        signal: deps.signal,
+        onTimeout: (objs) => {
+          const o = objs[0];
+          return `timed out waiting for ${target} to have ${a.to} Ready replicas (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
+        },
+      },
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof TimeoutError) || progressMs >= remaining) throw e;
+      throw new CliError(
+        `${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`,
+      );
+    });
+  if ('terminal' in r) throw new CliError(r.terminal);
+  return r.ready;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+function nameOf(t: Target): string {
+  return displayName(t.res, t.obj.metadata?.name);
+}
+
+function pathOfTarget(t: Target): string {
+  return pathOf(t.res, { namespace: t.obj.metadata?.namespace, name: t.obj.metadata?.name });
 }
 
 function selectorOf(t: Target): string {
@@ -174,40 +566,65 @@ function selectorOf(t: Target): string {
   return selectorToString(t.obj.spec?.selector) || 'mlops.kubectl.io/no-selector=true';
 }
 
-async function restoreOne(kube: Kube, deps: Deps, t: Target, a: { dryRun: DryRun; timeoutMs: number; format: string }) {
-  const ns = t.obj.metadata!.namespace!;
-  const name = t.obj.metadata!.name!;
-  const target = displayName(t.res, name);
-  const replicas = Number(t.obj.metadata!.annotations![SZ.replicas]);
-  const hpaJson = t.obj.metadata?.annotations?.[SZ.hpa];
-  const hpa = hpaJson ? (JSON.parse(hpaJson) as { metadata: { name: string } }) : undefined;
-  if (a.dryRun === 'client') return { target, replicas, hpa: hpa?.metadata.name };
-  await kube.patch(pathOf(t.res, { namespace: ns, name, subresource: 'scale' }), { spec: { replicas } }, 'merge', { dryRun: a.dryRun });
-  if (hpa) {
-    try {
-      await kube.create(pathOf(R.hpas, { namespace: ns }), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...hpa }, { dryRun: a.dryRun });
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 409)) throw e;
-      deps.err.write(`Warning: horizontalpodautoscaler/${hpa.metadata.name} already exists; left as it is\n`);
-    }
+async function deleteIfPresent(kube: Kube, p: string, opts: { dryRun?: DryRun; uid?: string }): Promise<void> {
+  try {
+    await kube.delete(p, opts);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
   }
-  if (a.dryRun === 'server') return { target, replicas, hpa: hpa?.metadata.name };
-  await withProgress(`waiting for ${target} to be Ready`, { stream: deps.err, enabled: a.format === 'table' || a.format === 'name' }, (update) =>
-    kube.waitFor<Pod, true>(
-      pathOf(R.pods, { namespace: ns }),
-      { labelSelector: selectorOf(t) },
-      (pods) => {
-        const ready = pods.filter(isReady).length;
-        update(`${target}: ${ready}/${replicas} Ready`);
-        return ready >= replicas ? true : undefined;
-      },
-      { timeoutMs: a.timeoutMs, signal: deps.signal, onTimeout: (pods) => `timed out waiting for ${target} to have ${replicas} Ready pods (${pods.filter(isReady).length} Ready); it is scaled to ${replicas}, the record is kept` },
-    ),
-  );
-  // Only now is the record dropped: a failed wait leaves it for a second try.
-  await kube.patch(pathOf(t.res, { namespace: ns, name }), { metadata: { labels: { [SCALED_LABEL]: null }, annotations: { [SZ.replicas]: null, [SZ.at]: null, [SZ.hpa]: null } } }, 'merge');
-  return { target, replicas, hpa: hpa?.metadata.name };
 }
+
+function scaledText(state: ScalePlan['state'], recorded: number, deleted: boolean): string {
+  if (state === 'unrecorded') return `already at 0 (nothing recorded: it was at 0 before`;
+  if (state === 'already') return `already at 0 (${recorded} recorded`;
+  return deleted ? `scaled to zero and deleted (${recorded} recorded` : `scaled to zero (${recorded} recorded`;
+}
+
+function restoredText(state: RestorePlan['state'], replicas: number): string {
+  if (state === 'restored') return `already restored (${replicas} replicas)`;
+  return state === 'resume' ? `restored to ${replicas} replicas (already scaled by an earlier run)` : `restored to ${replicas} replicas`;
+}
+
+const quote = (s: string) => (/^[\w./=,:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const nsFlag = (ns: string | undefined) => (ns ? ` -n ${ns}` : ' -A');
+
+function scaleCommand(o: ScaleOptions, found: Target[], ns: string | undefined): string {
+  const what = o.selector !== undefined ? `-l ${quote(o.selector)}` : found.map(nameOf).join(' ');
+  return `kubectl mlops scale-to-zero ${what}${nsFlag(ns)}${o.withHpa ? ' --with-hpa' : ''}${o.delete ? ' --delete --yes' : ''}${o.save ? ` --save ${quote(o.save)}` : ''}`;
+}
+
+/** With -A, the checks and the undo commands go namespace by namespace. */
+function namespacesOf(targets: Target[]): string[] {
+  return [...new Set(targets.map((t) => t.obj.metadata?.namespace ?? ''))];
+}
+
+function perNamespace(command: string, targets: Target[]): string {
+  return namespacesOf(targets)
+    .map(
+      (n) =>
+        `kubectl mlops ${command} ${targets
+          .filter((t) => t.obj.metadata?.namespace === n)
+          .map(nameOf)
+          .join(' ')} -n ${n}`,
+    )
+    .join(' && ');
+}
+
+function restoreCommand(targets: Target[]): string {
+  return perNamespace('restore', targets);
+}
+
+function restoreCommandFor(o: RestoreOptions, ns: string | undefined): string {
+  const what = o.all ? '--all' : o.selector !== undefined ? `-l ${quote(o.selector)}` : o.targets.map((t) => displayName(t.res, t.name)).join(' ');
+  return `kubectl mlops restore ${what}${nsFlag(ns)}${o.force ? ' --force' : ''}`;
+}
+
+function scaleCommandFor(targets: Target[]): string {
+  return perNamespace('scale-to-zero', targets);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --list (read-only: no preflight; a denied read reports itself).
 
 async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; printer: Printer; selector?: string }): Promise<void> {
   const found = await resolveTargets(kube, { targets: [], selector: a.selector, namespace: a.namespace, allNamespaces: a.all, labelOnly: `${SCALED_LABEL}=true` });
@@ -216,7 +633,7 @@ async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: b
     name: displayName(t.res, t.obj.metadata?.name),
     recordedReplicas: Number(t.obj.metadata?.annotations?.[SZ.replicas] ?? 0),
     since: t.obj.metadata?.annotations?.[SZ.at] ?? '',
-    hpa: t.obj.metadata?.annotations?.[SZ.hpa] ? (JSON.parse(t.obj.metadata.annotations[SZ.hpa]!) as { metadata: { name: string } }).metadata.name : null,
+    hpa: t.obj.metadata?.annotations?.[SZ.hpa] ? (JSON.parse(t.obj.metadata.annotations[SZ.hpa]) as { metadata: { name: string } }).metadata.name : null,
   }));
   const now = deps.now();
   await a.printer.print(deps, {
@@ -225,11 +642,11 @@ async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: b
     name: (r) => r.name,
     empty: a.all ? 'No workloads scaled to zero.' : `No workloads scaled to zero in ${a.namespace} namespace.`,
     columns: [
-        ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
-        { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
-        { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
-        { header: 'SINCE', value: (r) => age(r.since, now) },
-        { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
-      ],
+      ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
+      { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
+      { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
+      { header: 'SINCE', value: (r) => age(r.since, now) },
+      { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
+    ],
   });
 }

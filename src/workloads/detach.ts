@@ -1,11 +1,15 @@
 // The relabel-to-debug trick: take a pod out of its controller's selector in one guarded patch,
 // leaving a ledger in annotations so `debug-pod list/done` and humans can tell what happened.
 import type { Kube, DryRun } from '../kube/client.js';
-import type { Pod, ReplicaSet, Deployment, Service } from '../kube/types.js';
+import type * as k from '@kubernetes/client-node';
+import type { Pod, ReplicaSet, Deployment, Service, Wire } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
-import { CliError } from '../errors.js';
+import { ApiError, CliError, ExitCode } from '../errors.js';
+import { MAX_TIMER_MS } from '../util/validate.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
-import { controllerOf, isReady, podStatus } from './pods.js';
+import { controllerOf, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
+
+export type ResourceQuota = Wire<k.V1ResourceQuota>;
 
 export const DEBUG_LABEL = 'mlops.kubectl.io/debug';
 export const ANN = {
@@ -24,7 +28,9 @@ export interface Controller {
   selector: LabelSelector;
   replicas: number;
   /** The Deployment above a ReplicaSet, when there is one. */
-  owner?: { kind: string; name: string; selector: LabelSelector };
+  owner?: { kind: string; name: string; selector: LabelSelector; replicas?: number; paused?: boolean };
+  /** The ReplicaSet's ReplicaFailure condition, when it is set. */
+  failure?: { reason: string; message: string; at: string };
 }
 
 export interface LabelChange {
@@ -69,30 +75,40 @@ export function refusal(pod: Pod): string | undefined {
 }
 
 export async function resolveController(kube: Kube, pod: Pod): Promise<Controller> {
-  const ns = pod.metadata!.namespace!;
-  const ref = controllerOf(pod)!;
-  const rs = await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: ref.name }));
+  return controllerFrom(kube, pod.metadata!.namespace!, controllerOf(pod)!.name);
+}
+
+/** The ReplicaSet by name, with the Deployment above it and what decides whether it can replace a pod. */
+export async function controllerFrom(kube: Kube, namespace: string, rsName: string): Promise<Controller> {
+  const rs = await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace, name: rsName }));
   const c: Controller = {
     kind: 'ReplicaSet',
     name: rs.metadata!.name!,
     uid: rs.metadata!.uid!,
-    selector: rs.spec!.selector as LabelSelector,
+    selector: rs.spec!.selector,
     replicas: rs.spec?.replicas ?? 1,
+    failure: replicaFailure(rs),
   };
   const up = controllerOf(rs);
   if (up?.kind === 'Deployment') {
-    const d = await kube.getOptional<Deployment>(pathOf(R.deployments, { namespace: ns, name: up.name }));
-    if (d) c.owner = { kind: 'Deployment', name: up.name, selector: d.spec!.selector as LabelSelector };
+    const d = await kube.getOptional<Deployment>(pathOf(R.deployments, { namespace, name: up.name }));
+    if (d) c.owner = { kind: 'Deployment', name: up.name, selector: d.spec!.selector, replicas: d.spec?.replicas ?? 1, paused: Boolean(d.spec?.paused) };
   }
   return c;
+}
+
+/** The ReplicaSet controller's own report that it cannot create pods (FailedCreate: quota, admission, ...). */
+export function replicaFailure(rs: ReplicaSet): Controller['failure'] {
+  const c = rs.status?.conditions?.find((x) => x.type === 'ReplicaFailure' && x.status === 'True');
+  return c ? { reason: c.reason ?? 'ReplicaFailure', message: c.message ?? '', at: c.lastTransitionTime ?? '' } : undefined;
 }
 
 /** Label keys whose change breaks `selector`, best first: user-facing keys before pod-template-hash. */
 function breakingChange(selector: LabelSelector, labels: Record<string, string>): Record<string, string | undefined> | undefined {
   const keys = Object.keys(selector.matchLabels ?? {}).sort((a, b) => Number(a === 'pod-template-hash') - Number(b === 'pod-template-hash'));
-  if (keys.length) return { [keys[0]!]: debugValue(selector.matchLabels![keys[0]!]!) };
+  if (keys.length) return { [keys[0]]: debugValue(selector.matchLabels![keys[0]]) };
   for (const r of selector.matchExpressions ?? []) {
-    if (r.operator === 'In' && labels[r.key] !== undefined) return { [r.key]: debugValue(labels[r.key]!) };
+    if (r.operator === 'In' && labels[r.key] !== undefined) return { [r.key]: debugValue(labels[r.key]) };
     if (r.operator === 'Exists') return { [r.key]: undefined };
   }
   return undefined;
@@ -141,8 +157,8 @@ export function planDetach(pod: Pod, controller: Controller, services: Service[]
   if (opts.isolate) {
     for (const svc of services) {
       if (!mapSelectorMatches(svc.spec?.selector, labels)) continue;
-      const key = Object.keys(svc.spec!.selector!)[0]!;
-      labels = apply(labels, { [key]: debugValue(svc.spec!.selector![key]!) });
+      const key = Object.keys(svc.spec!.selector!)[0];
+      labels = apply(labels, { [key]: debugValue(svc.spec!.selector![key]) });
       isolated.push(svc);
     }
   }
@@ -175,38 +191,204 @@ export interface DetachResult {
   alreadyDetached: boolean;
 }
 
+/** What the plan step found: a pod to detach, or one already detached (by debug-pod, or relabelled by hand). */
+export type Planned =
+  | { state: 'attached'; pod: Pod; controller: Controller; plan: DetachPlan; services: Service[]; blockers: string[]; siblings?: string[] }
+  | { state: 'detached'; pod: Pod; controller: Controller; byHand: boolean; since?: Date };
+
 /**
- * Reads the pod, refuses unsafe cases, plans and applies the patch. A 409 (the pod changed
- * under us) re-reads and re-plans, a bounded number of times.
+ * Reads only: the pod, its ReplicaSet (and Deployment), the Services and, with
+ * `checkReplacement`, the ResourceQuotas that decide whether a replacement can be created.
+ * Refuses pods that cannot be detached. A pod that is already detached is planned as such,
+ * with the ReplicaSet it was detached from, so the caller verifies instead of writing.
  */
+export async function planDetachment(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  opts: { label?: [string, string]; isolate?: boolean; services?: Service[]; checkReplacement?: boolean },
+): Promise<Planned> {
+  const pod = await kube.get<Pod>(pathOf(R.pods, { namespace, name }));
+  if (isDetached(pod)) {
+    const [kind, rsName] = (pod.metadata?.annotations?.[ANN.detachedFrom] ?? '').split('/');
+    if (kind !== 'ReplicaSet' || !rsName) {
+      throw new CliError(`pod/${name} carries ${DEBUG_LABEL}=true but no ${ANN.detachedFrom} annotation, so there is no ReplicaSet to verify; delete it with \`kubectl mlops debug-pod done ${name} -n ${namespace}\``);
+    }
+    const at = Date.parse(pod.metadata?.annotations?.[ANN.detachedAt] ?? '');
+    return { state: 'detached', pod, controller: await controllerOfDetached(kube, namespace, name, rsName), byHand: false, since: Number.isNaN(at) ? undefined : new Date(at) };
+  }
+  if (!pod.metadata?.deletionTimestamp && !controllerOf(pod)) {
+    const rs = relabelledFrom(pod, (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace }))).items);
+    if (rs) return { state: 'detached', pod, controller: await controllerOfDetached(kube, namespace, name, rs.metadata!.name!), byHand: true };
+  }
+  const why = refusal(pod);
+  if (why) throw new CliError(why);
+  const controller = await resolveController(kube, pod);
+  const [services, quotas, siblings] = await Promise.all([
+    opts.services ?? kube.list<Service>(pathOf(R.services, { namespace })).then((l) => l.items),
+    opts.checkReplacement ? kube.list<ResourceQuota>(pathOf(RESOURCE_QUOTAS, { namespace })).then((l) => l.items) : [],
+    // The ReplicaSet's pods before the patch: any other is the replacement (timestamps have second precision).
+    opts.checkReplacement
+      ? kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(controller.selector) }).then((l) => l.items.filter((p) => controllerOf(p)?.uid === controller.uid).map((p) => p.metadata!.name!))
+      : undefined,
+  ]);
+  const plan = planDetach(pod, controller, services, opts);
+  return { state: 'attached', pod, controller, plan, services, blockers: opts.checkReplacement ? replacementBlockers(pod, controller, quotas) : [], siblings };
+}
+
+async function controllerOfDetached(kube: Kube, namespace: string, pod: string, rsName: string): Promise<Controller> {
+  try {
+    return await controllerFrom(kube, namespace, rsName);
+  } catch (e) {
+    if (e instanceof ApiError && e.notFound) {
+      throw new CliError(`pod/${pod} was detached from replicaset/${rsName}, which no longer exists: there is no replacement to verify; delete the pod with \`kubectl mlops debug-pod done ${pod} -n ${namespace}\``);
+    }
+    throw e;
+  }
+}
+
+export const RESOURCE_QUOTAS = { ...R.pods, kind: 'ResourceQuota', plural: 'resourcequotas', aliases: ['resourcequota', 'resourcequotas', 'quota'] };
+
+/**
+ * The ReplicaSet a pod without a controller was taken from by hand (`kubectl label pod X
+ * app=other --overwrite`): it still carries that ReplicaSet's pod-template-hash, or its name
+ * is the ReplicaSet's name plus the random suffix, while no longer matching its selector.
+ */
+export function relabelledFrom(pod: Pod, replicaSets: ReplicaSet[]): ReplicaSet | undefined {
+  if (controllerOf(pod) || isDetached(pod)) return undefined;
+  const labels = pod.metadata?.labels ?? {};
+  const name = pod.metadata?.name ?? '';
+  const hash = labels['pod-template-hash'];
+  return replicaSets.find((rs) => {
+    if (rs.metadata?.namespace && pod.metadata?.namespace && rs.metadata.namespace !== pod.metadata.namespace) return false;
+    const sel = rs.spec?.selector;
+    if (!sel || selectorMatches(sel, labels)) return false;
+    const rsHash = sel.matchLabels?.['pod-template-hash'] ?? rs.metadata?.labels?.['pod-template-hash'];
+    return (hash !== undefined && hash === rsHash) || new RegExp(`^${rs.metadata!.name!.replace(/\./g, '\\.')}-[a-z0-9]{5}$`).test(name);
+  });
+}
+
+/** The key of `findDetached`'s byHand map. */
+export function podKey(p: Pod): string {
+  return `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+}
+
+/**
+ * `debug-pod list`: pods detached by debug-pod and pods relabelled by hand (their ReplicaSet
+ * by podKey), among the pods `labelSelector` selects; without permission to list ReplicaSets,
+ * only the former (replicaSetsHidden).
+ */
+export async function findDetached(kube: Kube, namespace: string | undefined, labelSelector?: string): Promise<{ items: Pod[]; byHand: Map<string, ReplicaSet>; replicaSetsHidden: boolean }> {
+  const [pods, rss] = await Promise.all([kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector }), kube.listIfAllowed<ReplicaSet>(pathOf(R.replicasets, { namespace }))]);
+  const byHand = new Map<string, ReplicaSet>();
+  const items: Pod[] = [];
+  for (const p of pods.items) {
+    if (isDetached(p)) items.push(p);
+    else if (rss && !p.metadata?.deletionTimestamp) {
+      const rs = relabelledFrom(p, rss.items);
+      if (rs) {
+        items.push(p);
+        byHand.set(podKey(p), rs);
+      }
+    }
+  }
+  return { items, byHand, replicaSetsHidden: !rss };
+}
+
+/** Why the ReplicaSet would not create (or keep) a replacement for `pod`; empty when nothing stands in the way. */
+export function replacementBlockers(pod: Pod, c: Controller, quotas: ResourceQuota[]): string[] {
+  const out: string[] = [];
+  if (c.replicas === 0) out.push(`replicaset/${c.name} is at 0 replicas, so it creates no replacement`);
+  if (c.owner?.replicas === 0) out.push(`deployment/${c.owner.name} is scaled to 0, so replicaset/${c.name} keeps no replacement`);
+  if (c.failure) out.push(`replicaset/${c.name} already fails to create pods (${c.failure.reason}: ${c.failure.message})`);
+  for (const q of quotas) {
+    const why = quotaRefusal(pod, q);
+    if (why) out.push(why);
+  }
+  return out;
+}
+
+/** What one more pod like `pod` counts against a ResourceQuota, by quota key. */
+export function quotaUsage(pod: Pod): Record<string, number> {
+  const req: Record<string, number> = {};
+  const lim: Record<string, number> = {};
+  for (const c of pod.spec?.containers ?? []) {
+    const limits = (c.resources?.limits ?? {}) as Record<string, string>;
+    // The API server defaults a missing request to the limit.
+    const requests = { ...limits, ...((c.resources?.requests ?? {}) as Record<string, string>) };
+    for (const [k, v] of Object.entries(limits)) lim[k] = (lim[k] ?? 0) + parseQuantity(v);
+    for (const [k, v] of Object.entries(requests)) req[k] = (req[k] ?? 0) + parseQuantity(v);
+  }
+  const out: Record<string, number> = { pods: 1, 'count/pods': 1 };
+  for (const [k, v] of Object.entries(req)) {
+    out[`requests.${k}`] = v;
+    if (STANDARD_RESOURCES.has(k)) out[k] = v;
+  }
+  for (const [k, v] of Object.entries(lim)) out[`limits.${k}`] = v;
+  return out;
+}
+
+/** The quota that would refuse one more such pod, with its used/hard numbers; scoped quotas are not evaluated. */
+export function quotaRefusal(pod: Pod, q: ResourceQuota): string | undefined {
+  if (q.spec?.scopes?.length || q.spec?.scopeSelector) return undefined;
+  const hard = (q.status?.hard ?? {}) as Record<string, string>;
+  const used = (q.status?.used ?? {}) as Record<string, string>;
+  const need = quotaUsage(pod);
+  const over: string[] = [];
+  for (const [k, h] of Object.entries(hard)) {
+    const n = need[k];
+    if (n === undefined) continue;
+    if (parseQuantity(used[k] ?? '0') + n > parseQuantity(h) * (1 + 1e-9)) over.push(`${k}: ${used[k] ?? '0'}/${h} used, a replacement needs ${showQuantity(k, n)}`);
+  }
+  return over.length ? `resourcequota/${q.metadata?.name} would refuse it (${over.join('; ')})` : undefined;
+}
+
+function showQuantity(key: string, n: number): string {
+  if (/cpu$/.test(key)) return Number.isInteger(n) ? String(n) : `${Math.round(n * 1000)}m`;
+  if (/(memory|storage)$/.test(key)) return n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}Mi` : String(n);
+  return String(n);
+}
+
+/**
+ * The one guarded patch. A 409 (the pod changed under us) re-plans from the fresh pod; a pod
+ * that someone else detached meanwhile is reported as already detached, not patched again.
+ */
+export async function applyDetach(
+  kube: Kube,
+  planned: Extract<Planned, { state: 'attached' }>,
+  opts: { label?: [string, string]; isolate?: boolean; ttl?: string; dryRun: DryRun; now: Date },
+): Promise<DetachResult & { plan: DetachPlan }> {
+  const { controller, services } = planned;
+  const name = planned.pod.metadata!.name!;
+  let plan = planned.plan;
+  const r = await kube.patchGuarded<Pod>(
+    pathOf(R.pods, { namespace: planned.pod.metadata!.namespace!, name }),
+    'merge',
+    (pod) => {
+      if (isDetached(pod)) return undefined;
+      const why = refusal(pod);
+      if (why) throw new CliError(why);
+      if (controllerOf(pod)?.uid !== controller.uid) throw new CliError(`pod/${name} changed its controller while being detached; nothing was changed, run the command again`);
+      plan = planDetach(pod, controller, services, opts);
+      return detachPatch(pod, controller, plan, opts.now, opts.ttl);
+    },
+    { dryRun: opts.dryRun, attempts: 3, known: planned.pod },
+  );
+  if (!r.changed) return { pod: r.current, controller, plan, alreadyDetached: true };
+  return { pod: opts.dryRun === 'client' ? simulate(r.current, r.body as object) : r.object, controller, plan, alreadyDetached: false };
+}
+
+/** Plan and apply in one step, for callers without a pre-flight of their own (rollback --keep-for-debug). */
 export async function detachPod(
   kube: Kube,
   namespace: string,
   name: string,
   opts: { label?: [string, string]; isolate?: boolean; ttl?: string; dryRun: DryRun; now: Date; services?: Service[]; beforePatch?: (r: DetachResult) => Promise<void> },
 ): Promise<DetachResult> {
-  const podPath = pathOf(R.pods, { namespace, name });
-  let result: DetachResult | undefined;
-  // On a 409 (the pod changed under us) the plan is made again from the fresh pod.
-  const r = await kube.patchGuarded<Pod>(
-    podPath,
-    'merge',
-    async (pod) => {
-      result = undefined;
-      if (isDetached(pod)) return undefined;
-      const why = refusal(pod);
-      if (why) throw new CliError(why);
-      const controller = await resolveController(kube, pod);
-      const services = opts.services ?? (await kube.list<Service>(pathOf(R.services, { namespace }))).items;
-      const plan = planDetach(pod, controller, services, opts);
-      result = { pod, controller, plan, alreadyDetached: false };
-      await opts.beforePatch?.(result);
-      return detachPatch(pod, controller, plan, opts.now, opts.ttl);
-    },
-    { dryRun: opts.dryRun, attempts: 3 },
-  );
-  if (!result) return { pod: r.current, controller: ledgerController(r.current), alreadyDetached: true };
-  return { ...result, pod: opts.dryRun === 'client' ? simulate(r.current, r.body as object) : r.object };
+  const planned = await planDetachment(kube, namespace, name, opts);
+  if (planned.state === 'detached') return { pod: planned.pod, controller: planned.controller, alreadyDetached: true };
+  await opts.beforePatch?.({ pod: planned.pod, controller: planned.controller, plan: planned.plan, alreadyDetached: false });
+  return applyDetach(kube, planned, opts);
 }
 
 function simulate(pod: Pod, body: object): Pod {
@@ -219,9 +401,16 @@ function simulate(pod: Pod, body: object): Pod {
   return { ...pod, metadata: { ...pod.metadata, labels, annotations: { ...(pod.metadata?.annotations ?? {}), ...b.metadata.annotations } } };
 }
 
-export function ledgerController(pod: Pod): Controller {
-  const [kind = '', name = ''] = (pod.metadata?.annotations?.[ANN.detachedFrom] ?? '/').split('/');
-  return { kind, name, uid: '', selector: {}, replicas: 0 };
+/** The selector keys a detached pod no longer matches, as `key=value` (its detachment, for messages). */
+export function detachedLabels(pod: Pod, c: Controller): string {
+  const labels = pod.metadata?.labels ?? {};
+  const keys = Object.keys(c.selector.matchLabels ?? {}).filter((k) => labels[k] !== c.selector.matchLabels![k]);
+  return keys.map((k) => (labels[k] === undefined ? `${k} removed` : `${k}=${labels[k]}`)).join(',') || '<none>';
+}
+
+/** kubectl label arguments that put back what `changes` changed (the undo of a detach). */
+export function relabelArgs(changes: LabelChange[]): string {
+  return changes.map((c) => (c.from === undefined ? `${c.key}-` : `${c.key}=${c.from}`)).join(' ');
 }
 
 export interface Verification {
@@ -233,60 +422,113 @@ export interface Verification {
 
 /**
  * Waits, by watching, until the controller has let go of the pod and is back at its desired
- * number of Ready pods, at least one of them new. On timeout says exactly what state is left.
+ * number of Ready pods, at least one of them created since `since` (when given). Beside it a
+ * watch on the ReplicaSet ends the wait at once on a terminal condition: the ReplicaSet
+ * deleted, scaled below the count it had, or reporting ReplicaFailure (FailedCreate, e.g. a
+ * quota) since `since`. On timeout says exactly what state is left.
  */
 export async function verifyDetached(
   kube: Kube,
   namespace: string,
   podName: string,
   controller: Controller,
-  opts: { timeoutMs: number; since: Date; progress?: (text: string) => void; signal?: AbortSignal },
+  opts: { timeoutMs: number; since?: Date; siblings?: string[]; progress?: (text: string) => void; signal?: AbortSignal; onReleased?: () => void },
 ): Promise<Verification> {
   const podsPath = pathOf(R.pods, { namespace });
-  const started = Date.now();
-  await kube.waitFor<Pod, true>(
-    podsPath,
-    { fieldSelector: `metadata.name=${podName}` },
-    (pods) => {
-      const p = pods[0];
-      if (!p) throw new CliError(`pod/${podName} disappeared while waiting for ${controller.kind} ${controller.name} to release it`);
-      return p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) ? undefined : true;
+  const rsName = `replicaset/${controller.name}`;
+  // The API server's timestamps have second precision.
+  const sinceMs = opts.since ? Math.floor(opts.since.getTime() / 1000) * 1000 : undefined;
+  let desired = controller.replicas;
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+
+  const terminal = kube.waitFor<ReplicaSet, Verification>(
+    pathOf(R.replicasets, { namespace }),
+    { fieldSelector: `metadata.name=${controller.name}` },
+    ([rs]) => {
+      if (!rs || rs.metadata?.uid !== controller.uid) throw new CliError(`${rsName} was deleted while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`);
+      const n = rs.spec?.replicas ?? 1;
+      if (n < controller.replicas) {
+        throw new CliError(
+          `${rsName} was scaled from ${controller.replicas} to ${n} replicas by someone else${controller.owner ? ` (deployment/${controller.owner.name})` : ''} while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`,
+        );
+      }
+      desired = n;
+      const f = replicaFailure(rs);
+      if (f && (sinceMs === undefined || Date.parse(f.at) >= sinceMs)) {
+        throw new CliError(`${rsName} cannot create a replacement for pod/${podName}: ${f.reason}: ${f.message}`);
+      }
+      return undefined;
     },
-    {
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      onTimeout: () => `timed out waiting for ${controller.kind} ${controller.name} to release pod/${podName}; its labels are already changed (see its annotations to undo)`,
-    },
+    { timeoutMs: MAX_TIMER_MS, signal, onTimeout: () => `stopped watching ${rsName}` },
   );
-  opts.progress?.(`released by ${controller.kind} ${controller.name}; waiting for a Ready replacement`);
-  const remaining = Math.max(opts.timeoutMs - (Date.now() - started), 1000);
-  const sinceMs = opts.since.getTime() - 1000;
-  const owned = (p: Pod) => p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) && p.metadata?.name !== podName;
-  return kube.waitFor<Pod, Verification>(
+  terminal.catch(() => undefined);
+
+  const main = async (): Promise<Verification> => {
+    const started = Date.now();
+    await kube.waitFor<Pod, true>(
+      podsPath,
+      { fieldSelector: `metadata.name=${podName}` },
+      ([p]) => {
+        if (!p) throw new CliError(`pod/${podName} was deleted by someone else while waiting for ${rsName} to release it`);
+        return p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) ? undefined : true;
+      },
+      {
+        timeoutMs: opts.timeoutMs,
+        signal,
+        onTimeout: () => `timed out waiting for ${rsName} to release pod/${podName}; its labels are already changed (see its annotations to undo)`,
+      },
+    );
+    // The ReplicaSet watch may have ended the wait meanwhile; a wait started on an aborted signal would never end.
+    if (signal.aborted) throw new CliError('interrupted', ExitCode.ABORTED);
+    opts.onReleased?.();
+    opts.progress?.(`released by ${rsName}; waiting for a Ready replacement`);
+    const remaining = Math.max(opts.timeoutMs - (Date.now() - started), 1000);
+    const owned = (p: Pod) => p.metadata?.ownerReferences?.some((o) => o.uid === controller.uid) && p.metadata?.name !== podName;
+    // The detached pod no longer matches the ReplicaSet's selector: its deletion by someone
+    // else is watched beside, by name, and ends the wait too.
+    const podGone = kube.waitFor<Pod, Verification>(
+      podsPath,
+      { fieldSelector: `metadata.name=${podName}` },
+      ([p]) => {
+        if (!p || p.metadata?.deletionTimestamp) throw new CliError(`pod/${podName} was deleted by someone else while waiting for ${rsName} to replace it`);
+        return undefined;
+      },
+      { timeoutMs: MAX_TIMER_MS, signal, onTimeout: () => `stopped watching pod/${podName}` },
+    );
+    podGone.catch(() => undefined);
+    const replaced = kube.waitFor<Pod, Verification>(
       podsPath,
       { labelSelector: selectorToString(controller.selector) },
       (pods) => {
         const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
         const ready = mine.filter(isReady);
-        const fresh = mine.filter((p) => Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs);
-        opts.progress?.(`waiting for ${controller.kind} ${controller.name}: ${ready.length}/${controller.replicas} Ready, ${fresh.length} new`);
-        if (ready.length >= controller.replicas && (fresh.length > 0 || controller.replicas === 0) && fresh.every(isReady)) {
-          return { released: true, replacements: fresh.map((p) => p.metadata!.name!), ready: ready.length, desired: controller.replicas };
+        const fresh = mine.filter((p) => (opts.siblings ? !opts.siblings.includes(p.metadata!.name!) : sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs));
+        opts.progress?.(`waiting for ${rsName}: ${ready.length}/${desired} Ready, ${fresh.length} new`);
+        if (ready.length >= desired && (sinceMs === undefined || fresh.length > 0 || desired === 0) && fresh.every(isReady)) {
+          return { released: true, replacements: fresh.filter(isReady).map((p) => p.metadata!.name!), ready: ready.length, desired };
         }
         return undefined;
       },
       {
         timeoutMs: remaining,
-        signal: opts.signal,
+        signal,
         onTimeout: (pods) => {
-          const mine = pods.filter(owned);
+          const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
           const notReady = mine.filter((p) => !isReady(p)).map((p) => `${p.metadata?.name} (${podStatus(p)})`);
           return (
-            `timed out waiting for ${controller.kind} ${controller.name} to have ${controller.replicas} Ready pods: ` +
+            `timed out waiting for ${rsName} to have ${desired} Ready pods: ` +
             `${mine.filter(isReady).length} Ready${notReady.length ? `, not ready: ${notReady.join(', ')}` : ''}. ` +
             `pod/${podName} is detached and still running; remove it with \`kubectl mlops debug-pod done ${podName} -n ${namespace}\``
           );
         },
       },
     );
+    return Promise.race([podGone, replaced]);
+  };
+  try {
+    return await Promise.race([terminal, main()]);
+  } finally {
+    stop.abort();
+  }
 }

@@ -1,9 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady, grantRestricted } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
+import { needsOf } from '../../src/commands/flow.js';
+import { grantAllBut } from './safety.js';
 import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
-describe('debug-pod on the tutorial\'s my-app Deployment', () => {
+describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
   it('detaches one pod, keeps 3 Ready, lists it, is idempotent, and done removes it', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'debug');
@@ -51,11 +53,12 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     const again = await mlops(['debug-pod', victim, '-n', ns]);
     expect(again.code).toBe(0);
     expect(again.err).toContain('is already detached');
+    expect(again.err).toMatch(/replacement: (pod\/my-app-[\w-]+(, )?)+ Ready; replicaset\/my-app-\S+ has 3\/3 Ready/);
     expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(detached.metadata!.resourceVersion);
 
     const refuse = await mlops(['debug-pod', 'done', ready[0]!.metadata!.name!, '-n', ns, '--yes']);
     expect(refuse.code).toBe(1);
-    expect(refuse.err).toBe(`error: pod/${ready[0]!.metadata!.name} is not a detached debug pod (no mlops.kubectl.io/debug=true label); refusing to delete it\n`);
+    expect(refuse.err).toBe(`error: pod/${ready[0]!.metadata!.name} is not a detached debug pod (no mlops.kubectl.io/debug=true label, and not relabelled by hand out of a ReplicaSet); refusing to delete it\n`);
 
     const done = await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes']);
     expect(done.code).toBe(0);
@@ -117,10 +120,8 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect(list.out).toMatch(new RegExp(`\\n${ns} +${pods[0]!.metadata!.name} +deployment/trainer .* 1 +<none>\\n`));
 
     // A namespaced user may not list nodes: still warned, and the detach goes ahead.
-    await grantRestricted(kube, ns, 'debugger', [
-      { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch', 'patch'] },
-      { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
-    ]);
+    // Exactly what debug-pod declares, all namespaced.
+    await grantAllBut(kube, ns, 'restricted', needsOf('debug-pod'));
     const replacement = (await waitReady(kube, ns, 'app=trainer', 1))[0]!.metadata!.name!;
     const limited = await mlops(['debug-pod', replacement, '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(limited.code).toBe(0);
@@ -132,11 +133,13 @@ describe('debug-pod on the tutorial\'s my-app Deployment', () => {
     const ns = await freshNamespace(kube, 'expire');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
     const [a, b] = await waitReady(kube, ns, 'app=web', 2);
-    expect((await mlops(['debug-pod', a!.metadata!.name!, '-n', ns, '--ttl', '1s'])).code).toBe(0);
+    expect((await mlops(['debug-pod', a!.metadata!.name!, '-n', ns, '--ttl', '1h'])).code).toBe(0);
     // The tutorial's own relabel: app=to-be-fixed.
     expect((await mlops(['debug-pod', `pod/${b!.metadata!.name!}`, '-n', ns, '--ttl', '1h', '--label', 'app=to-be-fixed'])).code).toBe(0);
     expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: b!.metadata!.name! }))).metadata!.labels).toMatchObject({ app: 'to-be-fixed', 'mlops.kubectl.io/debug': 'true' });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two hours ago instead of a sleep: the ledger's detached-at is what --ttl counts from.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await kube.patch(pathOf(R.pods, { namespace: ns, name: a!.metadata!.name! }), { metadata: { annotations: { 'mlops.kubectl.io/detached-at': twoHoursAgo } } }, 'merge');
     const list = await mlops(['debug-pod', 'list', '-n', ns]);
     expect(list.out).toMatch(new RegExp(`\\n${a!.metadata!.name} .* EXPIRED\\n`));
     const r = await mlops(['debug-pod', 'done', '--expired', '--yes', '-n', ns]);
