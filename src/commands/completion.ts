@@ -27,6 +27,7 @@ const VALUE_KINDS: Record<string, 'namespace' | 'context' | 'output' | 'file' | 
   '--kubeconfig': 'file',
   '--from-file': 'file',
   '--from-env-file': 'file',
+  '--from-dotenv': 'file',
   '--cert': 'file',
   '--key': 'file',
   '--ca': 'file',

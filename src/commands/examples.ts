@@ -71,7 +71,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ],
     [
       'Mount nginx-config into nginx-deployment as files',
-      'kubectl mlops config nginx-config --from-file nginx.conf --wire deploy/nginx-deployment --as volume --mount-path /etc/nginx/conf.d',
+      'kubectl mlops config nginx-config --from-file nginx.conf --wire deploy/nginx-deployment --wire-as volume --mount-path /etc/nginx/conf.d',
     ],
   ],
   secret: [

@@ -34,6 +34,21 @@ const RESTORE_NEEDS: Need[] = [
   n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'recorded-hpa' }),
 ];
 
+/**
+ * config and secret: create when the object is new, patch when it exists; with --wire, read and
+ * patch the workload, and for a Deployment list and watch it through the rollout.
+ */
+function sourceNeeds(resource: 'configmaps' | 'secrets'): Need[] {
+  const w = (verb: string, plural: string) => n(verb, plural, 'apps', { when: `wire:${plural}` });
+  return [
+    n('get', resource),
+    n('create', resource, '', { when: 'new' }),
+    n('patch', resource, '', { when: 'existing' }),
+    ...['get', 'patch', 'list', 'watch'].map((v) => w(v, 'deployments')),
+    ...['get', 'patch'].flatMap((v) => [w(v, 'statefulsets'), w(v, 'daemonsets')]),
+  ];
+}
+
 export const COMMAND_NEEDS: Record<string, Need[]> = {
   // The GPU warning's node and cluster-wide pod lists are optional (a 403 degrades the warning), so not declared.
   'debug-pod': [
@@ -77,8 +92,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   ],
   'scale-to-zero': SCALE_TO_ZERO_NEEDS,
   restore: RESTORE_NEEDS,
-  config: [n('get', 'configmaps'), n('patch', 'configmaps')],
-  secret: [n('get', 'secrets'), n('patch', 'secrets')],
+  config: sourceNeeds('configmaps'),
+  secret: sourceNeeds('secrets'),
   'secret view': [n('get', 'secrets')],
   storage: [
     n('list', 'persistentvolumeclaims'), n('list', 'pods'), n('list', 'events', '', { optional: true }),

@@ -1,5 +1,9 @@
-// Wires a ConfigMap or Secret into a workload's pod template (envFrom or a volume), and stamps a
-// checksum so the workload rolls out when the data changes (kubernetes#22368).
+// Wires a ConfigMap or Secret into a workload's pod template (envFrom or a volume), and stamps
+// it so the workload rolls out when the data changes (kubernetes#22368).
+// The stamp is the source object's uid and resourceVersion as written, never a digest of the
+// data: a hash of a Secret's values on a pod template (readable by anyone who can read
+// Deployments or ReplicaSets) lets a low-entropy value be guessed offline. A uid differs
+// between namespaces and between re-creations, so identical Secrets get different stamps.
 import { createHash } from 'node:crypto';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { Container, PodTemplateSpec } from '../kube/types.js';
@@ -19,16 +23,36 @@ export interface WireOptions {
   noRestart?: boolean;
 }
 
-export function checksum(values: Record<string, string>): string {
-  const h = createHash('sha256');
-  for (const k of Object.keys(values).sort()) h.update(k).update('\0').update(values[k]!).update('\0');
-  return h.digest('hex');
+/** WireOptions with the workload already parsed from `target` (the engine never parses CLI text). */
+export interface WireTarget extends WireOptions {
+  res: Resource;
+  workload: string;
 }
 
-export function checksumKey(kind: SourceKind, name: string): string {
-  const base = `checksum-${kind === 'configmap' ? 'cm' : 'secret'}-${name}`;
+/** What the source object is, as written: the stamp and the change-cause are made of this. */
+export interface SourceVersion {
+  uid: string;
+  resourceVersion: string;
+}
+
+export function stampOf(v: SourceVersion): string {
+  return `${v.uid}/${v.resourceVersion}`;
+}
+
+function annotationKey(prefix: string, kind: SourceKind, name: string): string {
+  const base = `${prefix}-${kind === 'configmap' ? 'cm' : 'secret'}-${name}`;
+  // The hash only shortens the object's name, which is not secret.
   const short = base.length <= 63 ? base : `${base.slice(0, 54)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
   return `mlops.kubectl.io/${short.replace(/[^-A-Za-z0-9_.]/g, '-').replace(/[-_.]+$/, '')}`;
+}
+
+export function stampKey(kind: SourceKind, name: string): string {
+  return annotationKey('stamp', kind, name);
+}
+
+/** Earlier versions stamped a sha256 of the data here; a wire removes it. */
+export function legacyChecksumKey(kind: SourceKind, name: string): string {
+  return annotationKey('checksum', kind, name);
 }
 
 export function parseWireTarget(text: string): { res: Resource; name: string } {
@@ -45,8 +69,12 @@ export interface WirePlan {
   changes: string[];
 }
 
-/** Pure: what to add to the template; no patch when everything is already in place. */
-export function planWire(w: Workload, kind: SourceKind, name: string, sum: string, o: WireOptions): WirePlan {
+/**
+ * Pure: what to add to the template; no patch when everything is already in place. `source`
+ * undefined means the source is not written yet (client dry run, or validation before the
+ * write): the plan then says a new stamp will be set.
+ */
+export function planWire(w: Workload, kind: SourceKind, name: string, source: SourceVersion | undefined, o: WireOptions): WirePlan {
   const t = w.spec?.template;
   const containers = t?.spec?.containers ?? [];
   let chosen: Container[];
@@ -91,11 +119,19 @@ export function planWire(w: Workload, kind: SourceKind, name: string, sum: strin
       }
     }
   }
-  const key = checksumKey(kind, name);
-  const annotations: Record<string, string> = {};
-  if (!o.noRestart && t?.metadata?.annotations?.[key] !== sum) {
-    annotations[key] = sum;
-    changes.push(`checksum ${sum.slice(0, 12)} (pods restart when the data changes)`);
+  const key = stampKey(kind, name);
+  const legacy = legacyChecksumKey(kind, name);
+  const annotations: Record<string, string | null> = {};
+  const stamp = source ? stampOf(source) : undefined;
+  let stamped = false;
+  if (!o.noRestart && (!stamp || t?.metadata?.annotations?.[key] !== stamp)) {
+    if (stamp) annotations[key] = stamp;
+    stamped = true;
+    changes.push(`stamp ${kind}/${name} ${source ? `resourceVersion ${source.resourceVersion}` : '(its new resourceVersion)'} (pods restart when the data changes)`);
+  }
+  if (t?.metadata?.annotations?.[legacy] !== undefined) {
+    annotations[legacy] = null;
+    changes.push(`remove the data checksum of earlier versions (${legacy})`);
   }
   if (changes.length === 0) return { changes };
   const spec: Record<string, unknown> = {};
@@ -103,22 +139,23 @@ export function planWire(w: Workload, kind: SourceKind, name: string, sum: strin
   if (volumes.length) spec.volumes = volumes;
   const template: Record<string, unknown> = { spec };
   if (Object.keys(annotations).length) template.metadata = { annotations };
-  const cause = `kubectl mlops: ${kind}/${name} ${changes.some((c) => c.startsWith('checksum')) ? `data sha256:${sum.slice(0, 12)}` : 'wired'}`;
+  const cause = `kubectl mlops: ${kind}/${name} ${stamped && source ? `resourceVersion ${source.resourceVersion}` : 'wired'}`;
   return {
     changes,
     patch: { metadata: { annotations: { [CHANGE_CAUSE]: cause } }, spec: { template } },
   };
 }
 
-export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, values: Record<string, string>, o: WireOptions, dryRun: DryRun) {
-  const { res, name: wname } = parseWireTarget(o.target);
+/** Patches the workload, planned on a fresh read and guarded by its resourceVersion. */
+export async function wire(kube: Kube, namespace: string, kind: SourceKind, name: string, source: SourceVersion | undefined, o: WireTarget, dryRun: DryRun) {
+  const { res, workload: wname } = o;
   const path = pathOf(res, { namespace, name: wname });
   let plan: WirePlan = { changes: [] };
   await kube.patchGuarded<Workload>(
     path,
     'strategic',
     (w) => {
-      plan = planWire(w, kind, name, checksum(values), o);
+      plan = planWire(w, kind, name, source, o);
       return plan.patch;
     },
     { dryRun },

@@ -94,7 +94,7 @@ describe('doctor', () => {
     expect(r.out).toContain('User:        alice (groups: ml, system:authenticated)\n');
     expect(r.out).toMatch(/\nrollback +no +patch deployments.apps\n/);
     expect(r.out).toMatch(/\nship +no +patch deployments.apps\n/);
-    expect(r.out).toMatch(/\nsecret +no +get secrets, patch secrets\n/);
+    expect(r.out).toMatch(/\nsecret +no +get secrets, create secrets, patch secrets\n/);
     expect(r.out).toMatch(/\nhistory +yes\n/);
   });
 
