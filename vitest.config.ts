@@ -1,8 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
-// e2e files that need the fake nodes' GPUs to themselves (they fill a node, add nodes, or
-// assert where a GPU pod fits): they run one by one, after the others.
-const SERIAL_E2E = ['test/e2e/gpus.test.ts', 'test/e2e/debug-pod.test.ts', 'test/e2e/rollout.test.ts'];
+// e2e files that use the fake nodes' GPUs (one fills a node and adds nodes, others assert where a
+// GPU pod fits) or that would see another file's node come and go (a DaemonSet's pods): they
+// run one by one on a control plane of their own (each project's global setup starts one),
+// at the same time as the other files share the first.
+const SERIAL_E2E = [
+  'test/e2e/gpus.test.ts',
+  'test/e2e/debug-pod.test.ts',
+  'test/e2e/debug-pod-safety.test.ts',
+  'test/e2e/rollout.test.ts',
+  'test/e2e/scale.test.ts',
+  'test/e2e/scale-matrix.test.ts',
+  'test/e2e/tty.test.ts',
+];
 
 const e2e = {
   pool: 'threads' as const,
@@ -46,7 +56,7 @@ export default defineConfig({
           name: 'e2e-serial',
           include: SERIAL_E2E,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 0 },
         },
       },
     ],

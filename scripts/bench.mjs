@@ -112,42 +112,84 @@ async function seed(kube, from, to) {
   await pool(pairs, 40, async (i) => {
     const name = `data-${i}`;
     await kube.create('/api/v1/persistentvolumes', {
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `bench-pv-${i}` },
-      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'bench', hostPath: { path: `/tmp/bench-pv-${i}` }, claimRef: { namespace: NS, name } },
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `bench-pv-${i}` },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: 'bench',
+        hostPath: { path: `/tmp/bench-pv-${i}` },
+        claimRef: { namespace: NS, name },
+      },
     });
     await kube.create(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, {
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name },
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'bench', volumeName: `bench-pv-${i}` },
     });
   });
   // Pods across Deployments.
   const per = Math.ceil(to.pods / to.podDeployments);
-  await pool(Array.from({ length: to.podDeployments }, (_, i) => i), 10, async (i) => {
-    const replicas = Math.max(0, Math.min(per, to.pods - i * per));
-    const name = `serve-${i}`;
-    const exists = await kube.getOptional(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`);
-    if (exists) await kube.patch(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`, { spec: { replicas } }, 'merge');
-    else
-      await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { tier: 'serve' } },
-        spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.local/serve:1', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] } } },
-      });
-  });
+  await pool(
+    Array.from({ length: to.podDeployments }, (_, i) => i),
+    10,
+    async (i) => {
+      const replicas = Math.max(0, Math.min(per, to.pods - i * per));
+      const name = `serve-${i}`;
+      const exists = await kube.getOptional(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`);
+      if (exists) await kube.patch(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`, { spec: { replicas } }, 'merge');
+      else
+        await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name, labels: { tier: 'serve' } },
+          spec: {
+            replicas,
+            selector: { matchLabels: { app: name } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: { containers: [{ name: 'app', image: 'registry.local/serve:1', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
+            },
+          },
+        });
+    },
+  );
   // Deployments with history: zero replicas, so each revision is a ReplicaSet and no pods.
-  await pool(Array.from({ length: to.deployments - from.deployments }, (_, i) => from.deployments + i), 10, async (i) => {
-    const name = `model-${i}`;
-    await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, annotations: { 'kubernetes.io/change-cause': 'release 1' } },
-      spec: { replicas: 0, revisionHistoryLimit: 20, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.local/model:1' }] } } },
-    });
-    for (let r = 2; r <= to.revisions; r++) {
-      await until(async () => {
-        const d = await kube.get(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`);
-        return (d.status?.observedGeneration ?? 0) >= d.metadata.generation;
-      }, `${name} observed`);
-      await kube.patch(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`, { metadata: { annotations: { 'kubernetes.io/change-cause': `release ${r}` } }, spec: { template: { spec: { containers: [{ name: 'app', image: `registry.local/model:${r}` }] } } } }, 'strategic');
-    }
-  });
+  await pool(
+    Array.from({ length: to.deployments - from.deployments }, (_, i) => from.deployments + i),
+    10,
+    async (i) => {
+      const name = `model-${i}`;
+      await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, annotations: { 'kubernetes.io/change-cause': 'release 1' } },
+        spec: {
+          replicas: 0,
+          revisionHistoryLimit: 20,
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.local/model:1' }] } },
+        },
+      });
+      for (let r = 2; r <= to.revisions; r++) {
+        await until(async () => {
+          const d = await kube.get(`/apis/apps/v1/namespaces/${NS}/deployments/${name}`);
+          return (d.status?.observedGeneration ?? 0) >= d.metadata.generation;
+        }, `${name} observed`);
+        await kube.patch(
+          `/apis/apps/v1/namespaces/${NS}/deployments/${name}`,
+          {
+            metadata: { annotations: { 'kubernetes.io/change-cause': `release ${r}` } },
+            spec: { template: { spec: { containers: [{ name: 'app', image: `registry.local/model:${r}` }] } } },
+          },
+          'strategic',
+        );
+      }
+    },
+  );
   log(`waiting for ${to.pods} Running pods`);
   await until(async () => {
     const l = await kube.list(`/api/v1/namespaces/${NS}/pods`, { fieldSelector: 'status.phase=Running', limit: 5000 });
@@ -199,13 +241,25 @@ async function main() {
     fs.writeFileSync(path.join(work, 'bench.env'), Array.from({ length: 50 }, (_, i) => `KEY_${i}=value-${i}`).join('\n') + '\n');
 
     // Requests at a tenth of the size and at full size: the count may grow by pages only.
-    const small = { claims: Math.ceil(size.claims / 10), pods: Math.ceil(size.pods / 10), podDeployments: size.podDeployments, deployments: size.deployments, revisions: size.revisions };
+    const small = {
+      claims: Math.ceil(size.claims / 10),
+      pods: Math.ceil(size.pods / 10),
+      podDeployments: size.podDeployments,
+      deployments: size.deployments,
+      revisions: size.revisions,
+    };
     log(`seeding ${JSON.stringify(small)}`);
     await seed(kube, { claims: 0, deployments: 0 }, small);
     // Fixtures the compared commands need: a small deployment to scale, a few debug pods, a config.
     await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaler' },
-      spec: { replicas: 10, selector: { matchLabels: { app: 'scaler' } }, template: { metadata: { labels: { app: 'scaler' } }, spec: { containers: [{ name: 'app', image: 'registry.local/scaler:1' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'scaler' },
+      spec: {
+        replicas: 10,
+        selector: { matchLabels: { app: 'scaler' } },
+        template: { metadata: { labels: { app: 'scaler' } }, spec: { containers: [{ name: 'app', image: 'registry.local/scaler:1' }] } },
+      },
     });
     await until(async () => (await kube.get(`/apis/apps/v1/namespaces/${NS}/deployments/scaler`)).status?.readyReplicas === 10, 'scaler ready');
     const serve0 = (await kube.list(`/api/v1/namespaces/${NS}/pods`, { labelSelector: 'app=serve-0' })).items.slice(0, 3);
@@ -287,8 +341,18 @@ function summarize(name, a, b) {
   const km = median(ms(b));
   return {
     name,
-    plugin: { medianMs: +pm.toFixed(1), minMs: +Math.min(...ms(a)).toFixed(1), maxMs: +Math.max(...ms(a)).toFixed(1), peakRssMiB: rss(a).length ? +(Math.max(...rss(a)) / 1024).toFixed(1) : null },
-    kubectl: { medianMs: +km.toFixed(1), minMs: +Math.min(...ms(b)).toFixed(1), maxMs: +Math.max(...ms(b)).toFixed(1), peakRssMiB: rss(b).length ? +(Math.max(...rss(b)) / 1024).toFixed(1) : null },
+    plugin: {
+      medianMs: +pm.toFixed(1),
+      minMs: +Math.min(...ms(a)).toFixed(1),
+      maxMs: +Math.max(...ms(a)).toFixed(1),
+      peakRssMiB: rss(a).length ? +(Math.max(...rss(a)) / 1024).toFixed(1) : null,
+    },
+    kubectl: {
+      medianMs: +km.toFixed(1),
+      minMs: +Math.min(...ms(b)).toFixed(1),
+      maxMs: +Math.max(...ms(b)).toFixed(1),
+      peakRssMiB: rss(b).length ? +(Math.max(...rss(b)) / 1024).toFixed(1) : null,
+    },
     ratio: +(pm / km).toFixed(2),
     runs: a.length,
   };
@@ -306,11 +370,14 @@ function render(o) {
     '',
     '| command | plugin median (min-max) ms | kubectl median (min-max) ms | ratio plugin/kubectl | plugin peak RSS MiB | kubectl peak RSS MiB |',
     '|---|---|---|---|---|---|',
-    ...o.results.map((r) => `| ${r.name} | ${r.plugin.medianMs} (${r.plugin.minMs}-${r.plugin.maxMs}) | ${r.kubectl.medianMs} (${r.kubectl.minMs}-${r.kubectl.maxMs}) | ${r.ratio} | ${r.plugin.peakRssMiB ?? 'n/a'} | ${r.kubectl.peakRssMiB ?? 'n/a'} |`),
+    ...o.results.map(
+      (r) =>
+        `| ${r.name} | ${r.plugin.medianMs} (${r.plugin.minMs}-${r.plugin.maxMs}) | ${r.kubectl.medianMs} (${r.kubectl.minMs}-${r.kubectl.maxMs}) | ${r.ratio} | ${r.plugin.peakRssMiB ?? 'n/a'} | ${r.kubectl.peakRssMiB ?? 'n/a'} |`,
+    ),
     '',
     'The kubectl column of `storage -A` is two commands (`kubectl get pvc,pv -A` and `kubectl get pods -A -o json`), the join a user would still have to do by hand; `scale-to-zero + restore` is compared with `kubectl scale` + `kubectl wait --for=delete` + `kubectl scale` + `kubectl rollout status`.',
     '',
-    '## API requests per command, counted in the API server\'s audit log',
+    "## API requests per command, counted in the API server's audit log",
     '',
     `At a tenth of the objects (small) and at the full size (full); lists are paginated at 500 objects per page, so a count may only grow by pages.`,
     '',

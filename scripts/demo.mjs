@@ -42,24 +42,46 @@ try {
   console.log(`up in ${(cluster.startMs / 1000).toFixed(1)}s at ${cluster.server}`);
   const c = resolveConfig({ kubeconfig: cluster.kubeconfig }, {});
   const kube = new Kube({ auth: c.auth, server: c.server });
-  const ready = async (sel, n) => until(async () => {
-    const l = await kube.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: sel });
-    const r = l.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
-    return r.length === n ? r : undefined;
-  }, `${n} ready pods ${sel}`);
+  const ready = async (sel, n) =>
+    until(async () => {
+      const l = await kube.list(`/api/v1/namespaces/${ns}/pods`, { labelSelector: sel });
+      const r = l.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+      return r.length === n ? r : undefined;
+    }, `${n} ready pods ${sel}`);
 
   say("applying the tutorial's examples: the 3-replica my-app Deployment, its Service, a PVC");
   await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   await until(() => kube.getOptional(`/api/v1/namespaces/${ns}/serviceaccounts/default`), 'default ServiceAccount');
   await kube.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'my-app' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'my-app' },
     spec: {
-      replicas: 3, selector: { matchLabels: { app: 'my-app' } },
-      template: { metadata: { labels: { app: 'my-app' } }, spec: { containers: [{ name: 'my-app', image: 'yoonjeong/my-app:1.0', resources: { requests: { cpu: '100m', memory: '128Mi' } }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'app-data' } }] } },
+      replicas: 3,
+      selector: { matchLabels: { app: 'my-app' } },
+      template: {
+        metadata: { labels: { app: 'my-app' } },
+        spec: {
+          containers: [
+            { name: 'my-app', image: 'yoonjeong/my-app:1.0', resources: { requests: { cpu: '100m', memory: '128Mi' } }, volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+          ],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'app-data' } }],
+        },
+      },
     },
   });
-  await kube.create(`/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'my-app' }, spec: { selector: { app: 'my-app' }, ports: [{ port: 80, targetPort: 8080 }] } });
-  await kube.create(`/api/v1/namespaces/${ns}/persistentvolumeclaims`, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'app-data' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } });
+  await kube.create(`/api/v1/namespaces/${ns}/services`, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'my-app' },
+    spec: { selector: { app: 'my-app' }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
+  await kube.create(`/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'app-data' },
+    spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
+  });
   const pods = await ready('app=my-app', 3);
 
   say('version and doctor');
@@ -85,11 +107,21 @@ try {
 
   say('the relabel-to-debug rollback on a ReplicaSet (tutorial: pod template image change)');
   await kube.create(`/apis/apps/v1/namespaces/${ns}/replicasets`, {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'blue' },
-    spec: { replicas: 3, selector: { matchLabels: { app: 'blue' } }, template: { metadata: { labels: { app: 'blue' } }, spec: { containers: [{ name: 'app', image: 'yoonjeong/my-app:1.0' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'blue' },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: 'blue' } },
+      template: { metadata: { labels: { app: 'blue' } }, spec: { containers: [{ name: 'app', image: 'yoonjeong/my-app:1.0' }] } },
+    },
   });
   await ready('app=blue', 3);
-  await kube.patch(`/apis/apps/v1/namespaces/${ns}/replicasets/blue`, { spec: { template: { spec: { containers: [{ name: 'app', image: 'yoonjeong/my-app:2.0' }] } } } }, 'strategic');
+  await kube.patch(
+    `/apis/apps/v1/namespaces/${ns}/replicasets/blue`,
+    { spec: { template: { spec: { containers: [{ name: 'app', image: 'yoonjeong/my-app:2.0' }] } } } },
+    'strategic',
+  );
   for (const p of await ready('app=blue', 3)) await kube.delete(`/api/v1/namespaces/${ns}/pods/${p.metadata.name}`);
   await until(async () => (await ready('app=blue', 3)).every((p) => p.spec.containers[0].image.endsWith(':2.0')), '2.0 pods');
   mlops(['rollback', 'rs/blue', 'app=yoonjeong/my-app:1.0', '--keep-for-debug', '-n', ns]);

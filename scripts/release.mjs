@@ -61,7 +61,10 @@ function nodeBinary(p) {
   if (fs.existsSync(exe)) return exe;
   fs.mkdirSync(dir, { recursive: true });
   log(`fetching ${p.pkg}@${p.version}`);
-  const tgz = execFileSync('npm', ['pack', `${p.pkg}@${p.version}`, '--silent'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop();
+  const tgz = execFileSync('npm', ['pack', `${p.pkg}@${p.version}`, '--silent'], { cwd: dir, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   execFileSync('tar', ['xzf', tgz], { cwd: dir });
   fs.rmSync(path.join(dir, tgz));
   return exe;
@@ -118,7 +121,12 @@ export function manifestYaml(version, entries) {
   return lines.join('\n') + '\n';
 }
 
-export async function release({ platforms = Object.keys(PLATFORMS), out = path.join(repoRoot, 'release'), manifest = path.join(repoRoot, 'krew-manifest.yaml'), snapshot = true } = {}) {
+export async function release({
+  platforms = Object.keys(PLATFORMS),
+  out = path.join(repoRoot, 'release'),
+  manifest = path.join(repoRoot, 'krew-manifest.yaml'),
+  snapshot = true,
+} = {}) {
   fs.mkdirSync(out, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-release-'));
   const bundleFile = path.join(work, 'kubectl-mlops.cjs');
@@ -146,7 +154,15 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     if (r.status !== 0) throw new Error(`building the SEA blob failed:\n${r.stderr}`);
     // Node warns that child_process (which commander imports) is "not yet fully verified" in
     // snapshots; exec credential plugins are proven to work from the snapshot in the e2e tests.
-    const warnings = (r.stderr ?? '').split('\n').filter((l) => l && !/^Wrote single executable preparation blob|Single executable application is an experimental feature|built-in module "node:child_process"|It may still work in some cases|run-time states may be out-of-sync|To request support for the module|node --trace-warnings/.test(l));
+    const warnings = (r.stderr ?? '')
+      .split('\n')
+      .filter(
+        (l) =>
+          l &&
+          !/^Wrote single executable preparation blob|Single executable application is an experimental feature|built-in module "node:child_process"|It may still work in some cases|run-time states may be out-of-sync|To request support for the module|node --trace-warnings/.test(
+            l,
+          ),
+      );
     if (warnings.length) process.stderr.write(warnings.join('\n') + '\n');
     return (blobs[key] = blob);
   };
@@ -168,7 +184,11 @@ export async function release({ platforms = Object.keys(PLATFORMS), out = path.j
     const onMac = p.macho && process.platform === 'darwin';
     if (onMac) execFileSync('codesign', ['--remove-signature', exe]);
     log(`${name}: injecting the application into node ${p.version}`);
-    const inject = spawnSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', await blobFor(native), '--sentinel-fuse', FUSE, ...(p.macho ? ['--macho-segment-name', 'NODE_SEA'] : [])], { encoding: 'utf8' });
+    const inject = spawnSync(
+      process.execPath,
+      [postject, exe, 'NODE_SEA_BLOB', await blobFor(native), '--sentinel-fuse', FUSE, ...(p.macho ? ['--macho-segment-name', 'NODE_SEA'] : [])],
+      { encoding: 'utf8' },
+    );
     // postject warns about ELF note sections it does not need; everything else is shown.
     const noise = /^warning: Can't find string offset for section name/;
     const msgs = (inject.stderr ?? '').split('\n').filter((l) => l && !noise.test(l));
@@ -203,7 +223,14 @@ export function manifestFromArchives(out, manifest) {
   for (const p of Object.values(PLATFORMS)) {
     const archive = `kubectl-mlops_${p.os}_${p.arch}.tar.gz`;
     if (!fs.existsSync(path.join(out, archive))) continue;
-    entries.push({ os: p.os, arch: p.arch, archive, sha256: sha256(path.join(out, archive)), bin: p.os === 'windows' ? 'kubectl-mlops.exe' : 'kubectl-mlops', complete: p.os === 'windows' ? 'kubectl_complete-mlops.cmd' : 'kubectl_complete-mlops' });
+    entries.push({
+      os: p.os,
+      arch: p.arch,
+      archive,
+      sha256: sha256(path.join(out, archive)),
+      bin: p.os === 'windows' ? 'kubectl-mlops.exe' : 'kubectl-mlops',
+      complete: p.os === 'windows' ? 'kubectl_complete-mlops.cmd' : 'kubectl_complete-mlops',
+    });
   }
   if (!entries.length) throw new Error(`no archives in ${out}`);
   fs.writeFileSync(manifest, manifestYaml(pkg.version, entries));

@@ -48,7 +48,7 @@ export function normalizeArgv(argv: string[], program: Command): string[] {
   visit(program);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const t = argv[i]!;
+    const t = argv[i];
     if (t === '--') {
       out.push(...argv.slice(i));
       break;
@@ -57,15 +57,15 @@ export function normalizeArgv(argv: string[], program: Command): string[] {
     const flag = m?.[1];
     // `--wait=false` where the command defines `--no-wait` (a default-on flag).
     if (m && flag?.startsWith('--') && !takesValue.has(flag) && takesValue.get(`--no-${flag.slice(2)}`) === false) {
-      if (/^(false|f|0)$/i.test(m[2]!)) out.push(`--no-${flag.slice(2)}`);
-      else if (!/^(true|t|1)$/i.test(m[2]!)) out.push(t);
+      if (/^(false|f|0)$/i.test(m[2])) out.push(`--no-${flag.slice(2)}`);
+      else if (!/^(true|t|1)$/i.test(m[2])) out.push(t);
       continue;
     }
     if (!m || flag === undefined || !takesValue.has(flag)) {
       out.push(t);
       continue;
     }
-    const value = m[2]!;
+    const value = m[2];
     if (takesValue.get(flag)) {
       // `--output=json` is commander's own form already; `-o=json` is not.
       if (flag.startsWith('--')) out.push(t);

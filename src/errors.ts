@@ -77,7 +77,6 @@ export class ApiError extends CliError {
   }
 }
 
-
 export interface FormattedError {
   text: string;
   exitCode: number;

@@ -16,7 +16,10 @@ export const repoRoot = path.resolve(here, '../..');
 export function readVersions() {
   const text = fs.readFileSync(path.join(here, 'versions.env'), 'utf8');
   return Object.fromEntries(
-    text.split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => l.split('=')),
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => l.split('=')),
   );
 }
 
@@ -45,7 +48,9 @@ export function ensureBinaries({ log = (m) => process.stderr.write(m + '\n') } =
   } catch {
     throw new Error(
       `the local control plane needs ${missing.map((m) => path.basename(m)).join(', ')}, which are built from source with Go, ` +
-        'but `go` is not on PATH: install Go >= 1.25 (or copy the binaries into ' + cacheRoot() + ')',
+        'but `go` is not on PATH: install Go >= 1.25 (or copy the binaries into ' +
+        cacheRoot() +
+        ')',
     );
   }
   log(`[cluster] building missing binaries: ${missing.join(', ')}`);
@@ -153,17 +158,25 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
     );
 
     launch('etcd', bins.etcd, [
-      '--data-dir', path.join(workDir, 'etcd'),
-      '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--listen-peer-urls', 'http://127.0.0.1:0',
+      '--data-dir',
+      path.join(workDir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--listen-peer-urls',
+      'http://127.0.0.1:0',
       '--unsafe-no-fsync',
-      '--log-level', 'warn',
+      '--log-level',
+      'warn',
     ]);
     const auditArgs = [];
     if (auditLog) {
       const policy = path.join(workDir, 'audit-policy.yaml');
-      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n- level: None\n  userGroups: ["system:nodes", "system:serviceaccounts:kube-system"]\n- level: None\n  users: ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver"]\n- level: Metadata\n');
+      fs.writeFileSync(
+        policy,
+        'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n- level: None\n  userGroups: ["system:nodes", "system:serviceaccounts:kube-system"]\n- level: None\n  users: ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver"]\n- level: Metadata\n',
+      );
       auditArgs.push('--audit-policy-file', policy, '--audit-log-path', path.join(workDir, 'audit.log'), '--audit-log-format', 'json');
     }
     const apiLog = launch('kube-apiserver', bins.apiserver, [
@@ -248,11 +261,15 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
       logFile: path.join(workDir, 'kube-controller-manager.log'),
     });
     // The fake kubelet adds one MIG node (mlops-node-mig) to the `nodes` plain ones.
-    await waitFor(`${nodes + 1} Ready nodes`, async () => {
-      const r = await api('GET', '/api/v1/nodes');
-      const items = JSON.parse(r.body).items ?? [];
-      return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= nodes + 1;
-    }, { logFile: path.join(workDir, 'fake-kubelet.log') });
+    await waitFor(
+      `${nodes + 1} Ready nodes`,
+      async () => {
+        const r = await api('GET', '/api/v1/nodes');
+        const items = JSON.parse(r.body).items ?? [];
+        return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= nodes + 1;
+      },
+      { logFile: path.join(workDir, 'fake-kubelet.log') },
+    );
 
     // A StorageClass for dynamic provisioning through the in-tree hostPath provisioner.
     await api('POST', '/apis/storage.k8s.io/v1/storageclasses', {
@@ -287,14 +304,26 @@ export function stopPids(pids) {
     try {
       process.kill(-pid, 'SIGTERM');
     } catch {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
     }
   }
   const deadline = Date.now() + 10_000;
   for (const pid of pids) {
     while (Date.now() < deadline && alive(pid)) execFileSync('sleep', ['0.1']);
     if (alive(pid)) {
-      try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
   }
 }

@@ -49,10 +49,24 @@ const kubeletPort = await new Promise((resolve) => {
 
 // What GPU feature discovery (NVIDIA's gpu-feature-discovery) would label these nodes with.
 const GFD = {
-  'mlops-node-1': { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '8', 'nvidia.com/gpu.replicas': '1', 'nvidia.com/mig.strategy': 'none' },
+  'mlops-node-1': {
+    'nvidia.com/gpu.present': 'true',
+    'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB',
+    'nvidia.com/gpu.memory': '81920',
+    'nvidia.com/gpu.count': '8',
+    'nvidia.com/gpu.replicas': '1',
+    'nvidia.com/mig.strategy': 'none',
+  },
   [MIG_NODE]: {
-    'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.memory': '81559', 'nvidia.com/gpu.count': '1', 'nvidia.com/mig.strategy': 'mixed',
-    'nvidia.com/mig-1g.10gb.count': '4', 'nvidia.com/mig-1g.10gb.memory': '9856', 'nvidia.com/mig-3g.40gb.count': '1', 'nvidia.com/mig-3g.40gb.memory': '40192',
+    'nvidia.com/gpu.present': 'true',
+    'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3',
+    'nvidia.com/gpu.memory': '81559',
+    'nvidia.com/gpu.count': '1',
+    'nvidia.com/mig.strategy': 'mixed',
+    'nvidia.com/mig-1g.10gb.count': '4',
+    'nvidia.com/mig-1g.10gb.memory': '9856',
+    'nvidia.com/mig-3g.40gb.count': '1',
+    'nvidia.com/mig-3g.40gb.memory': '40192',
   },
 };
 
@@ -71,7 +85,18 @@ function nodeObject(name, i) {
       allocatable: capacity,
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
       daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
-      nodeInfo: { kubeletVersion: 'v1.35.4-fake', osImage: 'fake', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'fake://1', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+      nodeInfo: {
+        kubeletVersion: 'v1.35.4-fake',
+        osImage: 'fake',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        containerRuntimeVersion: 'fake://1',
+        kernelVersion: '',
+        kubeProxyVersion: '',
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+      },
     },
   };
 }
@@ -102,7 +127,14 @@ async function heartbeat(name, i) {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name, namespace: 'kube-node-lease' },
-    spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z').replace(/\.(\d{3})000Z$/, '.$1000Z') },
+    spec: {
+      holderIdentity: name,
+      leaseDurationSeconds: 40,
+      renewTime: new Date()
+        .toISOString()
+        .replace('Z', '000Z')
+        .replace(/\.(\d{3})000Z$/, '.$1000Z'),
+    },
   };
   const r = await api('PUT', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`, lease);
   if (r.status === 404) await api('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease);
@@ -123,7 +155,10 @@ async function reconcilePod(pod) {
   try {
     if (pod.metadata.deletionTimestamp) {
       await api('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, {
-        apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid },
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid },
       });
       return;
     }
@@ -144,9 +179,7 @@ async function reconcilePod(pod) {
         ready: !isBad,
         started: !isBad,
         restartCount: 0,
-        state: isBad
-          ? { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } }
-          : { running: { startedAt: now } },
+        state: isBad ? { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } } : { running: { startedAt: now } },
       };
     });
     const status = {
@@ -158,8 +191,18 @@ async function reconcilePod(pod) {
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
         { type: 'Initialized', status: 'True', lastTransitionTime: now },
-        { type: 'ContainersReady', status: ready, lastTransitionTime: now, ...(bad.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${bad.map((c) => c.name).join(' ')}]` } : {}) },
-        { type: 'Ready', status: ready, lastTransitionTime: now, ...(bad.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${bad.map((c) => c.name).join(' ')}]` } : {}) },
+        {
+          type: 'ContainersReady',
+          status: ready,
+          lastTransitionTime: now,
+          ...(bad.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${bad.map((c) => c.name).join(' ')}]` } : {}),
+        },
+        {
+          type: 'Ready',
+          status: ready,
+          lastTransitionTime: now,
+          ...(bad.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${bad.map((c) => c.name).join(' ')}]` } : {}),
+        },
       ],
       containerStatuses,
     };
@@ -212,13 +255,18 @@ async function claimsPrepared(pod, now) {
     count: 1,
   });
   const waiting = { waiting: { reason: 'ContainerCreating', message } };
-  await api('PATCH', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, {
-    status: {
-      phase: 'Pending',
-      conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
-      containerStatuses: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: waiting })),
+  await api(
+    'PATCH',
+    `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`,
+    {
+      status: {
+        phase: 'Pending',
+        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+        containerStatuses: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: waiting })),
+      },
     },
-  }, 'application/merge-patch+json');
+    'application/merge-patch+json',
+  );
   return false;
 }
 
@@ -230,7 +278,8 @@ async function watchPods() {
   for (;;) {
     try {
       const res = await fetch(`${server}/api/v1/pods?watch=1&allowWatchBookmarks=true&fieldSelector=spec.nodeName!%3D&resourceVersion=${rv}&timeoutSeconds=300`, {
-        dispatcher, headers: { authorization: `Bearer ${token}` },
+        dispatcher,
+        headers: { authorization: `Bearer ${token}` },
       });
       if (res.status !== 200) throw new Error(`watch status ${res.status}`);
       let buf = '';

@@ -137,7 +137,11 @@ export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] =
   cmd.addOption(new Option('-o, --output <format>', `output format: ${[...allowed, ...templates].join('|')}`).default('table'));
   OUTPUT_ALLOWED.set(cmd, allowed);
   if (templates.length) {
-    cmd.option('--allow-missing-template-keys [bool]', 'with -o jsonpath: print nothing for a missing field instead of failing (--allow-missing-template-keys=false to fail)', 'true');
+    cmd.option(
+      '--allow-missing-template-keys [bool]',
+      'with -o jsonpath: print nothing for a missing field instead of failing (--allow-missing-template-keys=false to fail)',
+      'true',
+    );
   }
   if (opts.list) {
     cmd.option('--no-headers', 'with table and custom-columns output: omit the header line');

@@ -4,7 +4,18 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Pod, Node, ReplicaSet } from '../kube/types.js';
 import type { DryRun } from '../kube/client.js';
-import { addDryRunOption, addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import {
+  addDryRunOption,
+  addMutationOptions,
+  addOutputOption,
+  addSelectorOption,
+  addWatchOptions,
+  allNamespacesOption,
+  confirmOrAbort,
+  connectFrom,
+  dryRunOf,
+  printerOf,
+} from './common.js';
 import { parseTimeout, preflight } from './flow.js';
 import { dryRunSuffix, withKind, type Column, type PrintSpec, type Printer } from '../output/printer.js';
 import { watchList } from '../output/watch.js';
@@ -41,7 +52,7 @@ export function register(program: Command, deps: Deps): void {
     .option('--isolate', 'also take the pod out of every Service that still selects it')
     .option('--timeout <duration>', 'how long to wait for the replacement to be Ready', '2m')
     .option('--ttl <duration>', 'how long the debug pod is meant to live; `debug-pod list` shows it as EXPIRED afterwards')
-    .option('--logs <lines>', 'print the last N lines of the detached pod\'s logs')
+    .option('--logs <lines>', "print the last N lines of the detached pod's logs")
     .option('--force', 'detach even when no replacement can be created (a quota, a ReplicaSet or Deployment at 0 replicas)');
   addOutputOption(cmd, ['table', 'json', 'yaml', 'name']);
   addDryRunOption(cmd);
@@ -91,9 +102,11 @@ function detachOptions(cmd: Command, podArg: string): DetachOptions {
   const o = cmd.opts<{ label?: string; isolate?: boolean; timeout: string; ttl?: string; logs?: string; force?: boolean }>();
   if (o.ttl !== undefined && parseDuration(o.ttl, '--ttl') <= 0) throw new UsageError(`invalid value "${o.ttl}" for --ttl: want a positive duration such as 1h or 24h`);
   const logLines = o.logs === undefined ? undefined : Number(o.logs);
-  if (logLines !== undefined && (!/^\d+$/.test(o.logs!) || !Number.isSafeInteger(logLines) || logLines <= 0)) throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);
+  if (logLines !== undefined && (!/^\d+$/.test(o.logs!) || !Number.isSafeInteger(logLines) || logLines <= 0))
+    throw new UsageError(`invalid value "${o.logs}" for --logs: want a positive number of lines`);
   const label = o.label === undefined ? undefined : parseLabelAssignment(o.label, '--label');
-  if (label?.[0] === DEBUG_LABEL) throw new UsageError(`invalid value "${o.label}" for --label: ${DEBUG_LABEL} is the marker debug-pod sets itself; choose a key of the ReplicaSet's selector`);
+  if (label?.[0] === DEBUG_LABEL)
+    throw new UsageError(`invalid value "${o.label}" for --label: ${DEBUG_LABEL} is the marker debug-pod sets itself; choose a key of the ReplicaSet's selector`);
   return {
     podName: nameOf(podArg, R.pods, 'POD'),
     label,
@@ -141,7 +154,9 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   const changes = result.plan.changes.map((c) => `${c.key}: ${c.from ?? '<none>'} -> ${c.to ?? '<removed>'}`).join(', ');
   if (o.dryRun !== 'none') {
     if (format === 'table') {
-      deps.out.write(`pod/${podName} would be detached from ${from}${dryRunSuffix(o.dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`);
+      deps.out.write(
+        `pod/${podName} would be detached from ${from}${dryRunSuffix(o.dryRun)}\n  labels: ${changes}\n  annotations: ${ANN.originalLabels}, ${ANN.detachedFrom}, ${ANN.detachedAt}\n`,
+      );
     } else await printPod(deps, printer, result.pod, '');
     return;
   }
@@ -149,15 +164,29 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   deps.journal.resume(again);
   deps.journal.undo(`kubectl label pod ${podName} -n ${namespace} --overwrite ${relabelArgs(result.plan.changes)}   # ${from} adopts it back and removes one extra pod`);
   for (const svc of plan.stillServing) {
-    warn(`pod/${podName} still receives traffic from service/${svc.metadata?.name} (selector ${Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}); pass --isolate to take it out`);
+    warn(
+      `pod/${podName} still receives traffic from service/${svc.metadata?.name} (selector ${Object.entries(svc.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}); pass --isolate to take it out`,
+    );
   }
   for (const svc of result.plan.isolated) deps.err.write(`pod/${podName} taken out of service/${svc.metadata?.name}\n`);
 
   // 5. Verify: released by the ReplicaSet, and a Ready replacement.
   deps.journal.expect('released', `${from} released pod/${podName} (ownerReference removed)`);
   deps.journal.expect('replacement', `${from} back at ${controller.replicas} Ready with a new replacement`);
-  const v = await withProgress(`detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
-    verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: started, siblings: planned.siblings, progress: update, signal: deps.signal, onReleased: () => deps.journal.confirm('released') }),
+  const v = await withProgress(
+    `detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`,
+    { stream: deps.err, enabled: format === 'table' || format === 'name' },
+    (update) =>
+      verifyDetached(kube, namespace, podName, controller, {
+        timeoutMs: o.timeoutMs,
+        since: started,
+        siblings: planned.siblings,
+        progress: update,
+        signal: deps.signal,
+        onReleased: () => deps.journal.confirm('released'),
+      }),
   );
   deps.journal.confirm('replacement', `${from} has ${v.ready}/${v.desired} Ready (replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || 'none needed'})`);
 
@@ -194,9 +223,13 @@ async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, 
   const format = printer.format;
   const { controller, pod } = planned;
   const from = `${controller.kind.toLowerCase()}/${controller.name}`;
-  const how = planned.byHand ? `relabelled by hand (${detachedLabels(pod, controller)})` : `since ${pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}, ${detachedLabels(pod, controller)}`;
+  const how = planned.byHand
+    ? `relabelled by hand (${detachedLabels(pod, controller)})`
+    : `since ${pod.metadata?.annotations?.[ANN.detachedAt] ?? 'unknown'}, ${detachedLabels(pod, controller)}`;
   if (o.label && pod.metadata?.labels?.[o.label[0]] !== o.label[1]) {
-    throw new CliError(`pod/${podName} is already detached from ${from} (${how}); --label ${o.label.join('=')} would detach it a second time: run \`kubectl mlops debug-pod done ${podName} -n ${namespace}\` first, or leave out --label`);
+    throw new CliError(
+      `pod/${podName} is already detached from ${from} (${how}); --label ${o.label.join('=')} would detach it a second time: run \`kubectl mlops debug-pod done ${podName} -n ${namespace}\` first, or leave out --label`,
+    );
   }
   const blockers = replacementBlockers(pod, controller, []);
   if (blockers.length && !o.force) throw new CliError(`pod/${podName} is already detached from ${from} (${how}), but ${blockers.join('; ')}`);
@@ -238,7 +271,9 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
   ]);
   if (!nodes || !pods) {
     // Namespaced users may not see nodes; the warning matters more than the free count.
-    warn(`pod/${pod.metadata?.name} holds ${formatResources(ext)} and keeps it while detached; the replacement needs the same again (you may not list ${!nodes ? 'nodes' : 'pods in all namespaces'}, so where it is free is unknown)`);
+    warn(
+      `pod/${pod.metadata?.name} holds ${formatResources(ext)} and keeps it while detached; the replacement needs the same again (you may not list ${!nodes ? 'nodes' : 'pods in all namespaces'}, so where it is free is unknown)`,
+    );
     return;
   }
   for (const [res, amount] of Object.entries(ext)) {
@@ -246,7 +281,9 @@ async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Prom
     const fits = free.filter((f) => f.free >= amount);
     warn(
       `pod/${pod.metadata?.name} holds ${formatResources({ [res]: amount })} and keeps it while detached; the replacement needs the same again: ` +
-        (fits.length ? `free on ${fits.map((f) => `${f.node} (${f.free}/${f.allocatable})`).join(', ')}` : `no node has ${amount} free, so the replacement will stay Pending until this pod is deleted`),
+        (fits.length
+          ? `free on ${fits.map((f) => `${f.node} (${f.free}/${f.allocatable})`).join(', ')}`
+          : `no node has ${amount} free, so the replacement will stay Pending until this pod is deleted`),
     );
   }
 }
@@ -262,11 +299,11 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   let byHand = new Map<string, ReplicaSet>();
   let warned = false;
   const list = async () => {
-  const found = await findDetached(kube, all ? undefined : namespace, o.selector);
-  byHand = found.byHand;
-  if (found.replicaSetsHidden && !warned) deps.err.write(`Warning: you may not list replicasets, so pods relabelled by hand are not shown\n`);
-  warned = true;
-  return found.items.map((p) => withKind(p, 'Pod', 'v1'));
+    const found = await findDetached(kube, all ? undefined : namespace, o.selector);
+    byHand = found.byHand;
+    if (found.replicaSetsHidden && !warned) deps.err.write(`Warning: you may not list replicasets, so pods relabelled by hand are not shown\n`);
+    warned = true;
+    return found.items.map((p) => withKind(p, 'Pod', 'v1'));
   };
   let now = deps.now();
   const ttlState = (p: Pod) => {
@@ -274,26 +311,40 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     if (left === undefined) return '<none>';
     return left <= 0 ? 'EXPIRED' : `${humanDuration(left)} left`;
   };
-  const sorted = (items: Pod[]) => items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const sorted = (items: Pod[]) =>
+    items.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   const cols: Column<Pod>[] = [
     ...(all ? [{ header: 'NAMESPACE', value: (p: Pod) => p.metadata?.namespace }] : []),
     { header: 'NAME', value: (p: Pod) => p.metadata?.name },
-    { header: 'DETACHED-FROM', value: (p: Pod) => (byHand.has(podKey(p)) ? handFrom(byHand.get(podKey(p))!) : (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`)) },
+    {
+      header: 'DETACHED-FROM',
+      value: (p: Pod) =>
+        byHand.has(podKey(p))
+          ? handFrom(byHand.get(podKey(p))!)
+          : (p.metadata?.annotations?.[ANN.owner] ?? p.metadata?.annotations?.[ANN.detachedFrom] ?? '<unknown>').replace(/^(\w+)\//, (_, k: string) => `${k.toLowerCase()}/`),
+    },
     { header: 'AGE', value: (p: Pod) => age(p.metadata?.annotations?.[ANN.detachedAt] ?? p.metadata?.creationTimestamp, now) },
     { header: 'NODE', value: (p: Pod) => p.spec?.nodeName ?? '<none>' },
     { header: 'STATUS', value: (p: Pod) => podStatus(p) },
     { header: 'RESTARTS', value: (p: Pod) => restarts(p) },
     { header: 'GPUS', value: (p: Pod) => extendedResources(p)['nvidia.com/gpu'] ?? 0 },
     { header: 'TTL', value: (p: Pod) => ttlState(p) },
-    { header: 'REPLICASET', value: (p: Pod) => (byHand.has(podKey(p)) ? `ReplicaSet/${byHand.get(podKey(p))!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')), wide: true },
+    {
+      header: 'REPLICASET',
+      value: (p: Pod) => (byHand.has(podKey(p)) ? `ReplicaSet/${byHand.get(podKey(p))!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')),
+      wide: true,
+    },
   ];
-  const spec = (items: Pod[]): PrintSpec<Pod> => ((now = deps.now()), {
-    items: sorted(items),
-    // -o json|yaml: a v1 List of the pods, as `kubectl get pods -o json` prints.
-    data: (pods) => ({ apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } }),
-    columns: cols,
-    empty: all ? 'No detached debug pods found.' : `No detached debug pods found in ${namespace} namespace.`,
-  });
+  const spec = (items: Pod[]): PrintSpec<Pod> => (
+    (now = deps.now()),
+    {
+      items: sorted(items),
+      // -o json|yaml: a v1 List of the pods, as `kubectl get pods -o json` prints.
+      data: (pods) => ({ apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } }),
+      columns: cols,
+      empty: all ? 'No detached debug pods found.' : `No detached debug pods found in ${namespace} namespace.`,
+    }
+  );
   if (o.watch || o.watchOnly) {
     // The watch follows the marker label: pods relabelled by hand are in the first list only.
     const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;

@@ -22,7 +22,10 @@ export class ForbiddenError extends CliError {
     namespace: string,
   ) {
     const where = (n: Need) => (n.cluster ? ' (cluster-wide)' : ` in namespace ${namespace}`);
-    super(`not allowed to ${missing.map((n) => needLabel(n) + where(n)).join(', ')}: nothing was changed (ask for this permission, or see \`kubectl mlops doctor\`)`, ExitCode.FAILED);
+    super(
+      `not allowed to ${missing.map((n) => needLabel(n) + where(n)).join(', ')}: nothing was changed (ask for this permission, or see \`kubectl mlops doctor\`)`,
+      ExitCode.FAILED,
+    );
   }
 }
 

@@ -32,7 +32,11 @@ export function register(program: Command, deps: Deps): void {
     const d = await kube.get<Deployment>(pathOf(R.deployments, { namespace, name }));
     const revisions = await revisionsOf(kube, d);
     const current = Number(d.metadata?.annotations?.[REVISION] ?? revisions.at(-1)?.revision ?? 0);
-    const find = (n: number) => revisions.find((r) => r.revision === n) ?? (() => { throw missingRevision(n, name, revisions); })();
+    const find = (n: number) =>
+      revisions.find((r) => r.revision === n) ??
+      (() => {
+        throw missingRevision(n, name, revisions);
+      })();
 
     if (diff) {
       const [a, b] = [find(diff[0]), find(diff[1])];
@@ -70,13 +74,13 @@ export function register(program: Command, deps: Deps): void {
       object: toJSON,
       empty: `No rollout history found for deployment/${name}.`,
       columns: [
-          { header: 'REVISION', value: (r: Revision) => `${r.revision}${r.revision === current ? '*' : ''}` },
-          { header: 'CHANGE-CAUSE', value: (r) => r.changeCause || '<none>' },
-          { header: 'IMAGES', value: (r) => r.images.join(',') },
-          { header: 'CREATED', value: (r) => age(r.created, now) },
-          { header: 'READY', value: (r) => `${r.ready}/${r.desired}` },
-          { header: 'REPLICASET', value: (r) => r.rs.metadata?.name, wide: true },
-        ],
+        { header: 'REVISION', value: (r: Revision) => `${r.revision}${r.revision === current ? '*' : ''}` },
+        { header: 'CHANGE-CAUSE', value: (r) => r.changeCause || '<none>' },
+        { header: 'IMAGES', value: (r) => r.images.join(',') },
+        { header: 'CREATED', value: (r) => age(r.created, now) },
+        { header: 'READY', value: (r) => `${r.ready}/${r.desired}` },
+        { header: 'REPLICASET', value: (r) => r.rs.metadata?.name, wide: true },
+      ],
     });
   });
 }

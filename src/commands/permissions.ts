@@ -21,7 +21,11 @@ const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}
 const SCALE_KINDS = ['deployments', 'statefulsets', 'replicasets'];
 const SCALE_TO_ZERO_NEEDS: Need[] = [
   ...SCALE_KINDS.flatMap((k) => [
-    n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` }), n('delete', k, 'apps', { when: `delete:${k}` }),
+    n('get', k, 'apps', { when: `kind:${k}` }),
+    n('patch', k, 'apps', { when: `kind:${k}` }),
+    n('list', k, 'apps', { when: `list:${k}` }),
+    n('watch', k, 'apps', { when: `kind:${k}` }),
+    n('delete', k, 'apps', { when: `delete:${k}` }),
   ]),
   n('list', 'pods'),
   n('watch', 'pods'),
@@ -29,7 +33,12 @@ const SCALE_TO_ZERO_NEEDS: Need[] = [
   n('delete', 'horizontalpodautoscalers', 'autoscaling', { when: 'with-hpa' }),
 ];
 const RESTORE_NEEDS: Need[] = [
-  ...SCALE_KINDS.flatMap((k) => [n('get', k, 'apps', { when: `kind:${k}` }), n('patch', k, 'apps', { when: `kind:${k}` }), n('list', k, 'apps', { when: `list:${k}` }), n('watch', k, 'apps', { when: `kind:${k}` })]),
+  ...SCALE_KINDS.flatMap((k) => [
+    n('get', k, 'apps', { when: `kind:${k}` }),
+    n('patch', k, 'apps', { when: `kind:${k}` }),
+    n('list', k, 'apps', { when: `list:${k}` }),
+    n('watch', k, 'apps', { when: `kind:${k}` }),
+  ]),
   n('list', 'horizontalpodautoscalers', 'autoscaling'),
   n('create', 'horizontalpodautoscalers', 'autoscaling', { when: 'recorded-hpa' }),
 ];
@@ -52,9 +61,17 @@ function sourceNeeds(resource: 'configmaps' | 'secrets'): Need[] {
 export const COMMAND_NEEDS: Record<string, Need[]> = {
   // The GPU warning's node and cluster-wide pod lists are optional (a 403 degrades the warning), so not declared.
   'debug-pod': [
-    n('get', 'pods'), n('patch', 'pods'), n('list', 'pods'), n('watch', 'pods'),
-    n('get', 'replicasets', 'apps'), n('list', 'replicasets', 'apps'), n('watch', 'replicasets', 'apps'), n('get', 'deployments', 'apps'),
-    n('list', 'services'), n('list', 'resourcequotas'), n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
+    n('get', 'pods'),
+    n('patch', 'pods'),
+    n('list', 'pods'),
+    n('watch', 'pods'),
+    n('get', 'replicasets', 'apps'),
+    n('list', 'replicasets', 'apps'),
+    n('watch', 'replicasets', 'apps'),
+    n('get', 'deployments', 'apps'),
+    n('list', 'services'),
+    n('list', 'resourcequotas'),
+    n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
   ],
   // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
   'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
@@ -96,22 +113,33 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   secret: sourceNeeds('secrets'),
   'secret view': [n('get', 'secrets')],
   storage: [
-    n('list', 'persistentvolumeclaims'), n('list', 'pods'), n('list', 'events', '', { optional: true }),
-    n('list', 'persistentvolumes', '', { cluster: true, optional: true }), n('list', 'storageclasses', 'storage.k8s.io', { cluster: true, optional: true }),
+    n('list', 'persistentvolumeclaims'),
+    n('list', 'pods'),
+    n('list', 'events', '', { optional: true }),
+    n('list', 'persistentvolumes', '', { cluster: true, optional: true }),
+    n('list', 'storageclasses', 'storage.k8s.io', { cluster: true, optional: true }),
     // Only for a claim waiting for pre-created local volumes: which of them a node can use.
     n('list', 'nodes', '', { cluster: true, optional: true }),
-    n('list', 'persistentvolumeclaims', '', { cluster: true, when: 'all-namespaces' }), n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
+    n('list', 'persistentvolumeclaims', '', { cluster: true, when: 'all-namespaces' }),
+    n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
     n('list', 'events', '', { cluster: true, when: 'all-namespaces', optional: true }),
     // -w/--watch and --watch-only: the claims are watched, the rest re-listed on each change.
     n('watch', 'persistentvolumeclaims', '', { when: 'watch' }),
   ],
   // Only what gpus cannot do without: nodes, events and DRA objects it shows when allowed and warns about when not.
   gpus: [n('list', 'pods')],
-  'storage pv': [n('list', 'persistentvolumes', '', { cluster: true }), n('list', 'persistentvolumeclaims', '', { cluster: true }), n('watch', 'persistentvolumes', '', { cluster: true, when: 'watch' })],
+  'storage pv': [
+    n('list', 'persistentvolumes', '', { cluster: true }),
+    n('list', 'persistentvolumeclaims', '', { cluster: true }),
+    n('watch', 'persistentvolumes', '', { cluster: true, when: 'watch' }),
+  ],
   // get persistentvolumeclaims is asked in the former claim's namespace.
   'storage reclaim': [
-    n('get', 'persistentvolumes', '', { cluster: true }), n('patch', 'persistentvolumes', '', { cluster: true }), n('get', 'persistentvolumeclaims'),
-    n('list', 'persistentvolumes', '', { cluster: true }), n('watch', 'persistentvolumes', '', { cluster: true }),
+    n('get', 'persistentvolumes', '', { cluster: true }),
+    n('patch', 'persistentvolumes', '', { cluster: true }),
+    n('get', 'persistentvolumeclaims'),
+    n('list', 'persistentvolumes', '', { cluster: true }),
+    n('watch', 'persistentvolumes', '', { cluster: true }),
   ],
 };
 
@@ -190,9 +218,19 @@ export function conditionLabel(when: string): string {
  */
 export function describeNeeds(needs: Need[]): string {
   const one = (x: Need) => `${needLabel(x)}${x.cluster || x.optional ? ` (${[x.cluster && 'cluster-wide', x.optional && 'optional'].filter(Boolean).join(', ')})` : ''}`;
-  const parts = [needs.filter((x) => !x.when).map(one).join(', ')];
+  const parts = [
+    needs
+      .filter((x) => !x.when)
+      .map(one)
+      .join(', '),
+  ];
   for (const when of [...new Set(needs.filter((x) => x.when).map((x) => x.when!))]) {
-    parts.push(`${conditionLabel(when)}: ${needs.filter((x) => x.when === when).map(one).join(', ')}`);
+    parts.push(
+      `${conditionLabel(when)}: ${needs
+        .filter((x) => x.when === when)
+        .map(one)
+        .join(', ')}`,
+    );
   }
   return parts.filter(Boolean).join('; ');
 }

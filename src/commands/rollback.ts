@@ -62,7 +62,8 @@ export function register(program: Command, deps: Deps): void {
     const { res, name } = target.includes('/') ? parseTarget(target, [R.deployments, R.replicasets]) : { res: R.deployments, name: deploymentName(target) };
     if (res === R.replicasets) {
       if (toRevision !== 0) throw new UsageError('--to-revision applies to Deployments; a ReplicaSet has no revisions: give CONTAINER=IMAGE');
-      if (o.reason !== undefined) throw new UsageError('--reason applies to Deployments (it is recorded in the change-cause of the new revision); a ReplicaSet has no change-cause');
+      if (o.reason !== undefined)
+        throw new UsageError('--reason applies to Deployments (it is recorded in the change-cause of the new revision); a ReplicaSet has no change-cause');
       const images = parseImages(assignments);
       const { kube, namespace } = await connectFrom(cmd, deps);
       // 2. Access pre-flight, before any read of the plan.
@@ -85,7 +86,8 @@ async function rollbackDeployment(
 ): Promise<void> {
   const path = pathOf(R.deployments, { namespace: a.namespace, name: a.name });
   const ns = ` -n ${a.namespace}`;
-  const paused = () => new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
+  const paused = () =>
+    new CliError(`deployment/${a.name} is paused, and a paused Deployment does not roll back; resume it first: kubectl rollout resume deployment/${a.name} -n ${a.namespace}`);
 
   // 3. Plan: reads only; refusals before anything is written.
   const d = await kube.get<Deployment>(path);
@@ -118,7 +120,9 @@ async function rollbackDeployment(
   if (!already && templatesEqual(d.spec?.template, to.rs.spec?.template)) already = `deployment.apps/${a.name} is already at revision ${to.revision} (its template matches)`;
   const keepPods = !already && a.keep !== undefined ? await podsToKeep(kube, a.namespace, current, a.keep === 'default' ? 1 : a.keep, `deployment/${a.name}`) : [];
   if (!already && a.format === 'table') {
-    deps.out.write(`deployment.apps/${a.name}: rollback from revision ${currentRev} to ${to.revision} (change-cause "${cause}")${dryRunSuffix(a.dryRun)}\n${renderDiff(diffTemplates(d.spec?.template, to.rs.spec?.template))}`);
+    deps.out.write(
+      `deployment.apps/${a.name}: rollback from revision ${currentRev} to ${to.revision} (change-cause "${cause}")${dryRunSuffix(a.dryRun)}\n${renderDiff(diffTemplates(d.spec?.template, to.rs.spec?.template))}`,
+    );
     if (keepPods.length) deps.out.write(`  pods of revision ${currentRev} kept for debugging: ${keepPods.map((p) => p.metadata!.name).join(', ')}\n`);
   }
   if (a.dryRun === 'client' && !already) return;
@@ -128,37 +132,40 @@ async function rollbackDeployment(
   const kept: Pod[] = [];
   for (const p of keepPods) {
     kept.push((await detachPod(kube, a.namespace, p.metadata!.name!, { dryRun: a.dryRun, now: deps.now(), services })).pod);
-    if (a.dryRun === 'none') deps.journal.wrote(`pod/${p.metadata!.name} detached from deployment/${a.name} for debugging (remove it: kubectl mlops debug-pod done ${p.metadata!.name}${ns})`);
+    if (a.dryRun === 'none')
+      deps.journal.wrote(`pod/${p.metadata!.name} detached from deployment/${a.name} for debugging (remove it: kubectl mlops debug-pod done ${p.metadata!.name}${ns})`);
   }
 
   let changed = false;
   let written: Deployment = d;
   if (!already) {
     // kubectl's rollback: the target's template, and its annotations except the Deployment's own.
-    const r = await kube.patchGuarded<Deployment>(
-      path,
-      'json',
-      (fresh) => {
-        if (fresh.spec?.paused) throw paused();
-        if (templatesEqual(fresh.spec?.template, to.rs.spec?.template)) return undefined;
-        const annotations: Record<string, string> = {};
-        for (const [k, v] of Object.entries(to.rs.metadata?.annotations ?? {})) if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-        for (const [k, v] of Object.entries(fresh.metadata?.annotations ?? {})) if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-        annotations[CHANGE_CAUSE] = cause;
-        annotations[ROLLBACK_ORIGIN] = origin;
-        return [
-          { op: 'replace', path: '/spec/template', value: cleanTemplate(to.rs.spec?.template) },
-          { op: 'replace', path: '/metadata/annotations', value: annotations },
-        ];
-      },
-      { dryRun: a.dryRun, known: d },
-    ).catch((e: unknown) => {
-      if (a.dryRun === 'none' && answerLost(e)) {
-        deps.journal.wrote(`deployment.apps/${a.name} template set to revision ${to.revision}'s? sent, but the answer was lost: it may or may not be applied`);
-        deps.journal.resume(`kubectl mlops rollback ${a.name} --to-revision ${to.revision}${ns}`);
-      }
-      throw e;
-    });
+    const r = await kube
+      .patchGuarded<Deployment>(
+        path,
+        'json',
+        (fresh) => {
+          if (fresh.spec?.paused) throw paused();
+          if (templatesEqual(fresh.spec?.template, to.rs.spec?.template)) return undefined;
+          const annotations: Record<string, string> = {};
+          for (const [k, v] of Object.entries(to.rs.metadata?.annotations ?? {})) if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
+          for (const [k, v] of Object.entries(fresh.metadata?.annotations ?? {})) if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
+          annotations[CHANGE_CAUSE] = cause;
+          annotations[ROLLBACK_ORIGIN] = origin;
+          return [
+            { op: 'replace', path: '/spec/template', value: cleanTemplate(to.rs.spec?.template) },
+            { op: 'replace', path: '/metadata/annotations', value: annotations },
+          ];
+        },
+        { dryRun: a.dryRun, known: d },
+      )
+      .catch((e: unknown) => {
+        if (a.dryRun === 'none' && answerLost(e)) {
+          deps.journal.wrote(`deployment.apps/${a.name} template set to revision ${to.revision}'s? sent, but the answer was lost: it may or may not be applied`);
+          deps.journal.resume(`kubectl mlops rollback ${a.name} --to-revision ${to.revision}${ns}`);
+        }
+        throw e;
+      });
     changed = r.changed;
     written = r.object;
     if (!r.changed) already = `deployment.apps/${a.name} is already at revision ${to.revision} (its template matches)`;
@@ -232,7 +239,17 @@ function reportKept(deps: Deps, namespace: string, kept: Pod[]): void {
 async function rollbackReplicaSet(
   kube: Kube,
   deps: Deps,
-  a: { namespace: string; name: string; images: Map<string, string>; keep?: number | 'default'; dryRun: DryRun; timeoutMs: number; format: string; printer: Printer; yes?: boolean },
+  a: {
+    namespace: string;
+    name: string;
+    images: Map<string, string>;
+    keep?: number | 'default';
+    dryRun: DryRun;
+    timeoutMs: number;
+    format: string;
+    printer: Printer;
+    yes?: boolean;
+  },
 ): Promise<void> {
   // 3. Plan: reads only; refusals before anything is written.
   const path = pathOf(R.replicasets, { namespace: a.namespace, name: a.name });
@@ -246,9 +263,7 @@ async function rollbackReplicaSet(
   const diff = diffTemplates(rs.spec?.template, next);
   const selector = selectorToString(rs.spec!.selector);
   const podsPath = pathOf(R.pods, { namespace: a.namespace });
-  const all = (await kube.list<Pod>(podsPath, { labelSelector: selector })).items.filter(
-    (p) => controllerOf(p)?.uid === rs.metadata?.uid && !p.metadata?.deletionTimestamp,
-  );
+  const all = (await kube.list<Pod>(podsPath, { labelSelector: selector })).items.filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && !p.metadata?.deletionTimestamp);
   const onNew = (p: Pod) => (p.spec?.containers ?? []).every((c) => !a.images.has(c.name) || a.images.get(c.name) === c.image);
   const old = all.filter((p) => !onNew(p)).sort((x, y) => Number(isReady(y)) - Number(isReady(x)) || (x.metadata!.name! < y.metadata!.name! ? -1 : 1));
   const keepN = a.keep === undefined ? 0 : a.keep === 'default' ? old.length : a.keep;
@@ -256,7 +271,10 @@ async function rollbackReplicaSet(
   const keepPods = old.slice(0, keepN);
   const deletePods = old.slice(keepN);
   const nothingToDo = diff.length === 0 && old.length === 0;
-  if (nothingToDo) deps.err.write(`replicaset.apps/${a.name} already runs ${[...a.images.values()].join(', ')} on every pod; nothing to change${a.dryRun === 'none' ? ', verifying its pods' : ''}\n`);
+  if (nothingToDo)
+    deps.err.write(
+      `replicaset.apps/${a.name} already runs ${[...a.images.values()].join(', ')} on every pod; nothing to change${a.dryRun === 'none' ? ', verifying its pods' : ''}\n`,
+    );
   if (a.format === 'table' && !nothingToDo) {
     deps.out.write(
       `replicaset.apps/${a.name}: rollback to ${[...a.images].map(([c, i]) => `${c}=${i}`).join(', ')}${dryRunSuffix(a.dryRun)}\n` +
@@ -307,7 +325,12 @@ async function rollbackReplicaSet(
         update(`replicaset/${a.name}: ${good.length}/${desired} Ready on the new template`);
         return good.length >= desired ? true : undefined;
       },
-      { timeoutMs: a.timeoutMs, signal: deps.signal, onTimeout: (pods) => `timed out waiting for replicaset/${a.name} to have ${desired} Ready pods on the new template (${pods.filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && onNew(p) && isReady(p)).length} Ready); the kept pods stay detached` },
+      {
+        timeoutMs: a.timeoutMs,
+        signal: deps.signal,
+        onTimeout: (pods) =>
+          `timed out waiting for replicaset/${a.name} to have ${desired} Ready pods on the new template (${pods.filter((p) => controllerOf(p)?.uid === rs.metadata?.uid && onNew(p) && isReady(p)).length} Ready); the kept pods stay detached`,
+      },
     ),
   );
   deps.journal.confirm('rollout');

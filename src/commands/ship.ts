@@ -7,7 +7,18 @@ import { dryRunSuffix, withKind } from '../output/printer.js';
 import { withProgress } from '../output/progress.js';
 import { R, pathOf } from '../kube/resources.js';
 import { CliError } from '../errors.js';
-import { CHANGE_CAUSE, REVISION, ROLLBACK_ORIGIN, answerLost, diffTemplates, renderDiff, revisionOfTemplate, revisionsOf, waitForRollout, type DiffLine } from '../workloads/rollout.js';
+import {
+  CHANGE_CAUSE,
+  REVISION,
+  ROLLBACK_ORIGIN,
+  answerLost,
+  diffTemplates,
+  renderDiff,
+  revisionOfTemplate,
+  revisionsOf,
+  waitForRollout,
+  type DiffLine,
+} from '../workloads/rollout.js';
 import { checkContainers, describeImages, hasImages, imagePatch, parseImages, withImages } from '../workloads/images.js';
 import { deploymentName } from '../workloads/targets.js';
 
@@ -37,7 +48,8 @@ export function register(program: Command, deps: Deps): void {
     const { kube, namespace } = await connectFrom(cmd, deps);
     const path = pathOf(R.deployments, { namespace, name });
     const nsFlag = ` -n ${namespace}`;
-    const paused = () => new CliError(`deployment/${name} is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment/${name} -n ${namespace}`);
+    const paused = () =>
+      new CliError(`deployment/${name} is paused, and a paused Deployment does not roll out; resume it first: kubectl rollout resume deployment/${name} -n ${namespace}`);
 
     // 2. Access pre-flight, before the plan's reads too, so a denied verb reads the same whichever it is.
     if (dryRun !== 'client') await preflight(kube, 'ship', namespace, (when) => when === 'wait' && waits);
@@ -52,24 +64,28 @@ export function register(program: Command, deps: Deps): void {
     // 4. Apply, guarded by the resourceVersion the plan was made on.
     let diff: DiffLine[] = [];
     const again = `kubectl mlops ship ${name} ${assignments.join(' ')}${nsFlag}${o.cause !== undefined ? ` --cause ${JSON.stringify(o.cause)}` : ''}`;
-    const r = await kube.patchGuarded<Deployment>(
-      path,
-      'strategic',
-      (cur) => {
-        if (cur.spec?.paused) throw paused();
-        checkContainers(images, cur.spec?.template, `deployment/${name}`);
-        diff = diffTemplates(cur.spec?.template, withImages(cur.spec?.template, images));
-        // A ship is not a rollback: the origin of an earlier rollback's cause no longer applies.
-        return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause, [ROLLBACK_ORIGIN]: null } }, spec: imagePatch(cur.spec?.template, images) } : undefined;
-      },
-      { dryRun, known: d },
-    ).catch((e: unknown) => {
-      if (dryRun === 'none' && diff.length && answerLost(e)) {
-        deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")? sent, but the answer was lost: it may or may not be applied`);
-        deps.journal.resume(again);
-      }
-      throw e;
-    });
+    const r = await kube
+      .patchGuarded<Deployment>(
+        path,
+        'strategic',
+        (cur) => {
+          if (cur.spec?.paused) throw paused();
+          checkContainers(images, cur.spec?.template, `deployment/${name}`);
+          diff = diffTemplates(cur.spec?.template, withImages(cur.spec?.template, images));
+          // A ship is not a rollback: the origin of an earlier rollback's cause no longer applies.
+          return diff.length ? { metadata: { annotations: { [CHANGE_CAUSE]: cause, [ROLLBACK_ORIGIN]: null } }, spec: imagePatch(cur.spec?.template, images) } : undefined;
+        },
+        { dryRun, known: d },
+      )
+      .catch((e: unknown) => {
+        if (dryRun === 'none' && diff.length && answerLost(e)) {
+          deps.journal.wrote(
+            `deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")? sent, but the answer was lost: it may or may not be applied`,
+          );
+          deps.journal.resume(again);
+        }
+        throw e;
+      });
     if (r.changed && dryRun === 'none') {
       deps.journal.wrote(`deployment.apps/${name} images set to ${describeImages(images)} (change-cause "${cause}")`);
       deps.journal.resume(again);
@@ -78,7 +94,9 @@ export function register(program: Command, deps: Deps): void {
     if (!r.changed) {
       // Re-running converges: the same images are verified again, never just "nothing changed".
       const running = revisionOfTemplate(revisions, r.object.spec?.template);
-      deps.err.write(`deployment.apps/${name} already runs ${[...images.values()].join(', ')}${running ? ` (revision ${running.revision})` : ''}; nothing to change${waits ? ', verifying its rollout' : ''}\n`);
+      deps.err.write(
+        `deployment.apps/${name} already runs ${[...images.values()].join(', ')}${running ? ` (revision ${running.revision})` : ''}; nothing to change${waits ? ', verifying its rollout' : ''}\n`,
+      );
     }
     if (r.changed && format === 'table') deps.out.write(`deployment.apps/${name}: ship (change-cause "${cause}")${dryRunSuffix(dryRun)}\n${renderDiff(diff)}`);
     if (dryRun === 'client') return;

@@ -33,7 +33,8 @@ export function register(program: Command, deps: Deps): void {
     if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
     if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
-    const list = (changed?: unknown) => claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector, changed as PersistentVolumeClaim | undefined);
+    const list = (changed?: unknown) =>
+      claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector, changed as PersistentVolumeClaim | undefined);
     let now = deps.now();
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));

@@ -20,14 +20,14 @@ export function register(program: Command, deps: Deps): void {
     const printer = printerOf(cmd);
     const format = printer.format;
     const info: VersionInfo = { clientVersion: `v${deps.version}`, nodeVersion: process.version };
-    let failure: unknown;
+    let failure: Error | undefined;
     if (!cmd.opts().client) {
       try {
         const { kube } = await connectFrom(cmd, deps);
         const v = await kube.get<{ gitVersion: string }>('/version');
         info.serverVersion = v.gitVersion;
       } catch (e) {
-        failure = e;
+        failure = e instanceof Error ? e : new Error(String(e));
         info.serverError = formatError(e).text;
       }
     }

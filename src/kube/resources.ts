@@ -11,7 +11,12 @@ export interface Resource {
 }
 
 const r = (kind: string, group: string, version: string, plural: string, namespaced: boolean, aliases: string[]): Resource => ({
-  kind, group, version, plural, namespaced, aliases: [kind.toLowerCase(), plural, ...aliases],
+  kind,
+  group,
+  version,
+  plural,
+  namespaced,
+  aliases: [kind.toLowerCase(), plural, ...aliases],
 });
 
 export const R = {
@@ -36,9 +41,6 @@ export const R = {
 } as const;
 
 export type ResourceKey = keyof typeof R;
-
-
-
 
 export function pathOf(res: Resource, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
   const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;

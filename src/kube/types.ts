@@ -3,13 +3,7 @@
 // them), so Wire<T> maps every Date to string. Type-only imports cost nothing at startup.
 import type * as k from '@kubernetes/client-node';
 
-export type Wire<T> = T extends Date
-  ? string
-  : T extends (infer U)[]
-    ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
 export type Pod = Wire<k.V1Pod>;
 export type Deployment = Wire<k.V1Deployment>;

@@ -11,7 +11,7 @@ export function parseDuration(value: string, flag: string): number {
   let consumed = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(v))) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+    total += Number(m[1]) * UNIT_MS[m[2]];
     consumed = re.lastIndex;
   }
   if (consumed === 0 || consumed !== v.length) {

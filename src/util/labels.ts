@@ -20,7 +20,7 @@ export function labelKeyProblem(key: string): string | undefined {
   if (parts.length > 2) return 'a label key has at most one "/"';
   const name = parts.at(-1)!;
   if (parts.length === 2) {
-    const prefix = parts[0]!;
+    const prefix = parts[0];
     if (!prefix || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return `the prefix "${prefix}" must be a DNS subdomain`;
   }
   if (!name || name.length > 63 || !NAME.test(name)) {
@@ -61,10 +61,10 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
     const vals = r.values ?? [];
     switch (r.operator) {
       case 'In':
-        if (!has || !vals.includes(l[r.key]!)) return false;
+        if (!has || !vals.includes(l[r.key])) return false;
         break;
       case 'NotIn':
-        if (has && vals.includes(l[r.key]!)) return false;
+        if (has && vals.includes(l[r.key])) return false;
         break;
       case 'Exists':
         if (!has) return false;

@@ -3,7 +3,6 @@
 import { UsageError } from '../errors.js';
 import { parseDuration } from './duration.js';
 
-
 /** Node's timers overflow past 2^31-1 ms (~24.8 days) and then fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -37,4 +36,3 @@ export function validateName(name: string, what: string, rule: NameRule = 'subdo
   }
   return name;
 }
-

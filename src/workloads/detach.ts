@@ -212,7 +212,9 @@ export async function planDetachment(
   if (isDetached(pod)) {
     const [kind, rsName] = (pod.metadata?.annotations?.[ANN.detachedFrom] ?? '').split('/');
     if (kind !== 'ReplicaSet' || !rsName) {
-      throw new CliError(`pod/${name} carries ${DEBUG_LABEL}=true but no ${ANN.detachedFrom} annotation, so there is no ReplicaSet to verify; delete it with \`kubectl mlops debug-pod done ${name} -n ${namespace}\``);
+      throw new CliError(
+        `pod/${name} carries ${DEBUG_LABEL}=true but no ${ANN.detachedFrom} annotation, so there is no ReplicaSet to verify; delete it with \`kubectl mlops debug-pod done ${name} -n ${namespace}\``,
+      );
     }
     const at = Date.parse(pod.metadata?.annotations?.[ANN.detachedAt] ?? '');
     return { state: 'detached', pod, controller: await controllerOfDetached(kube, namespace, name, rsName), byHand: false, since: Number.isNaN(at) ? undefined : new Date(at) };
@@ -229,7 +231,9 @@ export async function planDetachment(
     opts.checkReplacement ? kube.list<ResourceQuota>(pathOf(RESOURCE_QUOTAS, { namespace })).then((l) => l.items) : [],
     // The ReplicaSet's pods before the patch: any other is the replacement (timestamps have second precision).
     opts.checkReplacement
-      ? kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(controller.selector) }).then((l) => l.items.filter((p) => controllerOf(p)?.uid === controller.uid).map((p) => p.metadata!.name!))
+      ? kube
+          .list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selectorToString(controller.selector) })
+          .then((l) => l.items.filter((p) => controllerOf(p)?.uid === controller.uid).map((p) => p.metadata!.name!))
       : undefined,
   ]);
   const plan = planDetach(pod, controller, services, opts);
@@ -241,7 +245,9 @@ async function controllerOfDetached(kube: Kube, namespace: string, pod: string, 
     return await controllerFrom(kube, namespace, rsName);
   } catch (e) {
     if (e instanceof ApiError && e.notFound) {
-      throw new CliError(`pod/${pod} was detached from replicaset/${rsName}, which no longer exists: there is no replacement to verify; delete the pod with \`kubectl mlops debug-pod done ${pod} -n ${namespace}\``);
+      throw new CliError(
+        `pod/${pod} was detached from replicaset/${rsName}, which no longer exists: there is no replacement to verify; delete the pod with \`kubectl mlops debug-pod done ${pod} -n ${namespace}\``,
+      );
     }
     throw e;
   }
@@ -278,7 +284,11 @@ export function podKey(p: Pod): string {
  * by podKey), among the pods `labelSelector` selects; without permission to list ReplicaSets,
  * only the former (replicaSetsHidden).
  */
-export async function findDetached(kube: Kube, namespace: string | undefined, labelSelector?: string): Promise<{ items: Pod[]; byHand: Map<string, ReplicaSet>; replicaSetsHidden: boolean }> {
+export async function findDetached(
+  kube: Kube,
+  namespace: string | undefined,
+  labelSelector?: string,
+): Promise<{ items: Pod[]; byHand: Map<string, ReplicaSet>; replicaSetsHidden: boolean }> {
   const [pods, rss] = await Promise.all([kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector }), kube.listIfAllowed<ReplicaSet>(pathOf(R.replicasets, { namespace }))]);
   const byHand = new Map<string, ReplicaSet>();
   const items: Pod[] = [];
@@ -446,7 +456,8 @@ export async function verifyDetached(
     pathOf(R.replicasets, { namespace }),
     { fieldSelector: `metadata.name=${controller.name}` },
     ([rs]) => {
-      if (!rs || rs.metadata?.uid !== controller.uid) throw new CliError(`${rsName} was deleted while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`);
+      if (!rs || rs.metadata?.uid !== controller.uid)
+        throw new CliError(`${rsName} was deleted while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`);
       const n = rs.spec?.replicas ?? 1;
       if (n < controller.replicas) {
         throw new CliError(
@@ -503,7 +514,9 @@ export async function verifyDetached(
       (pods) => {
         const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
         const ready = mine.filter(isReady);
-        const fresh = mine.filter((p) => (opts.siblings ? !opts.siblings.includes(p.metadata!.name!) : sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs));
+        const fresh = mine.filter((p) =>
+          opts.siblings ? !opts.siblings.includes(p.metadata!.name!) : sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs,
+        );
         opts.progress?.(`waiting for ${rsName}: ${ready.length}/${desired} Ready, ${fresh.length} new`);
         if (ready.length >= desired && (sinceMs === undefined || fresh.length > 0 || desired === 0) && fresh.every(isReady)) {
           return { released: true, replacements: fresh.filter(isReady).map((p) => p.metadata!.name!), ready: ready.length, desired };

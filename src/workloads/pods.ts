@@ -37,8 +37,18 @@ export function parseQuantity(q: string | number | undefined): number {
   if (!m) return 0;
   const n = Number(m[1]);
   const mult: Record<string, number> = {
-    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    Pi: 1024 ** 5,
   };
   return n * (mult[m[2]] ?? 1);
 }
@@ -62,7 +72,7 @@ export function extendedResources(pod: Pod): Record<string, number> {
 export function freeOnNodes(resource: string, nodes: Node[], pods: Pod[]): { node: string; free: number; allocatable: number }[] {
   return nodes
     .map((n) => {
-      const allocatable = parseQuantity((n.status?.allocatable)?.[resource]);
+      const allocatable = parseQuantity(n.status?.allocatable?.[resource]);
       const used = pods.filter((p) => p.spec?.nodeName === n.metadata?.name && !isTerminated(p)).reduce((s, p) => s + (podRequests(p)[resource] ?? 0), 0);
       return { node: n.metadata?.name ?? '', free: allocatable - used, allocatable };
     })

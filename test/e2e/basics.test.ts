@@ -35,7 +35,9 @@ describe('version and doctor against the real API server', () => {
     expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);
     expect(r.out).toMatch(/\nconfig +yes +\(--wire deployments also needs get deployments\.apps, patch deployments\.apps, list deployments\.apps, watch deployments\.apps; /);
     expect(r.out).toMatch(/\ndebug-pod list +yes +\(showing pods relabelled by hand also needs list replicasets\.apps\)\n/);
-    expect(r.out).toMatch(/\ndebug-pod +no +patch pods, get replicasets\.apps, list replicasets\.apps, watch replicasets\.apps, get deployments\.apps, list services, list resourcequotas(, get pods\/log)?\n/);
+    expect(r.out).toMatch(
+      /\ndebug-pod +no +patch pods, get replicasets\.apps, list replicasets\.apps, watch replicasets\.apps, get deployments\.apps, list services, list resourcequotas(, get pods\/log)?\n/,
+    );
     expect(r.out).toMatch(/\ndebug-pod done +no +list replicasets\.apps, delete pods\n/);
     expect(r.out).toMatch(/\nsecret +no +get secrets, create secrets, patch secrets\n/);
     expect(r.out).toMatch(/\nstorage +no +list persistentvolumeclaims\n/);
@@ -70,7 +72,12 @@ describe('optimistic concurrency against the real API server', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, `occ-${type}`);
     const path = `/api/v1/namespaces/${ns}/configmaps/c`;
-    const stale = await kube.create<{ metadata: { resourceVersion: string } }>(`/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { v: '1' } });
+    const stale = await kube.create<{ metadata: { resourceVersion: string } }>(`/api/v1/namespaces/${ns}/configmaps`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { v: '1' },
+    });
     await kube.patch(path, { data: { v: '2' } }, 'merge');
     const seen: string[] = [];
     const r = await kube.patchGuarded<{ metadata: { resourceVersion: string; labels?: Record<string, string> }; data: Record<string, string> }>(

@@ -637,7 +637,9 @@ describe('a server lost during a wait', () => {
       const shipping = startMlops(['ship', 'gated', 'app=registry.local/my-app:2.0', '--kubeconfig', file, '--timeout', '150s', '-v']);
       // ship has written and is inside its wait once its watch request is answered (-v logs it).
       await shipping.waitForErr(/GET \S*deployments\S*watch=1\S* 200/);
-      expect((await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0')).toBe(true);
+      expect(
+        (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items.some((rs) => rs.spec?.template?.spec?.containers[0]?.image === 'registry.local/my-app:2.0'),
+      ).toBe(true);
       fwd.cut();
       await until(async () => fwd.dropped >= 2, 60_000, 'two reconnect attempts');
       fwd.resume();

@@ -65,7 +65,9 @@ async function replacement(kube: Kube, ns: string, twin: Twin): Promise<{ ready:
 
 /** The pods behind a Service, from its EndpointSlices. */
 async function endpoints(kube: Kube, ns: string, service: string): Promise<string[]> {
-  const l = await kube.list<{ endpoints?: { targetRef?: { name?: string } }[] }>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${service}` });
+  const l = await kube.list<{ endpoints?: { targetRef?: { name?: string } }[] }>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+    labelSelector: `kubernetes.io/service-name=${service}`,
+  });
   return l.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? '')).sort();
 }
 
@@ -91,20 +93,28 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
     expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
     // kubectl label returns at once; the controller catches up.
-    const kPod = await until(async () => {
-      const p = await getPod(kube, ns, K);
-      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-    }, 60_000, `${K} released`);
+    const kPod = await until(
+      async () => {
+        const p = await getPod(kube, ns, K);
+        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+      },
+      60_000,
+      `${K} released`,
+    );
     await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
 
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(kPod, k)).toEqual({ app: 'to-be-fixed', 'pod-template-hash': 'HASH' });
     expect(mPod.metadata!.labels![DEBUG]).toBe('true');
     // Both pods leave their Service, which keeps 2 endpoints (the replacement took the place).
-    await until(async () => {
-      const [ek, em] = await Promise.all([endpoints(kube, ns, 'twin-k'), endpoints(kube, ns, 'twin-m')]);
-      return ek.length === 2 && em.length === 2 && !ek.includes(K) && !em.includes(M);
-    }, 60_000, 'both Services without the relabelled pods');
+    await until(
+      async () => {
+        const [ek, em] = await Promise.all([endpoints(kube, ns, 'twin-k'), endpoints(kube, ns, 'twin-m')]);
+        return ek.length === 2 && em.length === 2 && !ek.includes(K) && !em.includes(M);
+      },
+      60_000,
+      'both Services without the relabelled pods',
+    );
 
     // list shows both: one from its ledger, one relabelled by hand.
     const list = await mlops(['debug-pod', 'list', '-n', ns]);
@@ -114,7 +124,10 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const wide = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'wide']);
     expect(wide.out).toContain(`ReplicaSet/${k.rs.metadata!.name}`);
     // With -l, the same names as kubectl's get of the tutorial's label: both pods, however detached.
-    const [byLabel, kubectlByLabel] = await Promise.all([mlops(['debug-pod', 'list', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name']), kubectl(['get', 'pods', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name'])]);
+    const [byLabel, kubectlByLabel] = await Promise.all([
+      mlops(['debug-pod', 'list', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name']),
+      kubectl(['get', 'pods', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name']),
+    ]);
     expect(byLabel.out).toBe(kubectlByLabel.out);
     expect(byLabel.out.split('\n').filter(Boolean).sort()).toEqual([`pod/${K}`, `pod/${M}`].sort());
 
@@ -126,7 +139,13 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(again.err).toContain(`pod/${K} is already detached from replicaset/${k.rs.metadata!.name} (relabelled by hand (app=to-be-fixed)); verifying its replacement`);
     expect(again.err).toMatch(new RegExp(`replacement: .*Ready; replicaset/${k.rs.metadata!.name} has 2/2 Ready`));
     const other = await mlops(['debug-pod', K, '-n', ns, '--label', 'app=other']);
-    expectOneLineError(other, 1, new RegExp(`pod/${K} is already detached from replicaset/${k.rs.metadata!.name} \\(relabelled by hand \\(app=to-be-fixed\\)\\); --label app=other would detach it a second time`));
+    expectOneLineError(
+      other,
+      1,
+      new RegExp(
+        `pod/${K} is already detached from replicaset/${k.rs.metadata!.name} \\(relabelled by hand \\(app=to-be-fixed\\)\\); --label app=other would detach it a second time`,
+      ),
+    );
     await expectUnchanged(kube, ns, before);
 
     // kubectl delete pod on the plugin's pod, debug-pod done on kubectl's: same output, both gone on return.
@@ -157,10 +176,14 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const mPod = (await getPod(kube, ns, M))!;
     expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
     expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
-    const kPod = await until(async () => {
-      const p = await getPod(kube, ns, K);
-      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-    }, 60_000, `${K} released`);
+    const kPod = await until(
+      async () => {
+        const p = await getPod(kube, ns, K);
+        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+      },
+      60_000,
+      `${K} released`,
+    );
     await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(kPod, k)).toEqual({ app: 'to-be-fixed' });
@@ -188,17 +211,25 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(byMlops.code, byMlops.err).toBe(0);
     expect(byMlops.err).toContain(`pod/${M} taken out of service/twin-m`);
     const mPod = (await getPod(kube, ns, M))!;
-    const kPod = await until(async () => {
-      const p = await getPod(kube, ns, K);
-      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-    }, 60_000, `${K} released`);
+    const kPod = await until(
+      async () => {
+        const p = await getPod(kube, ns, K);
+        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+      },
+      60_000,
+      `${K} released`,
+    );
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(mPod, m)).toEqual({ app: 'to-be-fixed', tier: 'TWIN-tier-debug', 'pod-template-hash': 'HASH' });
     expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
-    await until(async () => {
-      const [ek, em] = await Promise.all([endpoints(kube, ns, 'twin-k'), endpoints(kube, ns, 'twin-m')]);
-      return ek.length === 2 && em.length === 2 && !ek.includes(K) && !em.includes(M);
-    }, 60_000, 'both Services without the relabelled pods');
+    await until(
+      async () => {
+        const [ek, em] = await Promise.all([endpoints(kube, ns, 'twin-k'), endpoints(kube, ns, 'twin-m')]);
+        return ek.length === 2 && em.length === 2 && !ek.includes(K) && !em.includes(M);
+      },
+      60_000,
+      'both Services without the relabelled pods',
+    );
   });
 
   it('a paused Deployment still gets its replacement, with kubectl and with debug-pod (not refused)', async () => {
@@ -221,7 +252,11 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const ns = await freshNamespace(kube, 'dp-oracle-quota');
     await kube.create(`/api/v1/namespaces/${ns}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'team' }, spec: { hard: { pods: '2' } } });
     const { k, m } = await twins(kube, ns, { replicas: 1 });
-    await until(async () => (await kube.get<{ status?: { used?: { pods?: string } } }>(`/api/v1/namespaces/${ns}/resourcequotas/team`)).status?.used?.pods === '2', 30_000, 'quota usage counted');
+    await until(
+      async () => (await kube.get<{ status?: { used?: { pods?: string } } }>(`/api/v1/namespaces/${ns}/resourcequotas/team`)).status?.used?.pods === '2',
+      30_000,
+      'quota usage counted',
+    );
     await settled(kube, ns);
     const before = await snapshot(kube, ns);
     const byMlops = await mlops(['debug-pod', m.pods[0]!, '--label', 'app=to-be-fixed', '-n', ns]);
@@ -231,10 +266,14 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const byKubectl = await kubectl(['label', 'pod', k.pods[0]!, 'app=to-be-fixed', '--overwrite', '-n', ns]);
     expect(byKubectl.code, byKubectl.err).toBe(0);
     // What the plugin refused to produce: no Ready pod left behind the ReplicaSet.
-    const failure = await until(async () => {
-      const rs = await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: k.rs.metadata!.name! }));
-      return rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-    }, 60_000, 'ReplicaFailure on the kubectl twin');
+    const failure = await until(
+      async () => {
+        const rs = await kube.get<ReplicaSet>(pathOf(R.replicasets, { namespace: ns, name: k.rs.metadata!.name! }));
+        return rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+      },
+      60_000,
+      'ReplicaFailure on the kubectl twin',
+    );
     expect(failure.message).toMatch(/exceeded quota: team/);
     expect(await replacement(kube, ns, k)).toEqual({ ready: 0, fresh: 0 });
   });

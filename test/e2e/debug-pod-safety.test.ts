@@ -16,18 +16,21 @@ import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 const UNREACHABLE = path.join(repo, 'test/fixtures/unreachable-kubeconfig.yaml');
 const FAILING = 'registry.local/my-app:fail-pull';
 
-
 /** A namespace with the tutorial's Deployment; `failing` pods never become Ready (ImagePullBackOff). */
 async function tutorial(kube: Kube, prefix: string, opts: { replicas?: number; failing?: boolean } = {}): Promise<{ ns: string; pods: string[] }> {
   const ns = await freshNamespace(kube, prefix);
   const replicas = opts.replicas ?? 2;
   await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas, image: opts.failing ? FAILING : undefined }));
   const pods = opts.failing
-    ? await until(async () => {
-        const l = (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=web' })).items;
-        const pulled = l.filter((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
-        return pulled.length === replicas ? pulled : undefined;
-      }, 60_000, `${replicas} ImagePullBackOff pods in ${ns}`)
+    ? await until(
+        async () => {
+          const l = (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }), { labelSelector: 'app=web' })).items;
+          const pulled = l.filter((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+          return pulled.length === replicas ? pulled : undefined;
+        },
+        60_000,
+        `${replicas} ImagePullBackOff pods in ${ns}`,
+      )
     : await waitReady(kube, ns, 'app=web', replicas);
   if (!opts.failing) await settled(kube, ns);
   return { ns, pods: pods.map((p) => p.metadata!.name!).sort() };
@@ -45,10 +48,14 @@ function replacementWatch(ns: string): RegExp {
 }
 
 async function readySet(kube: Kube, ns: string): Promise<ReplicaSet> {
-  return until(async () => {
-    const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items[0];
-    return rs && (rs.status?.readyReplicas ?? 0) === rs.spec?.replicas ? rs : undefined;
-  }, 60_000, `the ReplicaSet in ${ns} Ready`);
+  return until(
+    async () => {
+      const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items[0];
+      return rs && (rs.status?.readyReplicas ?? 0) === rs.spec?.replicas ? rs : undefined;
+    },
+    60_000,
+    `the ReplicaSet in ${ns} Ready`,
+  );
 }
 
 describe.concurrent('debug-pod usage errors: exit 2 before connecting (unreachable kubeconfig)', () => {
@@ -102,9 +109,24 @@ describe.concurrent('debug-pod: missing objects and wrong kinds change nothing',
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'dp-kinds');
     const tpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'registry.local/x:1' }] } });
-    await kube.create(pathOf(R.statefulsets, { namespace: ns }), { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: tpl('db') } });
-    await kube.create(pathOf(R.daemonsets, { namespace: ns }), { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: tpl('agent') } });
-    await kube.create(`/apis/batch/v1/namespaces/${ns}/jobs`, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'train' }, spec: { template: { ...tpl('train'), spec: { ...tpl('train').spec, restartPolicy: 'Never' } } } });
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: tpl('db') },
+    });
+    await kube.create(pathOf(R.daemonsets, { namespace: ns }), {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: tpl('agent') },
+    });
+    await kube.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'train' },
+      spec: { template: { ...tpl('train'), spec: { ...tpl('train').spec, restartPolicy: 'Never' } } },
+    });
     await kube.create(pathOf(R.pods, { namespace: ns }), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', labels: { app: 'bare' } }, spec: tpl('bare').spec });
     await waitReady(kube, ns, 'app=db', 1);
     const agent = (await waitReady(kube, ns, 'app=agent', 2))[0]!.metadata!.name!;
@@ -169,9 +191,21 @@ describe.concurrent('debug-pod: each declared verb denied alone refuses before a
   it('debug-pod list: without list pods it fails; without list replicasets it still lists, with a warning', async () => {
     const kube = adminKube();
     const listNeeds = needsOf('debug-pod list', () => true);
-    await grantAllBut(kube, ns, 'dp-list-nopods', listNeeds, listNeeds.find((n) => n.resource === 'pods'));
+    await grantAllBut(
+      kube,
+      ns,
+      'dp-list-nopods',
+      listNeeds,
+      listNeeds.find((n) => n.resource === 'pods'),
+    );
     expectOneLineError(await mlops(['debug-pod', 'list', '-n', ns], { kubeconfig: kubeconfigAs('dp-list-nopods') }), 1, /cannot list resource "pods"/);
-    await grantAllBut(kube, ns, 'dp-list-nors', listNeeds, listNeeds.find((n) => n.resource === 'replicasets'));
+    await grantAllBut(
+      kube,
+      ns,
+      'dp-list-nors',
+      listNeeds,
+      listNeeds.find((n) => n.resource === 'replicasets'),
+    );
     const r = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'name'], { kubeconfig: kubeconfigAs('dp-list-nors') });
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe(`pod/${detached}\n`);
@@ -181,20 +215,41 @@ describe.concurrent('debug-pod: each declared verb denied alone refuses before a
   it('re-run after a denial converges once the permission is there', async () => {
     const kube = adminKube();
     // Its own namespace: it writes, and the other cases here compare snapshots.
-    const { ns, pods: [victim] } = await tutorial(kube, 'dp-rbac-rerun');
+    const {
+      ns,
+      pods: [victim],
+    } = await tutorial(kube, 'dp-rbac-rerun');
     const user = 'dp-deny-then-allow';
-    await grantAllBut(kube, ns, user, detachNeeds, detachNeeds.find((n) => n.verb === 'watch' && n.resource === 'pods'));
+    await grantAllBut(
+      kube,
+      ns,
+      user,
+      detachNeeds,
+      detachNeeds.find((n) => n.verb === 'watch' && n.resource === 'pods'),
+    );
     const denied = await mlops(['debug-pod', victim, '-n', ns], { kubeconfig: kubeconfigAs(user) });
     expectOneLineError(denied, 1, /not allowed to watch pods in namespace .*: nothing was changed/);
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${user}-watch` }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['watch'] }] });
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${user}-watch` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${user}-watch` }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `${user}-watch` },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['watch'] }],
     });
-    const r = await until(async () => {
-      const x = await mlops(['debug-pod', victim, '-n', ns], { kubeconfig: kubeconfigAs(user) });
-      return x.code === 0 || !/not allowed to watch/.test(x.err) ? x : undefined;
-    }, 30_000, 'the RoleBinding to take effect');
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${user}-watch` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${user}-watch` },
+      subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+    const r = await until(
+      async () => {
+        const x = await mlops(['debug-pod', victim, '-n', ns], { kubeconfig: kubeconfigAs(user) });
+        return x.code === 0 || !/not allowed to watch/.test(x.err) ? x : undefined;
+      },
+      30_000,
+      'the RoleBinding to take effect',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe(`pod/${victim} detached from replicaset/${(await getPod(kube, ns, victim!))!.metadata!.annotations!['mlops.kubectl.io/detached-from']!.split('/')[1]}\n`);
   });
@@ -220,12 +275,22 @@ describe.concurrent('debug-pod: no replacement possible', () => {
     await kube.create(`/api/v1/namespaces/${ns}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'team' }, spec: { hard: { pods: '2' } } });
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
     const [a] = (await waitReady(kube, ns, 'app=web', 2)).map((p) => p.metadata!.name!).sort();
-    await until(async () => (await kube.get<{ status?: { used?: { pods?: string } } }>(`/api/v1/namespaces/${ns}/resourcequotas/team`)).status?.used?.pods === '2', 30_000, 'quota usage counted');
+    await until(
+      async () => (await kube.get<{ status?: { used?: { pods?: string } } }>(`/api/v1/namespaces/${ns}/resourcequotas/team`)).status?.used?.pods === '2',
+      30_000,
+      'quota usage counted',
+    );
     await settled(kube, ns);
     const before = await snapshot(kube, ns);
 
     const refused = await mlops(['debug-pod', a!, '-n', ns]);
-    expectOneLineError(refused, 1, new RegExp(`no replacement can be created for pod/${a}: resourcequota/team would refuse it \\(pods: 2/2 used, a replacement needs 1\\); nothing was changed \\(pass --force to detach it anyway\\)`));
+    expectOneLineError(
+      refused,
+      1,
+      new RegExp(
+        `no replacement can be created for pod/${a}: resourcequota/team would refuse it \\(pods: 2/2 used, a replacement needs 1\\); nothing was changed \\(pass --force to detach it anyway\\)`,
+      ),
+    );
     await expectUnchanged(kube, ns, before);
 
     const forced = await mlops(['debug-pod', a!, '-n', ns, '--force', '--timeout', '5m']);
@@ -238,7 +303,13 @@ describe.concurrent('debug-pod: no replacement possible', () => {
 
     // Issue 14: the re-run used to say "nothing changed", exit 0.
     const rerun = await mlops(['debug-pod', a!, '-n', ns, '--timeout', '5m']);
-    expectOneLineError(rerun, 1, new RegExp(`pod/${a} is already detached from replicaset/web-\\w+ \\(since .*\\), but replicaset/web-\\w+ already fails to create pods \\(FailedCreate: .*exceeded quota: team`));
+    expectOneLineError(
+      rerun,
+      1,
+      new RegExp(
+        `pod/${a} is already detached from replicaset/web-\\w+ \\(since .*\\), but replicaset/web-\\w+ already fails to create pods \\(FailedCreate: .*exceeded quota: team`,
+      ),
+    );
 
     // The undo the journal printed, then done on a fresh detach: the quota lets the replacement in.
     const undo = await kubectl(['label', 'pod', a!, '-n', ns, '--overwrite', 'app=web', 'mlops.kubectl.io/debug-']);
@@ -294,7 +365,11 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
 
     // Issue 14: a re-run must not say "nothing changed", exit 0, while pods sit in ImagePullBackOff.
     const rerun = await mlops(['debug-pod', victim, '-n', ns, '--timeout', '2s']);
-    expectOneLineError(rerun, 4, new RegExp(`timed out waiting for replicaset/web-\\w+ to have 2 Ready pods: 0 Ready, not ready: .*ImagePullBackOff.*pod/${victim} is detached and still running`));
+    expectOneLineError(
+      rerun,
+      4,
+      new RegExp(`timed out waiting for replicaset/web-\\w+ to have 2 Ready pods: 0 Ready, not ready: .*ImagePullBackOff.*pod/${victim} is detached and still running`),
+    );
     expect(rerun.out).toBe('');
   });
 
@@ -322,7 +397,11 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     // The pods created since the detach (second precision: an original created in that same second is listed too).
     expect(second.err).toMatch(/replacement: (pod\/web-[\w-]+(, )?)+ Ready; replicaset\/web-\w+ has 2\/2 Ready/);
     const other = await mlops(['debug-pod', victim, '-n', ns, '--label', 'app=to-be-fixed']);
-    expectOneLineError(other, 1, new RegExp(`pod/${victim} is already detached from replicaset/web-\\w+ \\(since .*, app=web-debug\\); --label app=to-be-fixed would detach it a second time`));
+    expectOneLineError(
+      other,
+      1,
+      new RegExp(`pod/${victim} is already detached from replicaset/web-\\w+ \\(since .*, app=web-debug\\); --label app=to-be-fixed would detach it a second time`),
+    );
     await expectUnchanged(kube, ns, before);
     expect((await getPod(kube, ns, victim))!.metadata!.resourceVersion).toBe(rv);
 

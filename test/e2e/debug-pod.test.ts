@@ -5,14 +5,17 @@ import { needsOf } from '../../src/commands/flow.js';
 import { grantAllBut } from './safety.js';
 import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
-describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
+describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
   it('detaches one pod, keeps 3 Ready, lists it, is idempotent, and done removes it', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'debug');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('my-app', { labels: { app: 'my-app', tier: 'web' } }));
     // A Service selecting on another label than the ReplicaSet's first key.
     await kube.create(pathOf(R.services, { namespace: ns }), {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
     });
     const before = await waitReady(kube, ns, 'app=my-app', 3);
     const victim = before[0]!.metadata!.name!;
@@ -28,7 +31,9 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect(r.err).toContain('still receives traffic from service/web (selector tier=web)');
     expect(r.code).toBe(0);
     // The fake kubelet answers log requests through the API server's proxy.
-    expect(r.out).toMatch(new RegExp(`^pod/${victim} detached from replicaset/my-app-[a-z0-9]+\\n` + [18, 19, 20].map((n) => `fake-kubelet: ${victim}/app log line ${n} of 20\\n`).join('') + '$'));
+    expect(r.out).toMatch(
+      new RegExp(`^pod/${victim} detached from replicaset/my-app-[a-z0-9]+\\n` + [18, 19, 20].map((n) => `fake-kubelet: ${victim}/app log line ${n} of 20\\n`).join('') + '$'),
+    );
     expect(r.err).toContain(`--- last 3 log lines of pod/${victim} ---`);
     expect(r.err).toContain('ownerReference released: yes');
     expect(r.err).toContain(`kubectl exec -it ${victim} -n ${ns} -- sh`);
@@ -48,7 +53,9 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
 
     const list = await mlops(['debug-pod', 'list', '-n', ns]);
     expect(list.code).toBe(0);
-    expect(list.out).toMatch(new RegExp(`^NAME +DETACHED-FROM +AGE +NODE +STATUS +RESTARTS +GPUS +TTL\\n${victim} +deployment/my-app +\\d+s +mlops-node-\\d +Running +0 +0 +(59m|1h)\\S* left\\n$`));
+    expect(list.out).toMatch(
+      new RegExp(`^NAME +DETACHED-FROM +AGE +NODE +STATUS +RESTARTS +GPUS +TTL\\n${victim} +deployment/my-app +\\d+s +mlops-node-\\d +Running +0 +0 +(59m|1h)\\S* left\\n$`),
+    );
 
     const again = await mlops(['debug-pod', victim, '-n', ns]);
     expect(again.code).toBe(0);
@@ -58,7 +65,9 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
 
     const refuse = await mlops(['debug-pod', 'done', ready[0]!.metadata!.name!, '-n', ns, '--yes']);
     expect(refuse.code).toBe(1);
-    expect(refuse.err).toBe(`error: pod/${ready[0]!.metadata!.name} is not a detached debug pod (no mlops.kubectl.io/debug=true label, and not relabelled by hand out of a ReplicaSet); refusing to delete it\n`);
+    expect(refuse.err).toBe(
+      `error: pod/${ready[0]!.metadata!.name} is not a detached debug pod (no mlops.kubectl.io/debug=true label, and not relabelled by hand out of a ReplicaSet); refusing to delete it\n`,
+    );
 
     const done = await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes']);
     expect(done.code).toBe(0);
@@ -72,7 +81,10 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     const ns = await freshNamespace(kube, 'isolate');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('api', { replicas: 2, labels: { app: 'api', tier: 'web' } }));
     await kube.create(pathOf(R.services, { namespace: ns }), {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { selector: { tier: 'web' }, ports: [{ port: 80 }] },
     });
     const pods = await waitReady(kube, ns, 'app=api', 2);
     const r = await mlops(['debug-pod', pods[0]!.metadata!.name!, '-n', ns, '--isolate', '-o', 'json']);
@@ -88,11 +100,21 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'refuse');
     await kube.create(pathOf(R.pods, { namespace: ns }), {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', labels: { app: 'bare' } }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bare', labels: { app: 'bare' } },
+      spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
     });
     await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres:16' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 1,
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres:16' }] } },
+      },
     });
     await waitReady(kube, ns, 'app=db', 1);
     const bare = await mlops(['debug-pod', 'bare', '-n', ns]);
@@ -100,7 +122,9 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect(bare.err).toBe('error: pod/bare has no controller, so no replacement would be created: debug it in place, or use `kubectl debug pod/bare --copy-to=bare-debug`\n');
     const sts = await mlops(['debug-pod', 'db-0', '-n', ns]);
     expect(sts.code).toBe(1);
-    expect(sts.err).toBe('error: pod/db-0 belongs to StatefulSet db, whose replacement would need the same name and volumes: use `kubectl debug pod/db-0 --copy-to=db-0-debug` instead\n');
+    expect(sts.err).toBe(
+      'error: pod/db-0 belongs to StatefulSet db, whose replacement would need the same name and volumes: use `kubectl debug pod/db-0 --copy-to=db-0-debug` instead\n',
+    );
     const db0 = await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: 'db-0' }));
     expect(db0.metadata!.labels!['mlops.kubectl.io/debug']).toBeUndefined();
     const missing = await mlops(['debug-pod', 'nope', '-n', ns]);
@@ -125,7 +149,9 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     const replacement = (await waitReady(kube, ns, 'app=trainer', 1))[0]!.metadata!.name!;
     const limited = await mlops(['debug-pod', replacement, '-n', ns], { kubeconfig: inject('cluster').restrictedKubeconfig });
     expect(limited.code).toBe(0);
-    expect(limited.err).toContain('holds nvidia.com/gpu: 1 and keeps it while detached; the replacement needs the same again (you may not list nodes, so where it is free is unknown)');
+    expect(limited.err).toContain(
+      'holds nvidia.com/gpu: 1 and keeps it while detached; the replacement needs the same again (you may not list nodes, so where it is free is unknown)',
+    );
   });
 
   it('done --expired cleans up detached pods past their --ttl and leaves the others', async () => {
@@ -136,7 +162,10 @@ describe.concurrent('debug-pod on the tutorial\'s my-app Deployment', () => {
     expect((await mlops(['debug-pod', a!.metadata!.name!, '-n', ns, '--ttl', '1h'])).code).toBe(0);
     // The tutorial's own relabel: app=to-be-fixed.
     expect((await mlops(['debug-pod', `pod/${b!.metadata!.name!}`, '-n', ns, '--ttl', '1h', '--label', 'app=to-be-fixed'])).code).toBe(0);
-    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: b!.metadata!.name! }))).metadata!.labels).toMatchObject({ app: 'to-be-fixed', 'mlops.kubectl.io/debug': 'true' });
+    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: b!.metadata!.name! }))).metadata!.labels).toMatchObject({
+      app: 'to-be-fixed',
+      'mlops.kubectl.io/debug': 'true',
+    });
     // Two hours ago instead of a sleep: the ledger's detached-at is what --ttl counts from.
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await kube.patch(pathOf(R.pods, { namespace: ns, name: a!.metadata!.name! }), { metadata: { annotations: { 'mlops.kubectl.io/detached-at': twoHoursAgo } } }, 'merge');

@@ -31,7 +31,7 @@ describe('krew', () => {
     ({ dir: out, manifest } = await releaseBuild());
   }, 600_000);
 
-  it('the generated manifest passes krew\'s validator', async () => {
+  it("the generated manifest passes krew's validator", async () => {
     const text = fs.readFileSync(manifest, 'utf8');
     expect(text).toContain(`version: v${pkg.version}`);
     expect(text).toMatch(/sha256: [0-9a-f]{64}\n/);
@@ -74,7 +74,9 @@ describe('npm', () => {
     expect(pack.code).toBe(0);
     const tgz = path.join(dest, pack.out.trim().split('\n').pop()!);
     const listing = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n');
-    expect(listing).toEqual(expect.arrayContaining(['package/bin/kubectl-mlops', 'package/bin/kubectl_complete-mlops', 'package/dist/cli.js', 'package/LICENSE', 'package/README.md']));
+    expect(listing).toEqual(
+      expect.arrayContaining(['package/bin/kubectl-mlops', 'package/bin/kubectl_complete-mlops', 'package/dist/cli.js', 'package/LICENSE', 'package/README.md']),
+    );
     expect(listing.filter((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toEqual([]);
 
     const prefix = tmp();
@@ -108,7 +110,11 @@ describe('completion through kubectl', () => {
     expect(file.out).toBe(':0\n');
     const script = await run(path.join(repo, 'bin/kubectl-mlops'), ['completion', 'bash'], { env });
     expect(script.out).toContain('complete -F _kubectl_mlops kubectl-mlops');
-    const bash = await run('bash', ['-c', 'source <(kubectl-mlops completion bash); COMP_WORDS=(kubectl-mlops rollback --to); COMP_CWORD=2; _kubectl_mlops; echo "${COMPREPLY[*]}"'], { env });
+    const bash = await run(
+      'bash',
+      ['-c', 'source <(kubectl-mlops completion bash); COMP_WORDS=(kubectl-mlops rollback --to); COMP_CWORD=2; _kubectl_mlops; echo "${COMPREPLY[*]}"'],
+      { env },
+    );
     expect(bash.out).toBe('--to-revision\n');
     // zsh, fish and PowerShell are not installed here: their scripts are only generated.
     for (const sh of ['zsh', 'fish', 'powershell']) expect((await run(path.join(repo, 'bin/kubectl-mlops'), ['completion', sh], { env })).code).toBe(0);

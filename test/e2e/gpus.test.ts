@@ -656,7 +656,10 @@ describe('kubectl mlops gpus', () => {
         'error: invalid value "kubernetes.io/batch" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name\n',
       ],
       [['--node', 'Bad_Node'], 'error: invalid --node "Bad_Node": a name is at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit\n'],
-      [['-o', 'name'], 'error: unable to match a printer suitable for the output format "name", allowed formats are: table,wide,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n'],
+      [
+        ['-o', 'name'],
+        'error: unable to match a printer suitable for the output format "name", allowed formats are: table,wide,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n',
+      ],
       [['--not-ready-after', 'soon'], 'error: invalid value "soon" for --not-ready-after: want a duration such as 30s, 5m or 1h\n'],
     ] as const) {
       const r = await mlops(['gpus', ...args, '-v']);

@@ -67,7 +67,11 @@ export async function freshNamespace(kube: Kube, prefix: string): Promise<string
   createdNamespaces.push(name);
   await kube.create(pathOf(R.namespaces), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   // The ServiceAccount admission needs the namespace's default ServiceAccount before pods.
-  await until(async () => Boolean(await kube.getOptional(pathOf({ ...R.pods, plural: 'serviceaccounts' }, { namespace: name, name: 'default' }))), 30_000, `default ServiceAccount in ${name}`);
+  await until(
+    async () => Boolean(await kube.getOptional(pathOf({ ...R.pods, plural: 'serviceaccounts' }, { namespace: name, name: 'default' }))),
+    30_000,
+    `default ServiceAccount in ${name}`,
+  );
   return name;
 }
 
@@ -112,10 +116,14 @@ export async function readyPods(kube: Kube, namespace: string, selector: string)
 }
 
 export async function waitReady(kube: Kube, namespace: string, selector: string, n: number): Promise<Pod[]> {
-  return until(async () => {
-    const pods = await readyPods(kube, namespace, selector);
-    return pods.length === n ? pods : undefined;
-  }, 60_000, `${n} ready pods ${selector} in ${namespace}`);
+  return until(
+    async () => {
+      const pods = await readyPods(kube, namespace, selector);
+      return pods.length === n ? pods : undefined;
+    },
+    60_000,
+    `${n} ready pods ${selector} in ${namespace}`,
+  );
 }
 
 export function writeTemp(name: string, content: string | Buffer): string {

@@ -425,7 +425,11 @@ describe('-w/--watch', () => {
     for (const s of [jp, js, ym]) expect(await s.interrupt()).toBe(0);
     await kjp.interrupt();
     // One JSON document per event, each a Pod (never a List), without managedFields.
-    const docs = js.lines().join('\n').split(/(?<=^})\n(?={)/m).map((d) => JSON.parse(d) as { kind: string; metadata: { name: string; managedFields?: unknown } });
+    const docs = js
+      .lines()
+      .join('\n')
+      .split(/(?<=^})\n(?={)/m)
+      .map((d) => JSON.parse(d) as { kind: string; metadata: { name: string; managedFields?: unknown } });
     expect(docs.length).toBeGreaterThanOrEqual(3);
     expect(docs.every((d) => d.kind === 'Pod' && d.metadata.managedFields === undefined)).toBe(true);
     expect(docs[0]!.metadata.name).toBe('first');
@@ -441,7 +445,9 @@ describe('-w/--watch', () => {
     await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('b1', '1Gi'));
     const ours = await mlops(['storage', `-n=${ns}`, '-l=app=train', '-o=jsonpath={.claims[*].name}', '-A=false']);
     expect(ours).toMatchObject({ code: 0, out: 'a1' });
-    const theirs = await run('kubectl', ['get', 'pvc', `-n=${ns}`, '-l=app=train', '--no-headers=true', '-o=custom-columns=N:.metadata.name'], { env: { KUBECONFIG: inject('cluster').kubeconfig } });
+    const theirs = await run('kubectl', ['get', 'pvc', `-n=${ns}`, '-l=app=train', '--no-headers=true', '-o=custom-columns=N:.metadata.name'], {
+      env: { KUBECONFIG: inject('cluster').kubeconfig },
+    });
     const ourCols = await mlops(['storage', `-n=${ns}`, '-l=app=train', '--no-headers=true', '-o=custom-columns=N:.name']);
     expect(theirs.err).toBe('');
     expect(ourCols.out).toBe(theirs.out);

@@ -81,17 +81,28 @@ export async function grantAllBut(kube: Kube, namespace: string, user: string, n
   const cl = keep.filter((n) => n.cluster).map(ruleOf);
   const subjects = [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }];
   if (ns.length) {
-    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: user }, rules: ns });
+    await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: user },
+      rules: ns,
+    });
     await kube.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: user },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user }, subjects,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: user },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user },
+      subjects,
     });
   }
   if (cl.length) {
     await kube.create('/apis/rbac.authorization.k8s.io/v1/clusterroles', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: user }, rules: cl });
     await kube.create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: user },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: user },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user },
+      subjects,
     });
   }
 }
@@ -109,9 +120,7 @@ interface AuditEvent {
 export function auditedRequests(user: string): AuditEvent[] {
   const file = path.join(inject('cluster').workDir, 'audit.log');
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  return lines
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.stage === 'ResponseComplete' && e.impersonatedUser?.username === user && e.objectRef?.resource);
+  return lines.map((l) => JSON.parse(l) as AuditEvent).filter((e) => e.stage === 'ResponseComplete' && e.impersonatedUser?.username === user && e.objectRef?.resource);
 }
 
 /**
@@ -128,7 +137,11 @@ export async function expectDeclaredCovers(kube: Kube, namespace: string, comman
     .filter(
       (e) =>
         !needs.some(
-          (n) => n.verb === e.verb && n.resource === e.objectRef!.resource && (n.group ?? '') === (e.objectRef!.apiGroup ?? '') && (n.subresource ?? '') === (e.objectRef!.subresource ?? ''),
+          (n) =>
+            n.verb === e.verb &&
+            n.resource === e.objectRef!.resource &&
+            (n.group ?? '') === (e.objectRef!.apiGroup ?? '') &&
+            (n.subresource ?? '') === (e.objectRef!.subresource ?? ''),
         ),
     )
     .map((e) => `${e.verb} ${e.objectRef!.resource}${e.objectRef!.subresource ? '/' + e.objectRef!.subresource : ''}${e.objectRef!.apiGroup ? '.' + e.objectRef!.apiGroup : ''}`);
@@ -157,7 +170,7 @@ export function startMlops(args: string[], opts: { kubeconfig?: string; env?: Re
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => {
     err += d;
-    for (const w of waiters.splice(0)) (w.re.test(err) ? w.resolve(err) : waiters.push(w));
+    for (const w of waiters.splice(0)) w.re.test(err) ? w.resolve(err) : waiters.push(w);
   });
   child.stdin.end();
   const done = new Promise<Run>((resolve, reject) => {

@@ -9,7 +9,10 @@ import { adminKube, deployment, freshNamespace, run, testPath, waitReady } from 
 import { R, pathOf } from '../../src/kube/resources.js';
 
 describe('spinner on a terminal', () => {
-  it.each([['a sized terminal', 'stty cols 100 rows 30; '], ['a terminal with 0 columns', '']])('%s', async (_name, stty) => {
+  it.each([
+    ['a sized terminal', 'stty cols 100 rows 30; '],
+    ['a terminal with 0 columns', ''],
+  ])('%s', async (_name, stty) => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'tty');
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));

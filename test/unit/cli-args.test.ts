@@ -10,17 +10,47 @@ const program = createProgram({ out: process.stdout, err: process.stderr, versio
 
 describe('normalizeArgv', () => {
   it.each([
-    [['storage', '-o=json'], ['storage', '-o', 'json']],
-    [['storage', '-n=team-a', '-l=app=train,tier!=dev'], ['storage', '-n', 'team-a', '-l', 'app=train,tier!=dev']],
-    [['gpus', "-o=jsonpath={.nodes[*].name}"], ['gpus', '-o', 'jsonpath={.nodes[*].name}']],
-    [['storage', '--output=json'], ['storage', '--output=json']],
-    [['storage', '--no-headers=true', '-A=true'], ['storage', '--no-headers', '-A']],
+    [
+      ['storage', '-o=json'],
+      ['storage', '-o', 'json'],
+    ],
+    [
+      ['storage', '-n=team-a', '-l=app=train,tier!=dev'],
+      ['storage', '-n', 'team-a', '-l', 'app=train,tier!=dev'],
+    ],
+    [
+      ['gpus', '-o=jsonpath={.nodes[*].name}'],
+      ['gpus', '-o', 'jsonpath={.nodes[*].name}'],
+    ],
+    [
+      ['storage', '--output=json'],
+      ['storage', '--output=json'],
+    ],
+    [
+      ['storage', '--no-headers=true', '-A=true'],
+      ['storage', '--no-headers', '-A'],
+    ],
     [['storage', '--watch=false', '-A=f'], ['storage']],
-    [['ship', 'web', 'app=x:2', '--wait=false'], ['ship', 'web', 'app=x:2', '--no-wait']],
-    [['ship', 'web', 'app=x:2', '--wait=true'], ['ship', 'web', 'app=x:2']],
-    [['storage', '--no-headers=maybe'], ['storage', '--no-headers=maybe']],
-    [['config', 'c', '--', '-o=json'], ['config', 'c', '--', '-o=json']],
-    [['config', 'c', '--from-literal', 'a=-o=x'], ['config', 'c', '--from-literal', 'a=-o=x']],
+    [
+      ['ship', 'web', 'app=x:2', '--wait=false'],
+      ['ship', 'web', 'app=x:2', '--no-wait'],
+    ],
+    [
+      ['ship', 'web', 'app=x:2', '--wait=true'],
+      ['ship', 'web', 'app=x:2'],
+    ],
+    [
+      ['storage', '--no-headers=maybe'],
+      ['storage', '--no-headers=maybe'],
+    ],
+    [
+      ['config', 'c', '--', '-o=json'],
+      ['config', 'c', '--', '-o=json'],
+    ],
+    [
+      ['config', 'c', '--from-literal', 'a=-o=x'],
+      ['config', 'c', '--from-literal', 'a=-o=x'],
+    ],
   ])('%j → %j', (input, expected) => {
     expect(normalizeArgv(input, program)).toEqual(expected);
   });

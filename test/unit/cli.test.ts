@@ -43,7 +43,9 @@ describe('errors and flags', () => {
   it('an unknown -o lists the allowed formats', async () => {
     const r = await runCli(['version', '--client', '-o', 'xml']);
     expect(r).toMatchObject({ code: 2, out: '' });
-    expect(r.err).toBe('error: unable to match a printer suitable for the output format "xml", allowed formats are: table,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n');
+    expect(r.err).toBe(
+      'error: unable to match a printer suitable for the output format "xml", allowed formats are: table,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n',
+    );
   });
 
   it('a bad --request-timeout names the flag', async () => {

@@ -81,7 +81,10 @@ describe('replacementBlockers', () => {
 });
 
 describe('relabelledFrom (kubectl label pod X app=to-be-fixed --overwrite)', () => {
-  const rs: ReplicaSet = { metadata: { name: 'web-5d9c7b8f4', namespace: 'ml', uid: 'rs-uid' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web', 'pod-template-hash': '5d9c7b8f4' } }, template: {} } };
+  const rs: ReplicaSet = {
+    metadata: { name: 'web-5d9c7b8f4', namespace: 'ml', uid: 'rs-uid' },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'web', 'pod-template-hash': '5d9c7b8f4' } }, template: {} },
+  };
   it.each([
     ['keeps the pod-template-hash', pod('other-name', { app: 'to-be-fixed', 'pod-template-hash': '5d9c7b8f4' }), true],
     ['hash removed, but named after the ReplicaSet', pod('web-5d9c7b8f4-x7k2p', { app: 'to-be-fixed' }), true],
@@ -95,10 +98,12 @@ describe('relabelledFrom (kubectl label pod X app=to-be-fixed --overwrite)', () 
 
 describe('undo and messages', () => {
   it('relabelArgs puts back changed values and removes added keys', () => {
-    expect(relabelArgs([
-      { key: 'app', from: 'web', to: 'web-debug' },
-      { key: 'mlops.kubectl.io/debug', from: undefined, to: 'true' },
-    ])).toBe('app=web mlops.kubectl.io/debug-');
+    expect(
+      relabelArgs([
+        { key: 'app', from: 'web', to: 'web-debug' },
+        { key: 'mlops.kubectl.io/debug', from: undefined, to: 'true' },
+      ]),
+    ).toBe('app=web mlops.kubectl.io/debug-');
   });
   it('detachedLabels names the selector keys the pod left', () => {
     expect(detachedLabels(pod('p', { app: 'to-be-fixed', 'pod-template-hash': '5d9c7b8f4' }), rsCtl)).toBe('app=to-be-fixed');

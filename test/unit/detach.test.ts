@@ -18,7 +18,14 @@ const pod = (labels: Record<string, string>, owner: { kind: string; name: string
   spec: { containers: [{ name: 'app', image: 'x' }], nodeName: 'n1' },
 });
 
-const rs: Controller = { kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', selector: { matchLabels: { app: 'web', 'pod-template-hash': '1' } }, replicas: 3, owner: { kind: 'Deployment', name: 'web', selector: { matchLabels: { app: 'web' } } } };
+const rs: Controller = {
+  kind: 'ReplicaSet',
+  name: 'web-1',
+  uid: 'rs-uid',
+  selector: { matchLabels: { app: 'web', 'pod-template-hash': '1' } },
+  replicas: 3,
+  owner: { kind: 'Deployment', name: 'web', selector: { matchLabels: { app: 'web' } } },
+};
 const svc = (name: string, selector: Record<string, string>): Service => ({ metadata: { name }, spec: { selector } });
 
 describe('refusal', () => {
@@ -67,7 +74,9 @@ describe('planDetach', () => {
     const exists: Controller = { ...exprs, selector: { matchExpressions: [{ key: 'gpu', operator: 'Exists' }] } };
     expect(planDetach(pod({ gpu: 'a100' }), exists, [], {}).labels.gpu).toBeUndefined();
     const notIn: Controller = { ...exprs, selector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['db'] }] } };
-    expect(() => planDetach(pod({ app: 'web' }), notIn, [], {})).toThrow("cannot break ReplicaSet e's selector (app notin (db)) by relabelling: it only uses NotIn/DoesNotExist; pass --label KEY=VALUE");
+    expect(() => planDetach(pod({ app: 'web' }), notIn, [], {})).toThrow(
+      "cannot break ReplicaSet e's selector (app notin (db)) by relabelling: it only uses NotIn/DoesNotExist; pass --label KEY=VALUE",
+    );
   });
 
   it('the patch changes the labels and records the ledger', () => {
@@ -94,7 +103,13 @@ describe('debug-pod over HTTP (nock)', () => {
   const rsObj = { metadata: { name: 'web-1', namespace: 'ml', uid: 'rs-uid' }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } } } };
   const ready = { conditions: [{ type: 'Ready', status: 'True' }], phase: 'Running' };
   const owned = (name: string, created: string, isReady = true) => ({
-    metadata: { name, namespace: 'ml', labels: { app: 'web' }, creationTimestamp: created, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', controller: true }] },
+    metadata: {
+      name,
+      namespace: 'ml',
+      labels: { app: 'web' },
+      creationTimestamp: created,
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', controller: true }],
+    },
     status: isReady ? ready : { phase: 'Pending', containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
   });
 
@@ -102,31 +117,61 @@ describe('debug-pod over HTTP (nock)', () => {
     const future = new Date(Date.now() + 5000).toISOString();
     const patches: unknown[] = [];
     const scope = nock(TEST_SERVER)
-      .get('/api/v1/namespaces/ml/pods/web-1-abc').reply(200, { ...pod({ app: 'web' }), status: ready })
-      .get('/apis/apps/v1/namespaces/ml/replicasets/web-1').reply(200, rsObj)
-      .get('/api/v1/namespaces/ml/services').query(true).reply(200, { items: [], metadata: { resourceVersion: '1' } })
-      .get('/api/v1/namespaces/ml/resourcequotas').query(true).reply(200, { items: [], metadata: { resourceVersion: '1' } })
+      .get('/api/v1/namespaces/ml/pods/web-1-abc')
+      .reply(200, { ...pod({ app: 'web' }), status: ready })
+      .get('/apis/apps/v1/namespaces/ml/replicasets/web-1')
+      .reply(200, rsObj)
+      .get('/api/v1/namespaces/ml/services')
+      .query(true)
+      .reply(200, { items: [], metadata: { resourceVersion: '1' } })
+      .get('/api/v1/namespaces/ml/resourcequotas')
+      .query(true)
+      .reply(200, { items: [], metadata: { resourceVersion: '1' } })
       // The ReplicaSet's pods before the patch.
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web' && !q.watch)
+      .get('/api/v1/namespaces/ml/pods')
+      .query((q) => q.labelSelector === 'app=web' && !q.watch)
       .reply(200, { items: [{ ...pod({ app: 'web' }), status: ready }, owned('web-1-old', '2026-11-26T10:00:00Z')], metadata: { resourceVersion: '150' } })
-      .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews').query(true).times(10).reply(201, { status: { allowed: true } })
-      .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => { patches.push(b); return true; }).query(true)
+      .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')
+      .query(true)
+      .times(10)
+      .reply(201, { status: { allowed: true } })
+      .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => {
+        patches.push(b);
+        return true;
+      })
+      .query(true)
       .reply(409, { kind: 'Status', reason: 'Conflict', message: 'Operation cannot be fulfilled on pods "web-1-abc": the object has been modified', code: 409 })
-      .get('/api/v1/namespaces/ml/pods/web-1-abc').reply(200, { ...pod({ app: 'web', extra: 'x' }, { kind: 'ReplicaSet', name: 'web-1' }, { resourceVersion: '101' }), status: ready })
-      .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => { patches.push(b); return true; }).query(true)
+      .get('/api/v1/namespaces/ml/pods/web-1-abc')
+      .reply(200, { ...pod({ app: 'web', extra: 'x' }, { kind: 'ReplicaSet', name: 'web-1' }, { resourceVersion: '101' }), status: ready })
+      .patch('/api/v1/namespaces/ml/pods/web-1-abc', (b) => {
+        patches.push(b);
+        return true;
+      })
+      .query(true)
       .reply(200, pod({ app: 'web-debug', 'mlops.kubectl.io/debug': 'true' }, null))
       // Released at once; then watched by name beside the wait, in case someone deletes it.
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.fieldSelector === 'metadata.name=web-1-abc' && !q.watch)
+      .get('/api/v1/namespaces/ml/pods')
+      .query((q) => q.fieldSelector === 'metadata.name=web-1-abc' && !q.watch)
       .times(2)
       .reply(200, { items: [pod({ app: 'web-debug' }, null)], metadata: { resourceVersion: '200' } })
-      .get('/api/v1/namespaces/ml/pods').query((q) => q.labelSelector === 'app=web' && !q.watch)
+      .get('/api/v1/namespaces/ml/pods')
+      .query((q) => q.labelSelector === 'app=web' && !q.watch)
       // No GET of the pod afterwards: table output does not need it.
       .reply(200, { items: [owned('web-1-old', '2026-11-26T10:00:00Z'), owned('web-1-new', future)], metadata: { resourceVersion: '201' } })
       // The ReplicaSet is watched beside, for terminal conditions; it says nothing here.
-      .get('/apis/apps/v1/namespaces/ml/replicasets').query((q) => q.fieldSelector === 'metadata.name=web-1' && !q.watch)
+      .get('/apis/apps/v1/namespaces/ml/replicasets')
+      .query((q) => q.fieldSelector === 'metadata.name=web-1' && !q.watch)
       .reply(200, { items: [rsObj], metadata: { resourceVersion: '202' } });
-    nock(TEST_SERVER).get('/apis/apps/v1/namespaces/ml/replicasets').query((q) => q.watch === '1').delay(5000).reply(200, '');
-    nock(TEST_SERVER).get('/api/v1/namespaces/ml/pods').query((q) => q.watch === '1' && q.fieldSelector === 'metadata.name=web-1-abc').delay(5000).reply(200, '');
+    nock(TEST_SERVER)
+      .get('/apis/apps/v1/namespaces/ml/replicasets')
+      .query((q) => q.watch === '1')
+      .delay(5000)
+      .reply(200, '');
+    nock(TEST_SERVER)
+      .get('/api/v1/namespaces/ml/pods')
+      .query((q) => q.watch === '1' && q.fieldSelector === 'metadata.name=web-1-abc')
+      .delay(5000)
+      .reply(200, '');
     const r = await runCli(['debug-pod', 'web-1-abc', '--kubeconfig', cluster()]);
     expect(r.err).toContain('replacement: pod/web-1-new Ready; replicaset/web-1 has 2/2 Ready');
     expect(r.code).toBe(0);
@@ -142,7 +187,12 @@ describe('debug-pod over HTTP (nock)', () => {
         name,
         namespace: 'ml',
         labels: { 'mlops.kubectl.io/debug': 'true' },
-        annotations: { 'mlops.kubectl.io/detached-from': 'ReplicaSet/web-1', 'mlops.kubectl.io/detached-from-owner': 'Deployment/web', 'mlops.kubectl.io/detached-at': at, ...(ttl ? { 'mlops.kubectl.io/ttl': ttl } : {}) },
+        annotations: {
+          'mlops.kubectl.io/detached-from': 'ReplicaSet/web-1',
+          'mlops.kubectl.io/detached-from-owner': 'Deployment/web',
+          'mlops.kubectl.io/detached-at': at,
+          ...(ttl ? { 'mlops.kubectl.io/ttl': ttl } : {}),
+        },
       },
       spec: { nodeName: 'n1', containers: [{ name: 'app', resources: { limits: { 'nvidia.com/gpu': '2' } } }] },
       status: { phase: 'Running', containerStatuses: [{ name: 'app', restartCount: 3, state: { running: {} } }] },
@@ -150,7 +200,10 @@ describe('debug-pod over HTTP (nock)', () => {
     nock(TEST_SERVER)
       .get('/api/v1/namespaces/ml/pods')
       .query({ limit: '500' })
-      .reply(200, { items: [detached('old', '2026-11-26T08:00:00Z', '2h'), detached('fresh', '2026-11-26T11:30:00Z', '2h'), detached('forever', '2026-11-26T11:00:00Z')], metadata: { resourceVersion: '9' } })
+      .reply(200, {
+        items: [detached('old', '2026-11-26T08:00:00Z', '2h'), detached('fresh', '2026-11-26T11:30:00Z', '2h'), detached('forever', '2026-11-26T11:00:00Z')],
+        metadata: { resourceVersion: '9' },
+      })
       .get('/apis/apps/v1/namespaces/ml/replicasets')
       .query(true)
       .reply(200, { items: [], metadata: { resourceVersion: '9' } });

@@ -61,7 +61,7 @@ describe('Kube.list', () => {
 });
 
 describe('errors from the server', () => {
-  it('404 becomes kubectl\'s NotFound line', async () => {
+  it("404 becomes kubectl's NotFound line", async () => {
     nock(TEST_SERVER)
       .get('/apis/apps/v1/namespaces/default/deployments/web')
       .reply(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', message: 'deployments.apps "web" not found', code: 404 });
@@ -178,11 +178,21 @@ describe('Kube.patchGuarded', () => {
   it('adds the resourceVersion guard and plans again on a fresh object after 409', async () => {
     const bodies: unknown[] = [];
     const scope = nock(TEST_SERVER)
-      .get(path).reply(200, { metadata: { name: 'web', resourceVersion: '1' }, spec: { replicas: 1 } })
-      .patch(path, (b) => { bodies.push(b); return true; }).query(true)
+      .get(path)
+      .reply(200, { metadata: { name: 'web', resourceVersion: '1' }, spec: { replicas: 1 } })
+      .patch(path, (b) => {
+        bodies.push(b);
+        return true;
+      })
+      .query(true)
       .reply(409, { kind: 'Status', reason: 'Conflict', message: 'the object has been modified', code: 409 })
-      .get(path).reply(200, { metadata: { name: 'web', resourceVersion: '2' }, spec: { replicas: 5 } })
-      .patch(path, (b) => { bodies.push(b); return true; }).query(true)
+      .get(path)
+      .reply(200, { metadata: { name: 'web', resourceVersion: '2' }, spec: { replicas: 5 } })
+      .patch(path, (b) => {
+        bodies.push(b);
+        return true;
+      })
+      .query(true)
       .reply(200, { metadata: { name: 'web', resourceVersion: '3' } });
     const { kube } = kubeFor();
     const seen: number[] = [];
@@ -202,12 +212,19 @@ describe('Kube.patchGuarded', () => {
   it('guards a JSON patch with a resourceVersion replace, and sends nothing when there is nothing to do', async () => {
     let body: unknown;
     nock(TEST_SERVER)
-      .patch(path, (b) => { body = b; return true; }).query(true)
+      .patch(path, (b) => {
+        body = b;
+        return true;
+      })
+      .query(true)
       .reply(200, { metadata: { resourceVersion: '8' } });
     const { kube } = kubeFor();
     const known = { metadata: { resourceVersion: '7' } };
     await kube.patchGuarded(path, 'json', () => [{ op: 'remove', path: '/spec/x' }], { known });
-    expect(body).toEqual([{ op: 'replace', path: '/metadata/resourceVersion', value: '7' }, { op: 'remove', path: '/spec/x' }]);
+    expect(body).toEqual([
+      { op: 'replace', path: '/metadata/resourceVersion', value: '7' },
+      { op: 'remove', path: '/spec/x' },
+    ]);
     const none = await kube.patchGuarded(path, 'json', () => undefined, { known });
     expect(none).toEqual({ object: known, changed: false, current: known });
   });

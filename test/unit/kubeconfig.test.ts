@@ -66,17 +66,16 @@ describe('kubeconfig resolution', () => {
   it('runs an exec-plugin user and sends its token', async () => {
     const dir = tempDir();
     const plugin = path.join(dir, 'cred.sh');
-    fs.writeFileSync(
-      plugin,
-      '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}\'\n',
-    );
+    fs.writeFileSync(plugin, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}\'\n');
     fs.chmodSync(plugin, 0o755);
     const file = writeKubeconfig(dir, {
       name: 'exec',
       user: ['    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${plugin}`, '      interactiveMode: Never'].join('\n'),
     });
     const c = resolveConfig({ kubeconfig: file }, {});
-    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer from-exec' } }).get('/version').reply(200, { gitVersion: 'v1.35.4' });
+    nock(TEST_SERVER, { reqheaders: { authorization: 'Bearer from-exec' } })
+      .get('/version')
+      .reply(200, { gitVersion: 'v1.35.4' });
     const kube = new Kube({ auth: c.auth, server: c.server });
     await expect(kube.get('/version')).resolves.toEqual({ gitVersion: 'v1.35.4' });
   });

@@ -92,7 +92,11 @@ describe('doctor reads the declarations as the commands do', () => {
   ];
   it.each([
     ['everything granted', () => true, 'yes'],
-    ['a flag-dependent verb missing: yes, and what the flag also needs', (x: Need) => x.when !== 'with-hpa', 'yes (--with-hpa on a workload an HPA targets also needs delete hpas)'],
+    [
+      'a flag-dependent verb missing: yes, and what the flag also needs',
+      (x: Need) => x.when !== 'with-hpa',
+      'yes (--with-hpa on a workload an HPA targets also needs delete hpas)',
+    ],
     ['an optional verb missing: yes, with less detail', (x: Need) => !x.optional, 'yes (less detail without list events)'],
     ['an always-needed verb missing: no', (x: Need) => x.verb !== 'patch', 'no'],
     ['the same verb namespaced granted, cluster-wide not', (x: Need) => !x.cluster, 'yes (-A/--all-namespaces also needs list pods (cluster-wide))'],

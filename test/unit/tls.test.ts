@@ -26,11 +26,14 @@ beforeAll(async () => {
   ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.ext'));
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client.key'), '-out', f('client.csr'), '-subj', '/CN=jane/O=ml-team');
   ssl('x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('client.crt'), '-days', '2');
-  server = https.createServer({ key: fs.readFileSync(f('server.key')), cert: fs.readFileSync(f('server.crt')), ca: fs.readFileSync(f('ca.crt')), requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ gitVersion: 'v1.35.4', clientCN: peer?.subject?.CN ?? null }));
-  });
+  server = https.createServer(
+    { key: fs.readFileSync(f('server.key')), cert: fs.readFileSync(f('server.crt')), ca: fs.readFileSync(f('ca.crt')), requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ gitVersion: 'v1.35.4', clientCN: peer?.subject?.CN ?? null }));
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
 });
@@ -41,7 +44,10 @@ afterAll(() => {
 
 function kubeconfig(name: string, cluster: string, user: string): string {
   const file = f(`${name}.yaml`);
-  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:${port}\n${cluster}\nusers:\n- name: u\n  user:\n${user}\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:${port}\n${cluster}\nusers:\n- name: u\n  user:\n${user}\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n`,
+  );
   return file;
 }
 
@@ -55,7 +61,11 @@ describe('TLS', () => {
 
   it('takes inline -data fields too', async () => {
     const b64 = (n: string) => fs.readFileSync(f(n)).toString('base64');
-    const file = kubeconfig('inline', `    certificate-authority-data: ${b64('ca.crt')}`, `    client-certificate-data: ${b64('client.crt')}\n    client-key-data: ${b64('client.key')}`);
+    const file = kubeconfig(
+      'inline',
+      `    certificate-authority-data: ${b64('ca.crt')}`,
+      `    client-certificate-data: ${b64('client.crt')}\n    client-key-data: ${b64('client.key')}`,
+    );
     const c = resolveConfig({ kubeconfig: file }, {});
     await expect(new Kube({ auth: c.auth, server: c.server }).get('/version')).resolves.toMatchObject({ clientCN: 'jane' });
   });

@@ -45,7 +45,13 @@ describe('labels', () => {
   });
 
   it('matches selectors with expressions like the API server', () => {
-    const sel = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+    const sel = {
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['a', 'b'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    };
     expect(selectorMatches(sel, { app: 'web', tier: 'a' })).toBe(true);
     expect(selectorMatches(sel, { app: 'web', tier: 'c' })).toBe(false);
     expect(selectorMatches(sel, { app: 'web', tier: 'a', canary: '1' })).toBe(false);
