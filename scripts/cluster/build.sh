@@ -11,14 +11,13 @@ k8s_dir="$cache_root/k8s-$K8S_VERSION"
 etcd_dir="$cache_root/etcd-$ETCD_VERSION"
 log() { echo "[build] $*" >&2; }
 
-build_k8s() {
-  if [[ -x "$k8s_dir/kube-apiserver" && -x "$k8s_dir/kube-controller-manager" && -x "$k8s_dir/kube-scheduler" ]]; then
-    log "kubernetes $K8S_VERSION cached in $k8s_dir"; return
-  fi
+# Builds k8s.io/kubernetes commands ($@) into $out. k8s.io/kubernetes replaces its staging
+# modules with ./staging, which only the main module may do; we replace them with their
+# published versions instead.
+build_k8s_cmds() {
+  local out="$1"; shift
+  local pkgs=("$@")
   local work; work="$(mktemp -d)"
-  log "building kubernetes $K8S_VERSION in $work (cold build: about 10 minutes on 2 cores)"
-  # k8s.io/kubernetes replaces its staging modules with ./staging, which only the main
-  # module may do; we replace them with their published versions instead.
   local mod; mod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
   {
     echo "module mlops.local/k8sbuild"
@@ -26,17 +25,24 @@ build_k8s() {
     echo "require k8s.io/kubernetes $K8S_VERSION"
     grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging' "$mod" | awk -v v="$K8S_STAGING_VERSION" '{print "replace " $1 " => " $1 " " v}'
   } > "$work/go.mod"
-  local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
   (cd "$work" && log "resolving modules" && GOFLAGS=-mod=mod go get "${pkgs[@]/%/@$K8S_VERSION}")
   local minor; minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
   local ld=""
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
-  mkdir -p "$k8s_dir.tmp"
-  (cd "$work" && log "compiling ${pkgs[*]}" && go build -trimpath -ldflags "-s -w $ld" -o "$k8s_dir.tmp/" "${pkgs[@]}")
-  rm -rf "$k8s_dir" && mv "$k8s_dir.tmp" "$k8s_dir"
+  mkdir -p "$out.tmp"
+  (cd "$work" && log "compiling ${pkgs[*]}" && go build -trimpath -ldflags "-s -w $ld" -o "$out.tmp/" "${pkgs[@]}")
+  rm -rf "$out" && mv "$out.tmp" "$out"
   rm -rf "$work"
+}
+
+build_k8s() {
+  if [[ -x "$k8s_dir/kube-apiserver" && -x "$k8s_dir/kube-controller-manager" && -x "$k8s_dir/kube-scheduler" ]]; then
+    log "kubernetes $K8S_VERSION cached in $k8s_dir"; return
+  fi
+  log "building kubernetes $K8S_VERSION (cold build: about 10 minutes on 2 cores)"
+  build_k8s_cmds "$k8s_dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
   log "kubernetes $K8S_VERSION ready in $k8s_dir"
 }
 
@@ -68,25 +74,8 @@ build_krew() {
 kubectl_dir="$cache_root/kubectl-$K8S_VERSION"
 build_kubectl() {
   if [[ -x "$kubectl_dir/kubectl" ]]; then log "kubectl $K8S_VERSION cached in $kubectl_dir"; return; fi
-  local work; work="$(mktemp -d)"
   log "building kubectl $K8S_VERSION (a few minutes)"
-  local mod; mod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
-  {
-    echo "module mlops.local/kubectlbuild"
-    echo "go 1.25.0"
-    echo "require k8s.io/kubernetes $K8S_VERSION"
-    grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging' "$mod" | awk -v v="$K8S_STAGING_VERSION" '{print "replace " $1 " => " $1 " " v}'
-  } > "$work/go.mod"
-  (cd "$work" && GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION")
-  local minor; minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
-  local ld=""
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
-  done
-  mkdir -p "$kubectl_dir.tmp"
-  (cd "$work" && go build -trimpath -ldflags "-s -w $ld" -o "$kubectl_dir.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl)
-  rm -rf "$kubectl_dir" && mv "$kubectl_dir.tmp" "$kubectl_dir"
-  rm -rf "$work"
+  build_k8s_cmds "$kubectl_dir" k8s.io/kubernetes/cmd/kubectl
   log "kubectl $K8S_VERSION ready in $kubectl_dir"
 }
 

@@ -2,8 +2,7 @@
 // build URLs, headers or retries themselves: HTTP, credentials and retries live in
 // transport.ts, watches and waits in watch.ts.
 import { ApiError, CliError, ExitCode } from '../errors.js';
-import type { Auth } from './auth.js';
-import { Transport, type RequestOptions } from './transport.js';
+import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 import { watch, waitFor, type WatchEvent } from './watch.js';
 import type { ObjectList } from './types.js';
 
@@ -16,25 +15,8 @@ type Versioned = { metadata?: { resourceVersion?: string } };
 
 export type DryRun = 'none' | 'client' | 'server';
 
-export interface KubeOptions {
-  auth: Auth;
-  server: string;
-  /** 0 means no timeout, as kubectl's --request-timeout=0. */
-  requestTimeoutMs?: number;
-  /** One stderr line per request when set. */
-  log?: (line: string) => void;
-  /** Server warnings, each printed once ("Warning: ..."). */
-  warn?: (line: string) => void;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  /** Bounded retries for idempotent requests. */
-  maxRetries?: number;
+export interface KubeOptions extends TransportOptions {
   pageSize?: number;
-  /** Given once: aborting it (the first Ctrl-C) aborts every request in flight and every wait. */
-  signal?: AbortSignal;
-  /** For the User-Agent. */
-  version?: string;
-  disableCompression?: boolean;
 }
 
 export interface ListOptions {
