@@ -304,6 +304,10 @@ async function preflightWire(kube: Kube, namespace: string, p: Plan, o: WireTarg
   const wpath = pathOf(o.res, { namespace, name: o.workload });
   const w = await kube.getOptional<Parameters<typeof planWire>[0]>(wpath);
   if (!w) throw new CliError(`${display} not found in namespace ${namespace} (--wire); nothing was written`);
+  // A paused Deployment does not roll out: wiring it would write and then wait for nothing (ship refuses the same way).
+  if ((w as { spec?: { paused?: boolean } }).spec?.paused) {
+    throw new CliError(`${display} is paused, and a paused Deployment does not roll out; resume it first (kubectl rollout resume ${display} -n ${namespace}); nothing was written`);
+  }
   const plan = planWire(w, p.kind, p.name, undefined, o);
   if (!plan.patch || p.dryRun === 'client') return;
   try {

@@ -55,6 +55,15 @@ export function fsProblem(e: unknown): string {
 }
 
 function readFile(file: string, flag: string): Buffer {
+  let regular = true;
+  try {
+    const st = fs.statSync(file);
+    regular = st.isFile() || st.isDirectory();
+  } catch {
+    // readFileSync below names the problem.
+  }
+  // A FIFO or device would block the read (and Ctrl-C with it): only regular files are sources.
+  if (!regular) throw new UsageError(`${flag} ${file}: not a regular file`);
   try {
     return fs.readFileSync(file);
   } catch (e) {

@@ -1,5 +1,9 @@
 // kubectl's flag spellings that commander does not read by itself (pflag's `-o=json`,
 // `--watch=true`, `--wait=false`), rewritten by src/cli.ts before parsing.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeArgv } from '../../src/cli.js';
 import { createProgram } from '../../src/program.js';
@@ -65,5 +69,30 @@ describe('normalizeArgv', () => {
     const r = await runCli(['doctor', '-o=name']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/output format "name"/);
+  });
+});
+
+describe('values that would misbehave at run time are usage errors before connecting', () => {
+  const env = { KUBECONFIG: path.join(import.meta.dirname, '../fixtures/unreachable-kubeconfig.yaml') };
+
+  it("--request-timeout past Node's timer limit (it would fire at once)", async () => {
+    const r = await runCli(['history', 'web', '--request-timeout', '600h'], { env });
+    expect(r).toMatchObject({ code: 2, out: '' });
+    expect(r.err).toBe('error: invalid value "600h" for --request-timeout: at most 596h (24 days), or 0 for no limit\n');
+  });
+
+  it('a FIFO as a source file (the read would block, and Ctrl-C with it)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-fifo-'));
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [
+      ['config', 'c', '--from-file', `k=${fifo}`],
+      ['secret', 's', '--from-file', fifo],
+      ['config', 'c', '--from-env-file', fifo],
+    ]) {
+      const r = await runCli(args, { env });
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(/^error: --from-(env-)?file .*fifo: not a regular file\n$/);
+    }
   });
 });
