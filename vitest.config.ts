@@ -46,7 +46,7 @@ export default defineConfig({
           // One control plane shared by several files at once: every file works in its own
           // namespaces, and most of a test's time is spent waiting on controllers, not on CPU.
           fileParallelism: true,
-          maxWorkers: 4,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
