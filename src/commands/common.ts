@@ -3,32 +3,20 @@ import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Connection } from '../kube/connect.js';
+import type { ConfigFlags } from '../kube/config.js';
 import type { DryRun } from '../kube/client.js';
 import { AbortedError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { OUTPUT_FORMATS, Printer, TEMPLATE_FORMATS, type OutputFormat, type OutputKind } from '../output/printer.js';
 
-export interface GlobalFlags {
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
+/** kubectl's global flags as commander parses them: the kubeconfig overrides (ConfigFlags), `--as-group` repeated, and logging. */
+export interface GlobalFlags extends Omit<ConfigFlags, 'asGroups'> {
   requestTimeout?: string;
   /** -v / --v=N: true for a bare -v (level 6), else the level. */
   v?: number | true;
   verbose?: boolean;
-  cluster?: string;
-  user?: string;
-  server?: string;
-  token?: string;
-  certificateAuthority?: string;
-  clientCertificate?: string;
-  clientKey?: string;
-  insecureSkipTlsVerify?: boolean;
-  tlsServerName?: string;
-  as?: string;
   asGroup?: string[];
-  asUid?: string;
 }
 
 function logLevel(value: string): number {
@@ -109,6 +97,7 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
   const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
   const as = globalAs(cmd);
   if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');
+  // Named one by one: optsWithGlobals() also holds the command's own options.
   return deps.connect({
     kubeconfig: g.kubeconfig,
     context: g.context,

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, statefulSet, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { grantAllBut } from './safety.js';
@@ -105,17 +105,7 @@ describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
       metadata: { name: 'bare', labels: { app: 'bare' } },
       spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
     });
-    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'db' },
-      spec: {
-        serviceName: 'db',
-        replicas: 1,
-        selector: { matchLabels: { app: 'db' } },
-        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'postgres:16' }] } },
-      },
-    });
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), statefulSet('db', { image: 'postgres:16' }));
     await waitReady(kube, ns, 'app=db', 1);
     const bare = await mlops(['debug-pod', 'bare', '-n', ns]);
     expect(bare.code).toBe(1);

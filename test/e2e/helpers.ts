@@ -119,6 +119,21 @@ export function deployment(name: string, opts: { replicas?: number; image?: stri
   };
 }
 
+/** A StatefulSet of `replicas` pods labelled app=NAME (no volumes: the fake kubelet runs them as they are). */
+export function statefulSet(name: string, opts: { replicas?: number; image?: string } = {}) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name },
+    spec: {
+      serviceName: name,
+      replicas: opts.replicas ?? 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: opts.image ?? 'registry.local/db:16' }] } },
+    },
+  };
+}
+
 export async function readyPods(kube: Kube, namespace: string, selector: string): Promise<Pod[]> {
   const l = await kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector: selector });
   return l.items.filter(isReady);

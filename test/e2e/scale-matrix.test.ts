@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, freshNamespace, mlops, readyPods, repo, until, waitReady, writeTemp } from './helpers.js';
+import { adminKube, freshNamespace, mlops, readyPods, repo, statefulSet, until, waitReady, writeTemp } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
 import { dPath, hpaFor, hpaScalingActive, kubectl, podCount, readyDeployment, release, settled } from './scale-helpers.js';
 import { needsOf } from '../../src/commands/flow.js';
@@ -229,17 +229,7 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
   it('scale-to-zero sts, then restore sts', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzaudit');
-    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'db' },
-      spec: {
-        serviceName: 'db',
-        replicas: 1,
-        selector: { matchLabels: { app: 'db' } },
-        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
-      },
-    });
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), statefulSet('db'));
     await waitReady(kube, ns, 'app=db', 1);
     const flags = ['kind:statefulsets', 'list:statefulsets'];
     expect((await expectDeclaredCovers(kube, ns, 'scale-to-zero', ['scale-to-zero', 'sts/db', '-n', ns], flags)).code).toBe(0);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/kube/client.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Deployment, HPA, Pod, StatefulSet } from '../../src/kube/types.js';
-import { adminKube, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, statefulSet, until, waitReady } from './helpers.js';
 import { dPath, hpaFor, hpaScalingActive, kubectl, readyDeployment, replicaSets, scalingDisabled } from './scale-helpers.js';
 
 const OURS = /^mlops\.kubectl\.io\//;
@@ -80,17 +80,7 @@ describe.concurrent('kubectl scale is the oracle for scale-to-zero and restore',
   it('StatefulSet twins: same spec and generation after each step', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'orcs');
-    const sts = (name: string) => ({
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name },
-      spec: {
-        serviceName: name,
-        replicas: 2,
-        selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
-      },
-    });
+    const sts = (name: string) => statefulSet(name, { replicas: 2 });
     const sPath = (name: string) => pathOf(R.statefulsets, { namespace: ns, name });
     await Promise.all(['k', 'p'].map((n) => kube.create(pathOf(R.statefulsets, { namespace: ns }), sts(n))));
     await Promise.all([waitReady(kube, ns, 'app=k', 2), waitReady(kube, ns, 'app=p', 2)]);

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, run, until, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, run, statefulSet, until, waitReady } from './helpers.js';
 import { expectOneLineError, snapshot, expectUnchanged } from './safety.js';
 import { dPath, hpaFor, kubectl, podCount, readyDeployment, release, settled } from './scale-helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
@@ -233,17 +233,7 @@ describe.concurrent('scale-to-zero and restore', () => {
   it('a StatefulSet goes to zero and back through the same guarded write', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzsts');
-    await kube.create(pathOf(R.statefulsets, { namespace: ns }), {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'db' },
-      spec: {
-        serviceName: 'db',
-        replicas: 2,
-        selector: { matchLabels: { app: 'db' } },
-        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:16' }] } },
-      },
-    });
+    await kube.create(pathOf(R.statefulsets, { namespace: ns }), statefulSet('db', { replicas: 2 }));
     await waitReady(kube, ns, 'app=db', 2);
     const r = await mlops(['scale-to-zero', 'sts/db', '-n', ns]);
     expect(r.code, r.err).toBe(0);
