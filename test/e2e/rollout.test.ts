@@ -43,7 +43,9 @@ describe('ship, history and rollback on a real Deployment', () => {
     expect(diff.out).toBe('deployment.apps/my-app: revision 1 -> 3\n  ~ containers[app].image: registry.local/my-app:1.0 -> registry.local/my-app:3.0\n');
 
     // A revision that does not exist: refused, nothing changed.
-    const rvBefore = (await kube.get<Deployment>(dPath)).metadata!.resourceVersion;
+    // Compare what a write would change, not resourceVersion: the controller may still be writing status.
+    const written = (d: Deployment) => ({ generation: d.metadata!.generation, annotations: d.metadata!.annotations, labels: d.metadata!.labels, spec: d.spec });
+    const before = written(await kube.get<Deployment>(dPath));
     const missing = await mlops(['rollback', 'my-app', '--to-revision', '7', '-n', ns]);
     expect(missing.code).toBe(1);
     expect(missing.err).toBe('error: revision 7 not found for deployment/my-app; revisions: 1, 2, 3\n');
@@ -51,7 +53,7 @@ describe('ship, history and rollback on a real Deployment', () => {
     expect(dry.code).toBe(0);
     expect(dry.out).toContain('rollback from revision 3 to 1');
     expect(dry.out).toContain('~ containers[app].image: registry.local/my-app:3.0 -> registry.local/my-app:1.0');
-    expect((await kube.get<Deployment>(dPath)).metadata!.resourceVersion).toBe(rvBefore);
+    expect(written(await kube.get<Deployment>(dPath))).toEqual(before);
 
     const rb = await mlops(['rollback', 'my-app', '--to-revision', '1', '--reason', '3.0 leaks memory', '-n', ns]);
     expect(rb.code).toBe(0);

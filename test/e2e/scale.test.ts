@@ -27,7 +27,8 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('deployment.apps/my-app scaled to zero (3 recorded)\nfreed: 3 pod(s), cpu 300m, memory 192Mi, nvidia.com/gpu 0\n');
     expect(await podCount(kube, ns, 'app=my-app')).toBe(0);
-    const d = await kube.get<Deployment>(dPath(ns, 'my-app'));
+    // The controller still writes status after the pods are gone; compare against the settled object.
+    const d = await settled(kube, ns, 'my-app', 0);
     expect(d.spec!.replicas).toBe(0);
     expect(d.metadata!.annotations![RECORDED]).toBe('3');
 
@@ -44,7 +45,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(back.code, back.err).toBe(0);
     expect(back.out).toBe('deployment.apps/my-app restored to 3 replicas\n');
     expect(await readyPods(kube, ns, 'app=my-app')).toHaveLength(3);
-    const restored = await kube.get<Deployment>(dPath(ns, 'my-app'));
+    const restored = await settled(kube, ns, 'my-app', 3);
     expect(restored.metadata!.annotations?.[RECORDED]).toBeUndefined();
     expect(restored.metadata!.labels?.[LABEL]).toBeUndefined();
 
