@@ -235,6 +235,8 @@ export async function startCluster({ workDir, nodes = 2, log = (m) => process.st
       '--enable-hostpath-provisioner',
       '--concurrent-deployment-syncs=10',
       '--concurrent-replicaset-syncs=10',
+      // The HPA acts within seconds instead of 15 s, so the HPA twin tests wait on it briefly.
+      '--horizontal-pod-autoscaler-sync-period=2s',
       '--kube-api-qps=500',
       '--kube-api-burst=1000',
     ]);
