@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { inject } from 'vitest';
 import { resolveConfig } from '../../src/kube/config.js';
 import { Kube } from '../../src/kube/client.js';
@@ -8,6 +9,8 @@ import { UnreachableError } from '../../src/errors.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Pod } from '../../src/kube/types.js';
 import { isReady } from '../../src/workloads/pods.js';
+// @ts-expect-error plain ESM script
+import { cacheRoot } from '../../scripts/cluster/cluster.mjs';
 
 export const repo = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(repo, 'bin', 'kubectl-mlops');
@@ -173,6 +176,22 @@ export async function grantRestricted(kube: Kube, namespace: string, name: strin
  * The linux-amd64 release (archive + krew manifest), built once per e2e run and shared by the
  * files that need it (the control plane's work dir is new for every run; e2e files run one by one).
  */
+/** What the release executable is made of: our sources, the locked dependencies, the build script and the Node that builds it. */
+function releaseInputsHash(): string {
+  const h = createHash('sha256').update(process.versions.node);
+  const files = [
+    'package.json',
+    'package-lock.json',
+    'scripts/release.mjs',
+    ...fs.readdirSync(path.join(repo, 'src'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('src', f)),
+  ];
+  for (const f of files.sort()) {
+    const full = path.join(repo, f);
+    if (fs.statSync(full).isFile()) h.update(f).update('\0').update(fs.readFileSync(full));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
 export async function releaseBuild(): Promise<{ dir: string; archive: string; manifest: string }> {
   const dir = path.join(inject('cluster').workDir, 'release');
   const archive = path.join(dir, 'kubectl-mlops_linux_amd64.tar.gz');
@@ -190,10 +209,22 @@ export async function releaseBuild(): Promise<{ dir: string; archive: string; ma
   }
   if (mine && !fs.existsSync(done)) {
     fs.rmSync(dir, { recursive: true, force: true });
-    // @ts-expect-error plain ESM script
-    const { release } = (await import('../../scripts/release.mjs')) as { release: (o: object) => Promise<unknown> };
-    await release({ platforms: ['linux-amd64'], out: dir, manifest });
-    fs.writeFileSync(done, '');
+    // The build (bundle, V8 snapshot, injection) is the heaviest step of the suite; a warm run
+    // reuses the one made from the same sources, keyed by their hash, outside the repo.
+    const cached = path.join((cacheRoot as () => string)(), `release-${releaseInputsHash()}`);
+    if (fs.existsSync(path.join(cached, '.done'))) {
+      fs.cpSync(cached, dir, { recursive: true });
+    } else {
+      // @ts-expect-error plain ESM script
+      const { release } = (await import('../../scripts/release.mjs')) as { release: (o: object) => Promise<unknown> };
+      await release({ platforms: ['linux-amd64'], out: dir, manifest });
+      fs.writeFileSync(done, '');
+      for (const old of fs.readdirSync(path.dirname(cached)).filter((n) => n.startsWith('release-'))) {
+        fs.rmSync(path.join(path.dirname(cached), old), { recursive: true, force: true });
+      }
+      fs.cpSync(dir, `${cached}.tmp`, { recursive: true });
+      fs.renameSync(`${cached}.tmp`, cached);
+    }
   }
   await until(async () => fs.existsSync(done), 600_000, 'the release build of another test file');
   return { dir, archive, manifest };
