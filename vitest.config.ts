@@ -1,18 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-// e2e files that use the fake nodes' GPUs (one fills a node and adds nodes, others assert where a
-// GPU pod fits) or that would see another file's node come and go (a DaemonSet's pods): they
-// run one by one on a control plane of their own (each project's global setup starts one),
-// at the same time as the other files share the first.
-const SERIAL_E2E = [
-  'test/e2e/gpus.test.ts',
-  'test/e2e/debug-pod.test.ts',
-  'test/e2e/debug-pod-safety.test.ts',
-  'test/e2e/rollout.test.ts',
-  'test/e2e/scale.test.ts',
-  'test/e2e/scale-matrix.test.ts',
-  'test/e2e/tty.test.ts',
-];
+// The serial e2e file (test/e2e/serial.test.ts) is the longest: it starts first, so it is not
+// the last thing running.
+class SerialFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const serial = (f: TestSpecification) => f.moduleId.endsWith('serial.test.ts');
+    return [...sorted.filter(serial), ...sorted.filter((f) => !serial(f))];
+  }
+}
 
 const e2e = {
   pool: 'threads' as const,
@@ -23,10 +20,16 @@ const e2e = {
   hookTimeout: 180_000,
 };
 
+// Projects of the same group share one pool, so they state the same maxWorkers: the serial
+// file plus three others at a time. Most of an e2e file's time is spent waiting on
+// controllers, not on CPU.
+const maxWorkers = 4;
+
 export default defineConfig({
   test: {
     // Worker threads end cleanly; forked workers were held open by keep-alive sockets.
     pool: 'threads',
+    sequence: { sequencer: SerialFirst },
     projects: [
       {
         test: {
@@ -34,6 +37,7 @@ export default defineConfig({
           pool: 'threads',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          maxWorkers,
           sequence: { groupOrder: 0 },
         },
       },
@@ -42,20 +46,19 @@ export default defineConfig({
           ...e2e,
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: SERIAL_E2E,
-          // One control plane shared by several files at once: every file works in its own
-          // namespaces, and most of a test's time is spent waiting on controllers, not on CPU.
-          fileParallelism: true,
-          maxWorkers: 3,
+          exclude: ['test/e2e/serial.test.ts'],
+          // One control plane shared by several files at once: every file works in its own namespaces.
+          maxWorkers,
           sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           ...e2e,
+          // test/e2e/*.serial.ts, one after another in one file, on a control plane of its own.
           name: 'e2e-serial',
-          include: SERIAL_E2E,
-          fileParallelism: false,
+          include: ['test/e2e/serial.test.ts'],
+          maxWorkers,
           sequence: { groupOrder: 0 },
         },
       },

@@ -66,6 +66,12 @@ export function adminKube(): Kube {
 
 let nsCounter = 0;
 export const createdNamespaces: string[] = [];
+/** Deletes the namespaces this file made (not waiting for them to go). */
+export async function deleteCreatedNamespaces(): Promise<void> {
+  const kube = adminKube();
+  await Promise.all(createdNamespaces.splice(0).map((ns) => kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined)));
+}
+
 export async function freshNamespace(kube: Kube, prefix: string): Promise<string> {
   const name = `${prefix}-${process.pid}-${++nsCounter}`.slice(0, 63);
   createdNamespaces.push(name);
