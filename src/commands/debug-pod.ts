@@ -20,7 +20,7 @@ import { parseTimeout, preflight } from './flow.js';
 import { dryRunSuffix, withKind, type Column, type PrintSpec, type Printer } from '../output/printer.js';
 import { watchList } from '../output/watch.js';
 import { withProgress } from '../output/progress.js';
-import { parseDuration, age, humanDuration } from '../util/duration.js';
+import { parseDuration, parseStoredDuration, age, humanDuration } from '../util/duration.js';
 import { parseLabelAssignment } from '../util/labels.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
@@ -365,12 +365,9 @@ function handFrom(rs: ReplicaSet): string {
 function ttlLeft(p: Pod, now: Date): number | undefined {
   const ttl = p.metadata?.annotations?.[ANN.ttl];
   const at = p.metadata?.annotations?.[ANN.detachedAt];
-  if (!ttl || !at) return undefined;
-  try {
-    return Date.parse(at) + parseDuration(ttl, 'ttl') - now.getTime();
-  } catch {
-    return undefined;
-  }
+  const ms = parseStoredDuration(ttl);
+  if (ms === undefined || !at) return undefined;
+  return Date.parse(at) + ms - now.getTime();
 }
 
 /** Cleans up what nobody cleans up (kubernetes#55559): detached pods past their --ttl. */

@@ -3,7 +3,7 @@ import type { KEvent, Pod } from '../kube/types.js';
 import { podStatus, restarts } from '../workloads/pods.js';
 import { workloadOf } from '../storage/model.js';
 import { ANN, DEBUG_LABEL } from '../workloads/detach.js';
-import { humanDuration, parseDuration } from '../util/duration.js';
+import { humanDuration, parseStoredDuration } from '../util/duration.js';
 import { gpuRequests } from './resources.js';
 import { podClaimNames } from './dra.js';
 import type { Waste } from './model.js';
@@ -23,7 +23,7 @@ export function wasteOf(p: Pod, now: Date, notReadyAfterMs: number): Waste | nul
   if (p.metadata?.labels?.[DEBUG_LABEL] === 'true') {
     const at = ann[ANN.detachedAt] ?? null;
     const ttl = ann[ANN.ttl] ?? null;
-    const ttlMs = ttlOf(ttl);
+    const ttlMs = parseStoredDuration(ttl);
     if (at && ttlMs !== undefined && now.getTime() >= Date.parse(at) + ttlMs) {
       return { reason: 'ttl-expired', since: at, ttl, message: `detached by debug-pod; its --ttl ${ttl} ran out` };
     }
@@ -38,20 +38,12 @@ export function wasteOf(p: Pod, now: Date, notReadyAfterMs: number): Waste | nul
   return null;
 }
 
-function ttlOf(ttl: string | null): number | undefined {
-  try {
-    return ttl ? parseDuration(ttl, 'ttl') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The WASTED column: the message with how long. */
 export function wasteText(w: Waste, now: Date): string {
   const ago = (t: number) => humanDuration(now.getTime() - t);
   const since = w.since ? Date.parse(w.since) : undefined;
   if (since === undefined) return w.message;
-  const ttlMs = ttlOf(w.ttl);
+  const ttlMs = parseStoredDuration(w.ttl);
   switch (w.reason) {
     case 'ttl-expired':
       return `detached by debug-pod ${ago(since)} ago; its --ttl ${w.ttl} ran out ${ago(since + ttlMs!)} ago`;

@@ -1,23 +1,104 @@
 import { UsageError } from '../errors.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+// Go's time.ParseDuration, which reads every kubectl duration flag (--timeout, pflag's
+// DurationVar): a sign, then number-unit pairs; a bare number other than 0 has no unit and is
+// refused ("missing unit"). Nanoseconds in a BigInt, so overflow is refused where Go refuses it.
+// Case table: test/fixtures/duration-cases.json, from Go itself (scripts/duration-fixtures).
+const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, μs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const LIMIT = 1n << 63n;
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
-/** Parses kubectl-style durations: `30s`, `5m`, `1h30m`, `250ms`; a bare number means seconds. */
+/** Nanoseconds, or the reason Go gives. */
+export function parseGoDuration(text: string): { ns: bigint } | { error: string } {
+  const invalid = { error: `time: invalid duration "${text}"` };
+  let s = text;
+  let neg = false;
+  if (s[0] === '-' || s[0] === '+') {
+    neg = s[0] === '-';
+    s = s.slice(1);
+  }
+  if (s === '0') return { ns: 0n };
+  if (s === '') return invalid;
+  let d = 0n;
+  while (s !== '') {
+    if (!(s[0] === '.' || isDigit(s[0]))) return invalid;
+    let i = 0;
+    let v = 0n;
+    for (; isDigit(s[i]); i++) {
+      if (v > LIMIT / 10n) return invalid;
+      v = v * 10n + BigInt(s[i]);
+      if (v > LIMIT) return invalid;
+    }
+    const pre = i > 0;
+    s = s.slice(i);
+    let f = 0n;
+    let scale = 1;
+    let post = false;
+    if (s[0] === '.') {
+      let j = 1;
+      let overflow = false;
+      for (; isDigit(s[j]); j++) {
+        if (overflow) continue;
+        const y = f * 10n + BigInt(s[j]);
+        if (f > (LIMIT - 1n) / 10n || y > LIMIT) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
+      }
+      post = j > 1;
+      s = s.slice(j);
+    }
+    if (!pre && !post) return invalid;
+    let u = 0;
+    while (u < s.length && !(s[u] === '.' || isDigit(s[u]))) u++;
+    if (u === 0) return { error: `time: missing unit in duration "${text}"` };
+    const unitName = s.slice(0, u);
+    s = s.slice(u);
+    const unit = UNIT_NS[unitName];
+    if (unit === undefined) return { error: `time: unknown unit "${unitName}" in duration "${text}"` };
+    if (v > LIMIT / unit) return invalid;
+    v *= unit;
+    if (f > 0n) {
+      // As Go: float64 for the fraction, truncated.
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > LIMIT) return invalid;
+    }
+    d += v;
+    if (d > LIMIT) return invalid;
+  }
+  if (neg) return { ns: -d };
+  if (d > LIMIT - 1n) return invalid;
+  return { ns: d };
+}
+
+const nsToMs = (ns: bigint) => Math.round(Number(ns) / 1e6);
+
+/** A kubectl duration flag (`30s`, `5m`, `1h30m`, `250ms`), in milliseconds; as Go reads it. */
 export function parseDuration(value: string, flag: string): number {
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let consumed = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v))) {
-    total += Number(m[1]) * UNIT_MS[m[2]];
-    consumed = re.lastIndex;
-  }
-  if (consumed === 0 || consumed !== v.length) {
-    throw new UsageError(`invalid value "${value}" for ${flag}: want a duration such as 30s, 5m or 1h`);
-  }
-  return Math.round(total);
+  const r = parseGoDuration(value);
+  if ('error' in r) throw new UsageError(`invalid value "${value}" for ${flag}: want a duration such as 30s, 5m or 1h (${r.error})`);
+  return nsToMs(r.ns);
+}
+
+/**
+ * --request-timeout as client-go reads it (clientcmd.ParseTimeout): a whole number is seconds,
+ * anything else a Go duration. Negative values are refused (client-go would hand them on).
+ */
+export function parseRequestTimeout(value: string, flag = '--request-timeout'): number {
+  if (/^[+-]?\d+$/.test(value) && BigInt(value) >= 0n && BigInt(value) < LIMIT) return Number(BigInt(value)) * 1000;
+  const ms = parseDuration(value, flag);
+  if (ms < 0) throw new UsageError(`invalid value "${value}" for ${flag}: want 0 (no limit) or a positive duration such as 30s`);
+  return ms;
+}
+
+/** A duration this tool wrote into an annotation; earlier builds also wrote bare seconds. */
+export function parseStoredDuration(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const r = parseGoDuration(value);
+  return 'error' in r ? undefined : nsToMs(r.ns);
 }
 
 /** kubectl's HumanDuration (k8s.io/apimachinery/pkg/util/duration), used for AGE columns. */

@@ -51,7 +51,20 @@ describe('errors and flags', () => {
   it('a bad --request-timeout names the flag', async () => {
     const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', 'soon']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h\n');
+    expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h (time: invalid duration "soon")\n');
+  });
+
+  it('--request-timeout takes whole seconds as client-go does; --timeout wants a unit as Go does', async () => {
+    // 1 is one second: a 200 ms answer arrives in time, a 1.5 s one does not.
+    nock(TEST_SERVER).get('/version').delay(200).reply(200, { gitVersion: 'v1.35.4' });
+    const ok = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', '1']);
+    expect(ok.code, ok.err).toBe(0);
+    nock(TEST_SERVER).get('/version').delay(1500).reply(200, { gitVersion: 'v1.35.4' }).persist();
+    const late = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', '1']);
+    expect(late.code, late.err).toBe(4);
+    nock.cleanAll();
+    const bare = await runCli(['ship', 'web', 'app=x:1', '--kubeconfig', cluster(), '--timeout', '30']);
+    expect(bare).toMatchObject({ code: 2, err: 'error: invalid value "30" for --timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "30")\n' });
   });
 
   it('an unknown context lists the known ones (exit 3)', async () => {

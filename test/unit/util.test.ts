@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, parseDuration } from '../../src/util/duration.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { humanDuration, parseDuration, parseGoDuration, parseRequestTimeout } from '../../src/util/duration.js';
 import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
 import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
 import { parseTarget, R } from '../../src/kube/resources.js';
@@ -27,11 +29,30 @@ describe('parseDuration', () => {
     ['5m', 300_000],
     ['1h30m', 5_400_000],
     ['250ms', 250],
-    ['10', 10_000],
     ['0', 0],
   ])('%s', (text, ms) => expect(parseDuration(text, '--timeout')).toBe(ms));
-  it('names the flag on bad input', () => {
-    expect(() => parseDuration('5 minutes', '--timeout')).toThrow('invalid value "5 minutes" for --timeout: want a duration such as 30s, 5m or 1h');
+  it("names the flag and gives Go's reason on bad input", () => {
+    expect(() => parseDuration('5 minutes', '--timeout')).toThrow(
+      'invalid value "5 minutes" for --timeout: want a duration such as 30s, 5m or 1h (time: unknown unit " minutes" in duration "5 minutes")',
+    );
+    expect(() => parseDuration('10', '--timeout')).toThrow('(time: missing unit in duration "10")');
+  });
+
+  // Go's time.ParseDuration and client-go's clientcmd.ParseTimeout on the same inputs are the oracle.
+  const cases = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/duration-cases.json'), 'utf8')) as {
+    input: string;
+    parseDuration: { ns: string | null; error: string | null };
+    requestTimeout: { ns: string | null; error: string | null };
+  }[];
+  it.each(cases)('Go reads $input', (c) => {
+    const ours = parseGoDuration(c.input);
+    expect(ours).toEqual(c.parseDuration.ns !== null ? { ns: BigInt(c.parseDuration.ns) } : { error: expect.any(String) as string });
+    // Go quotes a name with non-ASCII bytes differently; every other reason is Go's word for word.
+    if (c.parseDuration.error && /^[\x20-\x7e]*$/.test(c.input)) expect(ours).toEqual({ error: c.parseDuration.error });
+    const rt = c.requestTimeout.ns;
+    if (rt === null) expect(() => parseRequestTimeout(c.input)).toThrow(/^invalid value .* for --request-timeout/);
+    else if (BigInt(rt) < 0n) expect(() => parseRequestTimeout(c.input)).toThrow('want 0 (no limit) or a positive duration');
+    else expect(parseRequestTimeout(c.input)).toBe(Math.round(Number(BigInt(rt)) / 1e6));
   });
 });
 
