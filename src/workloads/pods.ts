@@ -53,19 +53,50 @@ export function parseQuantity(q: string | number | undefined): number {
   return n * (mult[m[2]] ?? 1);
 }
 
-/** Requests of a pod, summed over containers (limits stand in where only limits are set, as the API defaults). */
-export function podRequests(pod: Pod): Record<string, number> {
+type ResourceList = Record<string, string | number> | undefined;
+
+/**
+ * Effective requests as the scheduler and `kubectl describe node` count them: app containers
+ * and sidecars summed, each init container at its peak with the sidecars started before it,
+ * the larger of the two, plus overhead. Limits stand in for missing requests, as the API
+ * server defaults them.
+ */
+export function effectiveRequests(pod: Pod): Record<string, number> {
+  const reqs = (c: { resources?: { requests?: ResourceList; limits?: ResourceList } }) => {
+    const r: Record<string, number> = {};
+    for (const [k, v] of Object.entries({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) })) r[k] = parseQuantity(v);
+    return r;
+  };
+  const add = (a: Record<string, number>, b: Record<string, number>) => {
+    for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+  };
+  const max = (a: Record<string, number>, b: Record<string, number>) => {
+    for (const [k, v] of Object.entries(b)) a[k] = Math.max(a[k] ?? 0, v);
+  };
   const total: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? []) {
-    const req = { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) } as Record<string, string | number>;
-    for (const [k, v] of Object.entries(req)) total[k] = (total[k] ?? 0) + parseQuantity(v);
+  for (const c of pod.spec?.containers ?? []) add(total, reqs(c));
+  const sidecars: Record<string, number> = {};
+  const initPeak: Record<string, number> = {};
+  for (const c of pod.spec?.initContainers ?? []) {
+    const r = reqs(c);
+    if (c.restartPolicy === 'Always') {
+      add(total, r);
+      add(sidecars, r);
+      max(initPeak, sidecars);
+    } else {
+      const peak = { ...r };
+      add(peak, sidecars);
+      max(initPeak, peak);
+    }
   }
+  max(total, initPeak);
+  add(total, Object.fromEntries(Object.entries((pod.spec?.overhead ?? {}) as Record<string, string>).map(([k, v]) => [k, parseQuantity(v)])));
   return total;
 }
 
 /** Extended resources (GPUs and the like) a pod requests: anything beyond cpu, memory, storage and hugepages. */
 export function extendedResources(pod: Pod): Record<string, number> {
-  return Object.fromEntries(Object.entries(podRequests(pod)).filter(([k, v]) => v > 0 && !STANDARD_RESOURCES.has(k) && !k.startsWith('hugepages-')));
+  return Object.fromEntries(Object.entries(effectiveRequests(pod)).filter(([k, v]) => v > 0 && !STANDARD_RESOURCES.has(k) && !k.startsWith('hugepages-')));
 }
 
 /** Free amount of a resource per node: allocatable minus what running pods request. */
@@ -73,7 +104,7 @@ export function freeOnNodes(resource: string, nodes: Node[], pods: Pod[]): { nod
   return nodes
     .map((n) => {
       const allocatable = parseQuantity(n.status?.allocatable?.[resource]);
-      const used = pods.filter((p) => p.spec?.nodeName === n.metadata?.name && !isTerminated(p)).reduce((s, p) => s + (podRequests(p)[resource] ?? 0), 0);
+      const used = pods.filter((p) => p.spec?.nodeName === n.metadata?.name && !isTerminated(p)).reduce((s, p) => s + (effectiveRequests(p)[resource] ?? 0), 0);
       return { node: n.metadata?.name ?? '', free: allocatable - used, allocatable };
     })
     .filter((x) => x.allocatable > 0);

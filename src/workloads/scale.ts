@@ -4,7 +4,7 @@ import type { HPA, KubeObject, Pod } from '../kube/types.js';
 import { R, pathOf, type Resource } from '../kube/resources.js';
 import { CliError, UsageError } from '../errors.js';
 import { labelKeyProblem, labelValueProblem, selectorToString, type LabelSelector } from '../util/labels.js';
-import { controllerOf, podRequests } from './pods.js';
+import { controllerOf, effectiveRequests } from './pods.js';
 
 export const SCALED_LABEL = 'mlops.kubectl.io/scaled-to-zero';
 export const SZ = {
@@ -103,7 +103,7 @@ export interface Freed {
 export function freedBy(pods: Pod[]): Freed {
   const f: Freed = { pods: pods.length, cpu: 0, memoryBytes: 0, gpus: 0 };
   for (const p of pods) {
-    const r = podRequests(p);
+    const r = effectiveRequests(p);
     f.cpu += r.cpu ?? 0;
     f.memoryBytes += r.memory ?? 0;
     f.gpus += r['nvidia.com/gpu'] ?? 0;

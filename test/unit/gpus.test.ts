@@ -3,7 +3,7 @@ import nock from 'nock';
 import type { KEvent, Node, Pod } from '../../src/kube/types.js';
 import { buildReport, type Inventory, type Scope } from '../../src/gpus/model.js';
 import { draDevices, type ResourceClaim, type ResourceSlice } from '../../src/gpus/dra.js';
-import { effectiveRequests } from '../../src/gpus/resources.js';
+import { effectiveRequests, extendedResources, freeOnNodes } from '../../src/workloads/pods.js';
 import { wasteOf, wasteText, waitingReason } from '../../src/gpus/pods.js';
 import { fit } from '../../src/gpus/fit.js';
 import { runCli, TEST_SERVER, useNockCluster } from '../helpers.js';
@@ -80,6 +80,23 @@ describe('effectiveRequests (the rule of kubectl describe node and the scheduler
       },
     };
     expect(effectiveRequests(p)['nvidia.com/gpu']).toBe(want);
+  });
+
+  it('debug-pod, rollback and scale-to-zero count a pod the same way (extendedResources, freeOnNodes)', () => {
+    const gpu = (n: string) => ({ resources: { limits: { 'nvidia.com/gpu': n } } });
+    const p: Pod = {
+      spec: {
+        nodeName: 'n1',
+        containers: [{ name: 'app', image: 'x', ...gpu('1') }],
+        initContainers: [
+          { name: 'warmup', image: 'x', ...gpu('3') },
+          { name: 'sidecar', image: 'x', restartPolicy: 'Always', ...gpu('1') },
+        ],
+      },
+    };
+    expect(extendedResources(p)).toEqual({ 'nvidia.com/gpu': 3 });
+    const node: Node = { metadata: { name: 'n1' }, status: { allocatable: { 'nvidia.com/gpu': '8' } } };
+    expect(freeOnNodes('nvidia.com/gpu', [node], [p])).toEqual([{ node: 'n1', free: 5, allocatable: 8 }]);
   });
 
   it('requests win over limits when both are set', () => {
