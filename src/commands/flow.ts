@@ -80,6 +80,7 @@ export class Journal {
   private readonly open = new Map<string, string>();
   private resumeWith?: string;
   private undoWith?: string;
+  private supersededBy?: string;
 
   wrote(what: string): void {
     this.written.push(what);
@@ -104,6 +105,16 @@ export class Journal {
     this.undoWith = command;
   }
 
+  /**
+   * Someone else changed the object after this command wrote it: resuming or undoing would
+   * overwrite their change, so neither is offered.
+   */
+  superseded(by: string): void {
+    this.supersededBy = by;
+    this.resumeWith = undefined;
+    this.undoWith = undefined;
+  }
+
   get notVerified(): string[] {
     return [...this.open.values()];
   }
@@ -115,6 +126,7 @@ export class Journal {
     for (const w of this.written) lines.push(`  written:      ${w}`);
     for (const v of this.verified) lines.push(`  verified:     ${v}`);
     for (const n of this.notVerified) lines.push(`  not verified: ${n}`);
+    if (this.supersededBy) lines.push(`  superseded:   ${this.supersededBy}; no resume or undo is offered, as either would overwrite that change`);
     if (this.resumeWith) lines.push(`  to resume:    ${this.resumeWith}`);
     if (this.undoWith) lines.push(`  to undo:      ${this.undoWith}`);
     return lines.join('\n') + '\n';

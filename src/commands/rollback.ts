@@ -190,10 +190,11 @@ async function rollbackDeployment(
       progress: update,
       signal: deps.signal,
       uid: d.metadata?.uid,
-      verify: (now) =>
-        templatesEqual(now.spec?.template, to.rs.spec?.template)
-          ? undefined
-          : `deployment/${a.name} was changed by someone else during the rollback: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not revision ${to.revision}'s template; the rollback did not take effect (see \`kubectl mlops history ${a.name}${ns}\`)`,
+      verify: (now) => {
+        if (templatesEqual(now.spec?.template, to.rs.spec?.template)) return undefined;
+        deps.journal.superseded(`deployment.apps/${a.name} was changed since to run ${describeImages(now.spec?.template)}`);
+        return `deployment/${a.name} was changed by someone else during the rollback: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not revision ${to.revision}'s template; the rollback did not take effect (see \`kubectl mlops history ${a.name}${ns}\`)`;
+      },
     }),
   );
   deps.journal.confirm('rollout');

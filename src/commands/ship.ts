@@ -117,10 +117,11 @@ export function register(program: Command, deps: Deps): void {
           progress: update,
           signal: deps.signal,
           uid: d.metadata?.uid,
-          verify: (now) =>
-            hasImages(now.spec?.template, images)
-              ? undefined
-              : `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``,
+          verify: (now) => {
+            if (hasImages(now.spec?.template, images)) return undefined;
+            deps.journal.superseded(`deployment.apps/${name} was changed since to run ${describeImages(now.spec?.template)}`);
+            return `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``;
+          },
         }),
       );
       deps.journal.confirm(key);

@@ -308,6 +308,8 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
       ),
     );
     expect(r.err).toContain(`  written:      deployment.apps/web images set to app=${IMG('fail-2.0')}`);
+    expect(r.err).toContain(`  superseded:   deployment.apps/web was changed since to run app=${IMG('3.0')}; no resume or undo is offered`);
+    expect(r.err).not.toMatch(/to (resume|undo):/);
     expect(r.out).not.toContain('rolled out');
   });
 
@@ -325,6 +327,8 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     );
     expect(r.out).not.toContain('rolled back to');
     expect(r.err).toContain(`  written:      deployment.apps/web template set to revision 1's (change-cause "rollback to revision 1 ("broken 1.0")")`);
+    expect(r.err).toContain(`  superseded:   deployment.apps/web was changed since to run app=${IMG('3.0')}; no resume or undo is offered`);
+    expect(r.err).not.toMatch(/to (resume|undo):/);
     // The revision the race produced is not a rollback, though it inherited the rollback's annotations: a bare rollback plans a real one.
     const next = await mlops(['rollback', 'web', '--dry-run=client', '-n', ns]);
     expect(next.code, next.err).toBe(0);
