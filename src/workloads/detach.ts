@@ -7,7 +7,7 @@ import { R, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
-import { controllerOf, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
+import { controllerOf, effectiveLimits, effectiveRequests, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
 
 export type ResourceQuota = Wire<k.V1ResourceQuota>;
 
@@ -318,31 +318,118 @@ export function replacementBlockers(pod: Pod, c: Controller, quotas: ResourceQuo
   return out;
 }
 
-/** What one more pod like `pod` counts against a ResourceQuota, by quota key. */
+/**
+ * What one more pod like `pod` counts against a ResourceQuota, by quota key, as the quota
+ * admission counts it (kubernetes pkg/quota/v1/evaluator/core/pods.go podComputeUsageHelper).
+ */
 export function quotaUsage(pod: Pod): Record<string, number> {
-  const req: Record<string, number> = {};
-  const lim: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? []) {
-    const limits = (c.resources?.limits ?? {}) as Record<string, string>;
-    // The API server defaults a missing request to the limit.
-    const requests = { ...limits, ...((c.resources?.requests ?? {}) as Record<string, string>) };
-    for (const [k, v] of Object.entries(limits)) lim[k] = (lim[k] ?? 0) + parseQuantity(v);
-    for (const [k, v] of Object.entries(requests)) req[k] = (req[k] ?? 0) + parseQuantity(v);
-  }
+  const req = effectiveRequests(pod);
+  const lim = effectiveLimits(pod);
   const out: Record<string, number> = { pods: 1, 'count/pods': 1 };
-  for (const [k, v] of Object.entries(req)) {
-    out[`requests.${k}`] = v;
-    if (STANDARD_RESOURCES.has(k)) out[k] = v;
+  for (const k of ['cpu', 'memory', 'ephemeral-storage']) {
+    if (k in req) out[k] = out[`requests.${k}`] = req[k];
+    if (k in lim) out[`limits.${k}`] = lim[k];
   }
-  for (const [k, v] of Object.entries(lim)) out[`limits.${k}`] = v;
+  for (const [k, v] of Object.entries(req)) {
+    if (k.startsWith('hugepages-')) out[k] = out[`requests.${k}`] = v;
+    else if (!STANDARD_RESOURCES.has(k) && k.includes('/')) out[`requests.${k}`] = v;
+  }
   return out;
 }
 
-/** The quota that would refuse one more such pod, with its used/hard numbers; scoped quotas are not evaluated. */
+/** Whether a ResourceQuota's scopes take in a pod like `pod` (all of them must; podMatchesScopeFunc). */
+export function quotaScopeMatches(pod: Pod, q: ResourceQuota): boolean {
+  const selectors = [
+    ...(q.spec?.scopes ?? []).map((scopeName) => ({ scopeName, operator: 'Exists', values: [] as string[] })),
+    ...(q.spec?.scopeSelector?.matchExpressions ?? []).map((e) => ({ scopeName: e.scopeName, operator: e.operator, values: e.values ?? [] })),
+  ];
+  const deadline = pod.spec?.activeDeadlineSeconds;
+  const terminating = deadline !== undefined && deadline !== null && deadline >= 0;
+  const priorityClass = pod.spec?.priorityClassName ?? '';
+  return selectors.every((s) => {
+    switch (s.scopeName) {
+      case 'Terminating':
+        return terminating;
+      case 'NotTerminating':
+        return !terminating;
+      case 'BestEffort':
+        return isBestEffort(pod);
+      case 'NotBestEffort':
+        return !isBestEffort(pod);
+      case 'PriorityClass':
+        // A label selector over {PriorityClass: name}: NotIn and DoesNotExist also take a pod without one.
+        if (s.operator === 'Exists') return priorityClass !== '';
+        if (s.operator === 'DoesNotExist') return priorityClass === '';
+        if (s.operator === 'In') return priorityClass !== '' && s.values.includes(priorityClass);
+        if (s.operator === 'NotIn') return priorityClass === '' || !s.values.includes(priorityClass);
+        return false;
+      case 'CrossNamespacePodAffinity':
+        return usesCrossNamespaceAffinity(pod);
+      default:
+        return false;
+    }
+  });
+}
+
+/** QoS BestEffort: no container (init ones included) requests or limits cpu or memory. */
+function isBestEffort(pod: Pod): boolean {
+  if (pod.status?.qosClass) return pod.status.qosClass === 'BestEffort';
+  return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].every((c) =>
+    [c.resources?.requests, c.resources?.limits].every((l) => !['cpu', 'memory'].some((k) => parseQuantity(l?.[k]) > 0)),
+  );
+}
+
+function usesCrossNamespaceAffinity(pod: Pod): boolean {
+  type Term = { namespaces?: string[]; namespaceSelector?: unknown };
+  const cross = (t: Term | undefined) => Boolean(t && ((t.namespaces?.length ?? 0) > 0 || t.namespaceSelector));
+  const a = pod.spec?.affinity;
+  return [a?.podAffinity, a?.podAntiAffinity].some(
+    (x) =>
+      (x?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some((t) => cross(t)) ||
+      (x?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some((w) => cross(w.podAffinityTerm)),
+  );
+}
+
+// A quota on cpu or memory makes every container state that request or limit (the API
+// server's backward-compatibility rule, podEvaluator.Constraints), even a quota added later.
+const MUST_SPECIFY: Record<string, (c: Resources) => unknown> = {
+  cpu: (c) => c.resources?.requests?.cpu,
+  'requests.cpu': (c) => c.resources?.requests?.cpu,
+  memory: (c) => c.resources?.requests?.memory,
+  'requests.memory': (c) => c.resources?.requests?.memory,
+  'limits.cpu': (c) => c.resources?.limits?.cpu,
+  'limits.memory': (c) => c.resources?.limits?.memory,
+};
+type Resources = { name: string; resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } };
+
+function missingForQuota(pod: Pod, hard: string[]): string | undefined {
+  if (pod.spec?.resources?.requests || pod.spec?.resources?.limits) return undefined;
+  const containers: Resources[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  const out = hard
+    .filter((k) => k in MUST_SPECIFY)
+    .sort()
+    .map(
+      (k) =>
+        [
+          k,
+          containers
+            .filter((c) => MUST_SPECIFY[k](c) === undefined)
+            .map((c) => c.name)
+            .sort(),
+        ] as const,
+    )
+    .filter(([, names]) => names.length > 0)
+    .map(([k, names]) => `${k} for: ${names.join(',')}`);
+  return out.length ? out.join('; ') : undefined;
+}
+
+/** The quota that would refuse one more such pod, with its used/hard numbers. */
 export function quotaRefusal(pod: Pod, q: ResourceQuota): string | undefined {
-  if (q.spec?.scopes?.length || q.spec?.scopeSelector) return undefined;
+  if (!quotaScopeMatches(pod, q)) return undefined;
   const hard = (q.status?.hard ?? {}) as Record<string, string>;
   const used = (q.status?.used ?? {}) as Record<string, string>;
+  const missing = missingForQuota(pod, Object.keys(hard));
+  if (missing) return `resourcequota/${q.metadata?.name} would refuse it (must specify ${missing})`;
   const need = quotaUsage(pod);
   const over: string[] = [];
   for (const [k, h] of Object.entries(hard)) {

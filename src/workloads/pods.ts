@@ -55,18 +55,15 @@ export function parseQuantity(q: string | number | undefined): number {
 
 type ResourceList = Record<string, string | number> | undefined;
 
+type Resources = { resources?: { requests?: ResourceList; limits?: ResourceList } };
+
 /**
- * Effective requests as the scheduler and `kubectl describe node` count them: app containers
- * and sidecars summed, each init container at its peak with the sidecars started before it,
- * the larger of the two, plus overhead. Limits stand in for missing requests, as the API
- * server defaults them.
+ * A pod's total as the scheduler, `kubectl describe node` and quota count it (component-helpers'
+ * PodRequests/PodLimits): app containers and sidecars summed, each init container at its peak
+ * with the sidecars started before it, the larger of the two, plus overhead.
  */
-export function effectiveRequests(pod: Pod): Record<string, number> {
-  const reqs = (c: { resources?: { requests?: ResourceList; limits?: ResourceList } }) => {
-    const r: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) })) r[k] = parseQuantity(v);
-    return r;
-  };
+function podTotal(pod: Pod, of: (c: Resources) => ResourceList, overhead: 'all' | 'to-set'): Record<string, number> {
+  const amounts = (c: Resources) => Object.fromEntries(Object.entries(of(c) ?? {}).map(([k, v]) => [k, parseQuantity(v)]));
   const add = (a: Record<string, number>, b: Record<string, number>) => {
     for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
   };
@@ -74,11 +71,11 @@ export function effectiveRequests(pod: Pod): Record<string, number> {
     for (const [k, v] of Object.entries(b)) a[k] = Math.max(a[k] ?? 0, v);
   };
   const total: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? []) add(total, reqs(c));
+  for (const c of pod.spec?.containers ?? []) add(total, amounts(c));
   const sidecars: Record<string, number> = {};
   const initPeak: Record<string, number> = {};
   for (const c of pod.spec?.initContainers ?? []) {
-    const r = reqs(c);
+    const r = amounts(c);
     if (c.restartPolicy === 'Always') {
       add(total, r);
       add(sidecars, r);
@@ -90,8 +87,20 @@ export function effectiveRequests(pod: Pod): Record<string, number> {
     }
   }
   max(total, initPeak);
-  add(total, Object.fromEntries(Object.entries((pod.spec?.overhead ?? {}) as Record<string, string>).map(([k, v]) => [k, parseQuantity(v)])));
+  for (const [k, v] of Object.entries((pod.spec?.overhead ?? {}) as Record<string, string>)) {
+    // Overhead raises a limit only where one is set (PodLimits).
+    if (overhead === 'all' || total[k]) total[k] = (total[k] ?? 0) + parseQuantity(v);
+  }
   return total;
+}
+
+/** Requests; limits stand in for missing requests, as the API server defaults them. */
+export function effectiveRequests(pod: Pod): Record<string, number> {
+  return podTotal(pod, (c) => ({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) }), 'all');
+}
+
+export function effectiveLimits(pod: Pod): Record<string, number> {
+  return podTotal(pod, (c) => c.resources?.limits, 'to-set');
 }
 
 /** Extended resources (GPUs and the like) a pod requests: anything beyond cpu, memory, storage and hugepages. */

@@ -23,7 +23,7 @@ const quota = (name: string, hard: Record<string, string>, used: Record<string, 
 });
 
 describe('quotaUsage', () => {
-  it('counts one pod, its requests (defaulted from limits) and its limits under every quota key', () => {
+  it('counts one pod, its requests (defaulted from limits) and its limits under every quota key (extended resources as requests only)', () => {
     const p = pod('p', {}, { requests: { cpu: '100m' }, limits: { cpu: '500m', memory: '64Mi', 'nvidia.com/gpu': '1' } });
     expect(quotaUsage(p)).toEqual({
       pods: 1,
@@ -35,7 +35,6 @@ describe('quotaUsage', () => {
       'requests.nvidia.com/gpu': 1,
       'limits.cpu': 0.5,
       'limits.memory': 64 * 1024 ** 2,
-      'limits.nvidia.com/gpu': 1,
     });
   });
 });
@@ -54,7 +53,7 @@ describe('quotaRefusal', () => {
     else expect(r).toBeUndefined();
   });
   it('leaves room exactly at the limit', () => expect(quotaRefusal(p, quota('q', { pods: '4', 'requests.cpu': '1' }, { pods: '3', 'requests.cpu': '900m' }))).toBeUndefined());
-  it('does not evaluate scoped quotas', () => expect(quotaRefusal(p, quota('q', { pods: '1' }, { pods: '1' }, true))).toBeUndefined());
+  it('a scoped quota counts only the pods its scopes take in', () => expect(quotaRefusal(p, quota('q', { pods: '1' }, { pods: '1' }, true))).toBeUndefined());
   it('a quota the controller has not counted yet (no used) counts from zero', () => expect(quotaRefusal(p, quota('q', { pods: '1' }, {}))).toBeUndefined());
 });
 
