@@ -33,6 +33,8 @@ export interface CommandAccess {
   withoutOptional: string[];
   /** Verbs needed only under a condition doctor does not count (a flag, a kind of target), missing ones by condition: `--with-hpa` also needs ... */
   flags: { flag: string; missing: string[] }[];
+  /** Verbs granted here that the command asks in another namespace, known only when it runs. */
+  elsewhere: string[];
 }
 
 export function register(program: Command, deps: Deps): void {
@@ -123,7 +125,8 @@ export function accessOf(command: string, needs: Need[], granted: (n: Need) => b
     flag: conditionLabel(when),
     missing: extra.filter((n) => n.when === when).map(needKey),
   }));
-  return { command, allowed: missing.length === 0, missing, withoutOptional, flags };
+  const elsewhere = needs.filter((n) => n.elsewhere && granted(n)).map((n) => `${needKey(n)} is checked here; the command asks it in ${n.elsewhere}`);
+  return { command, allowed: missing.length === 0, missing, withoutOptional, flags, elsewhere };
 }
 
 /** The ALLOWED cell: "yes" or "no". */
@@ -137,6 +140,7 @@ export function accessNotes(c: CommandAccess): string {
   const notes = [
     ...c.flags.map((f) => `${f.flag} also needs ${f.missing.join(', ')}`),
     ...(c.withoutOptional.length ? [`less detail without ${c.withoutOptional.join(', ')}`] : []),
+    ...c.elsewhere,
   ];
   return notes.length ? `(${notes.join('; ')})` : '';
 }

@@ -11,6 +11,8 @@ export interface Need {
   when?: string;
   /** A read-only command works without it and says what it could not show (doctor: "yes, without ..."). */
   optional?: boolean;
+  /** Asked in a namespace known only at run time (doctor checks the current one and says so). */
+  elsewhere?: string;
 }
 
 const n = (verb: string, resource: string, group = '', extra: Partial<Need> = {}): Need => ({ verb, resource, group, ...extra });
@@ -133,11 +135,10 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('list', 'persistentvolumeclaims', '', { cluster: true }),
     n('watch', 'persistentvolumes', '', { cluster: true, when: 'watch' }),
   ],
-  // get persistentvolumeclaims is asked in the former claim's namespace.
   'storage reclaim': [
     n('get', 'persistentvolumes', '', { cluster: true }),
     n('patch', 'persistentvolumes', '', { cluster: true }),
-    n('get', 'persistentvolumeclaims'),
+    n('get', 'persistentvolumeclaims', '', { elsewhere: "the former claim's namespace" }),
     n('list', 'persistentvolumes', '', { cluster: true }),
     n('watch', 'persistentvolumes', '', { cluster: true }),
   ],

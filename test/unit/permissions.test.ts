@@ -108,6 +108,10 @@ describe('doctor reads the declarations as the commands do', () => {
     expect([accessText(a), accessNotes(a)].filter(Boolean).join(' ')).toBe(want);
     expect(a.allowed).toBe(want !== 'no');
   });
+  it('a verb asked in a namespace known only at run time: yes, saying where it was checked', () => {
+    const a = accessOf('storage reclaim', COMMAND_NEEDS['storage reclaim'], () => true);
+    expect(accessNotes(a)).toBe("(get persistentvolumeclaims is checked here; the command asks it in the former claim's namespace)");
+  });
   it('names the missing always-needed verbs, as the pre-flight refuses them', () => {
     expect(accessOf('x', needs, (x) => x.verb === 'get').missing).toEqual(['patch pods', 'create pods', 'update pods']);
   });
