@@ -126,7 +126,7 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
     stop = AbortSignal.any([o.signal, failed.signal, ...(timeoutMs > 0 ? [AbortSignal.timeout(timeoutMs)] : [])]);
     await Promise.all(
       paths.map((p, i) =>
-        follow(p, vs[i]!).catch((e: unknown) => {
+        follow(p, vs[i]).catch((e: unknown) => {
           failed.abort(e);
           throw e;
         }),
