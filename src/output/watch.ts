@@ -23,8 +23,8 @@ export interface WatchListOptions<Row> {
    * gone), so the rows are to show that copy.
    */
   rows: (changed?: unknown) => Promise<Row[]>;
-  /** When a row is the watched object itself: the row of an event's object, so each line shows that event's state and no list is needed. */
-  rowOf?: (obj: unknown) => Row;
+  /** When a row is the watched object itself: the row of an event's object (undefined: no line), so each line shows that event's state and no list is needed. */
+  rowOf?: (obj: unknown) => Row | undefined;
   /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
   key: (row: Row) => string;
   /** The key of a watched object, when `namespace/name` is not unique (several kinds watched). */
