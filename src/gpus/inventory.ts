@@ -73,11 +73,8 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
     claimsCluster = false;
   } else if (claimsAll === 'forbidden') claimsCluster = false;
 
-  // -l/--selector: the server picks the pods shown (its error for a bad selector is the answer); one more list.
-  const selected =
-    opts.selector === undefined
-      ? undefined
-      : (await kube.list<Pod>(pathOf(R.pods, { namespace: opts.namespace }), { fieldSelector: podSelector, labelSelector: opts.selector })).items;
+  // -l/--selector: the server picks the pods shown; one more list.
+  const selected = opts.selector === undefined ? undefined : await selectedPods(kube, opts.namespace, podSelector, opts.selector);
   const extra = opts.extra;
   let events: KEvent[] = [];
   const shown = selected ?? pods;
@@ -104,4 +101,16 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
     },
     dra: slices === 'absent' || claimsAll === 'absent' ? 'absent' : slices === 'forbidden' ? 'hidden' : 'served',
   };
+}
+
+/** The server's answer to a selector it cannot parse, in the words kubectl get pods -l wraps it in (cli-runtime's resource builder). */
+async function selectedPods(kube: Kube, namespace: string | undefined, fieldSelector: string, labelSelector: string): Promise<Pod[]> {
+  try {
+    return (await kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector, labelSelector })).items;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 400) {
+      throw new ApiError(400, e.reason, `Unable to find "/v1, Resource=pods" that match label selector ${JSON.stringify(labelSelector)}, field selector "": ${e.message}`);
+    }
+    throw e;
+  }
 }
