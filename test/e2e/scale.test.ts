@@ -225,7 +225,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(w.out).toContain('deployment.apps/serve scaled to zero (2 recorded, hpa serve recorded and removed)');
     expect(await kube.getOptional(pathOf(R.hpas, { namespace: ns, name: 'serve' }))).toBeUndefined();
     const list = await mlops(['scale-to-zero', '--list', '-n', ns]);
-    expect(list.out).toMatch(/deployment\.apps\/serve +2 +\d+s +serve\n$/);
+    expect(list.out).toMatch(/deployment\.apps\/serve +2 +0 +\d+s +serve\n$/);
     const back2 = await mlops(['restore', 'deploy/serve', '-n', ns]);
     expect(back2).toMatchObject({ code: 0, out: 'deployment.apps/serve restored to 2 replicas (hpa serve re-created)\n' });
     const hpa = await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'serve' }));
