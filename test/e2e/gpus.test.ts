@@ -168,6 +168,16 @@ describe("gpus and kubectl's list conventions", () => {
         .map((l) => Number(l.split(/ +/)[5]));
       expect(free.length).toBeGreaterThan(1);
       expect(free).toEqual([...free].sort((a, b) => a - b));
+      // --fit's table takes them too.
+      const fit = await mlops(['gpus', '--fit', '1', '--sort-by=.free', '--no-headers']);
+      expect(fit.code).toBe(0);
+      expect(fit.out).not.toMatch(/^NODE /m);
+      const fitFree = fit.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Number(l.split(/ +/)[2]));
+      expect(fitFree.length).toBeGreaterThan(0);
+      expect(fitFree).toEqual([...fitFree].sort((a, b) => a - b));
       // A field no row has: kubectl's error, exit 1, nothing on stdout.
       const nope = await mlops(['gpus', '-n', ns, '--sort-by=.nope']);
       const knope = await kubectl(['get', 'pods', '-n', ns, '--sort-by=.nope', '-o', 'name']);

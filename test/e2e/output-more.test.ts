@@ -151,6 +151,15 @@ describe('-o name on commands that delete or patch', () => {
     expect(kdone).toMatchObject({ code: 0, out: 'pod/twin\n' });
     expect(done).toMatchObject({ code: 0, out: 'pod/dbg\n' });
     expect(await kube.getOptional(pathOf(R.pods, { namespace: ns, name: 'dbg' }))).toBeUndefined();
+    // --expired: a name per deleted pod, nothing else on stdout.
+    const expired = (name: string) => {
+      const p = pod(name);
+      return { ...p, metadata: { ...p.metadata, annotations: { 'mlops.kubectl.io/detached-at': '2020-01-01T00:00:00Z', 'mlops.kubectl.io/ttl': '1h' } } };
+    };
+    for (const n of ['old-a', 'old-b']) await kube.create(pathOf(R.pods, { namespace: ns }), expired(n));
+    const swept = await mlops(['debug-pod', 'done', '--expired', '-n', ns, '--yes', '-o', 'name']);
+    expect(swept).toMatchObject({ code: 0, out: 'pod/old-a\npod/old-b\n' });
+    for (const n of ['old-a', 'old-b']) expect(await kube.getOptional(pathOf(R.pods, { namespace: ns, name: n }))).toBeUndefined();
     const json = await mlops(['debug-pod', 'done', 'dbg', '-n', ns, '--yes', '-o', 'json', '--kubeconfig', '/nonexistent']);
     expect(json).toMatchObject({ code: 2, out: '' });
     expect(json.err).toMatch(/^error: unable to match a printer suitable for the output format "json", allowed formats are: table,name \(-o\/--output\)\n$/);
