@@ -1,6 +1,8 @@
 // The watch loop's paths a real server does not produce on demand: a 410 Gone (the list's
 // version expired) re-lists and goes on; an object already gone when its change is processed
-// still gets its line. Also: --request-timeout ending a quiet watch, and several collections watched side by side. The e2e tests (test/e2e/output.test.ts, output-more.test.ts) prove the rest against kubectl.
+// still gets its line; --request-timeout ends a quiet watch; several collections are watched
+// side by side. The e2e tests (test/e2e/output.test.ts, output-more.test.ts) prove the rest
+// against kubectl.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import nock from 'nock';
 import { Readable } from 'node:stream';
