@@ -44,7 +44,8 @@ export function parseGpus(cmd: Command): GpusOptions {
     throw new UsageError('gpus prints a report of several tables and has no -w/--watch: storage, storage pv, debug-pod list and scale-to-zero --list have it');
   }
   const printer = printerOf(cmd, FORMATS);
-  if (o.sortBy !== undefined && printer.structured) throw new UsageError('--sort-by orders the rows of the tables; -o json|yaml keep the documented order');
+  if (o.sortBy !== undefined && printer.structured)
+    throw new UsageError('--sort-by orders the rows of the tables; -o json, yaml, jsonpath and custom-columns print the report in its documented order');
   if (o.selector !== undefined && o.fit !== undefined) throw new UsageError('-l/--selector picks the pods shown; --fit counts every pod, so they are not used together');
   if (o.selector === '') throw new UsageError('-l/--selector needs a label selector, e.g. -l team=vision');
   if (o.node !== undefined) validateName(o.node, '--node');

@@ -210,7 +210,7 @@ describe("gpus and kubectl's list conventions", () => {
         });
       }
       for (const [args, msg] of [
-        [['-o', 'json', '--sort-by=.pod'], 'error: --sort-by orders the rows of the tables; -o json|yaml keep the documented order\n'],
+        [['-o', 'json', '--sort-by=.pod'], 'error: --sort-by orders the rows of the tables; -o json, yaml, jsonpath and custom-columns print the report in its documented order\n'],
         [['--fit', '1', '-l', 'team=a'], 'error: -l/--selector picks the pods shown; --fit counts every pod, so they are not used together\n'],
       ] as const) {
         expect(await mlops(['gpus', ...args, '--kubeconfig', '/nonexistent'])).toEqual({ code: 2, out: '', err: msg });
