@@ -69,10 +69,17 @@ export async function writeCompletion(program: Command, deps: Deps, words: strin
   deps.out.write(candidates.map((c) => (c.description ? `${c.value}\t${c.description}` : c.value)).join('\n') + (candidates.length ? '\n' : '') + `:${directive}\n`);
 }
 
+/**
+ * A command's flags are its own: every command carries the global flags itself (program.ts),
+ * and a parent's flags do not reach its subcommands (positional options), as with cobra's
+ * local flags. `secret view --<TAB>` offers view's flags, not secret's --from-literal.
+ */
+function ownOptions(cmd: Command): readonly Option[] {
+  return cmd.options;
+}
+
 function optionTakesValue(cmd: Command, flag: string): boolean {
-  const all: Option[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) all.push(...c.options);
-  const o = all.find((x) => x.long === flag || x.short === flag);
+  const o = ownOptions(cmd).find((x) => x.long === flag || x.short === flag);
   return Boolean(o?.required);
 }
 
@@ -125,12 +132,10 @@ export async function complete(program: Command, deps: Deps, words: string[]): P
   if (partial.startsWith('-')) {
     const seen = new Set<string>();
     const out: Candidate[] = [];
-    for (let c: Command | null = cmd; c; c = c.parent) {
-      for (const o of c.options) {
-        if (o.hidden || !o.long || seen.has(o.long)) continue;
-        seen.add(o.long);
-        out.push({ value: o.long, description: o.description });
-      }
+    for (const o of ownOptions(cmd)) {
+      if (o.hidden || !o.long || seen.has(o.long)) continue;
+      seen.add(o.long);
+      out.push({ value: o.long, description: o.description });
     }
     return { candidates: match(out), directive: NO_FILE };
   }

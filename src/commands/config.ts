@@ -364,6 +364,9 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
   const o = cmd.opts<{ reveal?: boolean }>();
   const printer = printerOf(cmd);
   const format = printer.format;
+  // custom-columns shows the rows of the table, one per key, and a table shows no value.
+  if (o.reveal && format === 'custom-columns')
+    throw new UsageError('--reveal prints values with -o table, json, yaml or jsonpath; -o custom-columns shows keys, sizes and types only');
   const { kube, namespace } = await connectFrom(cmd, deps);
   const s = await kube.get<Secret>(pathOf(R.secrets, { namespace, name }));
   const entries = Object.entries(s.data ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -389,6 +392,10 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
       type: s.type,
       keys: rows.map((r) => ({ key: r.key, size: r.size, type: r.type, ...(o.reveal ? { value: r.text ? r.bytes.toString('utf8') : r.bytes.toString('base64') } : {}) })),
     };
+    if (format === 'custom-columns') {
+      await printer.print(deps, { items: rows, data: () => data, object: (r) => ({ key: r.key, size: r.size, type: r.type }) });
+      return;
+    }
     await printer.printDocument(deps, data);
     return;
   }

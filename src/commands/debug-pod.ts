@@ -73,13 +73,15 @@ export function register(program: Command, deps: Deps): void {
     .option('--timeout <duration>', 'how long to wait for the pod to be gone', '2m');
   allNamespacesOption(done);
   addMutationOptions(done);
+  // As kubectl delete: -o name prints pod/NAME per deleted pod, nothing else.
+  addOutputOption(done, ['table', 'name']);
   done.action(async (podArg: string | undefined) => {
     // 1. Options, no I/O.
     const o = done.opts<{ expired?: boolean; allNamespaces?: boolean; yes?: boolean; timeout: string }>();
     if (o.expired && podArg) throw new UsageError('give a POD or --expired, not both');
     if (!o.expired && !podArg) throw new UsageError('give the POD to delete, or --expired');
     if (o.allNamespaces && !o.expired) throw new UsageError('-A/--all-namespaces is used with --expired');
-    const opts = { dryRun: dryRunOf(done), yes: o.yes, timeoutMs: parseTimeout(o.timeout) };
+    const opts = { dryRun: dryRunOf(done), yes: o.yes, timeoutMs: parseTimeout(o.timeout), names: printerOf(done).format === 'name' };
     if (o.expired) return finishExpired(done, deps, Boolean(o.allNamespaces), opts);
     return finish(done, deps, nameOf(podArg!, R.pods, 'POD'), opts);
   });
@@ -391,7 +393,7 @@ async function finishExpired(cmd: Command, deps: Deps, all: boolean, o: DoneOpti
     if (o.dryRun !== 'client') await kube.delete(pathOf(R.pods, { namespace: p.metadata?.namespace, name: p.metadata?.name }), { uid: p.metadata?.uid, dryRun: o.dryRun });
     if (o.dryRun === 'none') deps.journal.wrote(`pod/${p.metadata?.name} in ${p.metadata?.namespace} deleted`);
     for (const [k, v] of Object.entries(extendedResources(p))) gpus[k] = (gpus[k] ?? 0) + v;
-    deps.out.write(`pod "${p.metadata?.name}" deleted${dryRunSuffix(o.dryRun)}\n`);
+    deps.out.write(deletedLine(p.metadata!.name!, o));
   }
   if (o.dryRun !== 'none') return;
   deps.journal.resume(`kubectl mlops debug-pod done --expired${all ? ' -A' : ` -n ${namespace}`}`);
@@ -404,6 +406,13 @@ interface DoneOptions {
   dryRun: DryRun;
   yes?: boolean;
   timeoutMs: number;
+  /** -o name. */
+  names: boolean;
+}
+
+/** kubectl delete's line: `pod "x" deleted`, or `pod/x` with -o name (no dry-run suffix there either). */
+function deletedLine(name: string, o: DoneOptions): string {
+  return o.names ? `pod/${name}\n` : `pod "${name}" deleted${dryRunSuffix(o.dryRun)}\n`;
 }
 
 async function finish(cmd: Command, deps: Deps, podName: string, o: DoneOptions): Promise<void> {
@@ -422,7 +431,7 @@ async function finish(cmd: Command, deps: Deps, podName: string, o: DoneOptions)
     // A re-run after Ctrl-C or a timeout: converge on "gone".
     deps.err.write(`pod/${podName} is already being deleted\n`);
     if (o.dryRun === 'none') await waitGone(kube, deps, pod, o.timeoutMs);
-    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(o.dryRun)}\n`);
+    deps.out.write(deletedLine(podName, o));
     return;
   }
   // 3. Preflight.
@@ -431,14 +440,14 @@ async function finish(cmd: Command, deps: Deps, podName: string, o: DoneOptions)
   // 4. Apply.
   if (o.dryRun !== 'client') await kube.delete(path, { uid: pod.metadata?.uid, dryRun: o.dryRun });
   if (o.dryRun !== 'none') {
-    deps.out.write(`pod "${podName}" deleted${dryRunSuffix(o.dryRun)}\n`);
+    deps.out.write(deletedLine(podName, o));
     return;
   }
   deps.journal.wrote(`pod/${podName} deleted (uid ${pod.metadata?.uid})`);
   deps.journal.resume(`kubectl mlops debug-pod done ${podName} -n ${namespace}`);
   // 5. Verify.
   await waitGone(kube, deps, pod, o.timeoutMs);
-  deps.out.write(`pod "${podName}" deleted\n`);
+  deps.out.write(deletedLine(podName, o));
   const gpus = extendedResources(pod);
   if (Object.keys(gpus).length) deps.err.write(`freed ${formatResources(gpus)}\n`);
 }

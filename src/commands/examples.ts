@@ -33,6 +33,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   'debug-pod done': [
     ['Delete a detached debug pod when you are finished', 'kubectl mlops debug-pod done my-app-7c9d8b6f5-x2k4q'],
     ['Delete every detached pod past its --ttl, in all namespaces, without asking', 'kubectl mlops debug-pod done --expired -A --yes'],
+    ['Only the names of the deleted pods, as kubectl delete -o name', 'kubectl mlops debug-pod done --expired --yes -o name'],
   ],
   history: [
     ['Show the rollout history of nginx-deployment', 'kubectl mlops history nginx-deployment'],
@@ -57,6 +58,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ['Free the GPUs of my-app until tomorrow; restore brings it back', 'kubectl mlops scale-to-zero deploy/my-app'],
     ['Every workload labelled app=notebook, removing its HPA too', 'kubectl mlops scale-to-zero -l app=notebook --with-hpa'],
     ['List what this plugin scaled to zero, in every namespace', 'kubectl mlops scale-to-zero --list -A'],
+    ['Watch that list: a line whenever one is scaled to zero, scaled up by hand or restored', 'kubectl mlops scale-to-zero --list -w'],
     ['Delete nginx-deployment gracefully, saving its manifest first', 'kubectl mlops scale-to-zero deploy/nginx-deployment --delete --save nginx-deployment.yaml'],
   ],
   restore: [
@@ -82,6 +84,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ["Show a Secret's keys, sizes and types (no values)", 'kubectl mlops secret view db-credentials'],
     ['Print one raw value, for a pipe', 'kubectl mlops secret view db-credentials password --reveal'],
     ['The key names alone', "kubectl mlops secret view db-credentials -o jsonpath='{.keys[*].key}'"],
+    ['Keys and sizes as columns, one row per key (never a value)', 'kubectl mlops secret view db-credentials -o custom-columns=KEY:.key,SIZE:.size'],
   ],
   storage: [
     ['List the claims of the current namespace with their volume, class and pods', 'kubectl mlops storage'],
@@ -95,6 +98,8 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
     ['Where the GPUs are, who holds them and who waits, across namespaces', 'kubectl mlops gpus -A'],
     ['The nodes where a training pod of 4 GPUs would fit now', 'kubectl mlops gpus --fit 4'],
     ['Where a pod of one MIG slice fits', 'kubectl mlops gpus --fit 1 --resource nvidia.com/mig-1g.10gb'],
+    ["Only team vision's GPU pods (node totals still count every pod)", 'kubectl mlops gpus -A -l team=vision'],
+    ['Node rows with the fewest free GPUs first (holders and waiting pods keep their order), without headers', 'kubectl mlops gpus --sort-by=.free --no-headers'],
     ['Free GPUs per node, for a script', 'kubectl mlops gpus -o jsonpath=\'{range .nodes[*]}{.name}{"\\t"}{.resources[0].free}{"\\n"}{end}\''],
   ],
   'storage pv': [
@@ -105,6 +110,7 @@ export const EXAMPLES: Record<string, [comment: string, command: string][]> = {
   'storage reclaim': [
     ['Make a Released volume Available again (its data stays on it)', 'kubectl mlops storage reclaim pvc-3f1c2b7a --yes'],
     ['See what would change first', 'kubectl mlops storage reclaim pvc-3f1c2b7a --dry-run=client'],
+    ['Only the volume name, as kubectl patch -o name', 'kubectl mlops storage reclaim pvc-3f1c2b7a --yes -o name'],
   ],
   completion: [
     ['Load completion for kubectl-mlops in the current bash shell', 'source <(kubectl-mlops completion bash)'],

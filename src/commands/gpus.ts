@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { addOutputOption, allNamespacesOption, connectFrom, printerOf } from './common.js';
-import { renderTable, type Printer } from '../output/printer.js';
+import { addOutputOption, addSelectorOption, allNamespacesOption, connectFrom, printerOf } from './common.js';
+import { renderTable, type Column, type Printer } from '../output/printer.js';
 import { age, parseDuration } from '../util/duration.js';
 import { CliError, UsageError } from '../errors.js';
 import { validateName } from '../util/validate.js';
@@ -19,6 +19,8 @@ export interface GpusOptions {
   fit?: number;
   resource?: string;
   notReadyAfterMs: number;
+  /** -l/--selector: the pods shown as holders and waiting. */
+  selector?: string;
 }
 
 /** An extended resource (domain/name) or a DRA driver name (a DNS subdomain); built-in resources are no GPUs. */
@@ -26,8 +28,26 @@ const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9
 
 /** Flags to typed options; every message names its flag. No server needed. */
 export function parseGpus(cmd: Command): GpusOptions {
-  const o = cmd.opts<{ allNamespaces?: boolean; node?: string; fit?: string; resource?: string; notReadyAfter: string }>();
+  const o = cmd.opts<{
+    allNamespaces?: boolean;
+    node?: string;
+    fit?: string;
+    resource?: string;
+    notReadyAfter: string;
+    selector?: string;
+    watch?: boolean;
+    watchOnly?: boolean;
+    sortBy?: string;
+  }>();
+  // A report of several tables has no "one line per change"; the list views do.
+  if (o.watch || o.watchOnly) {
+    throw new UsageError('gpus prints a report of several tables and has no -w/--watch: storage, storage pv, debug-pod list and scale-to-zero --list have it');
+  }
   const printer = printerOf(cmd, FORMATS);
+  if (o.sortBy !== undefined && printer.structured)
+    throw new UsageError('--sort-by orders the rows of the tables; -o json, yaml, jsonpath and custom-columns print the report in its documented order');
+  if (o.selector !== undefined && o.fit !== undefined) throw new UsageError('-l/--selector picks the pods shown; --fit counts every pod, so they are not used together');
+  if (o.selector === '') throw new UsageError('-l/--selector needs a label selector, e.g. -l team=vision');
   if (o.node !== undefined) validateName(o.node, '--node');
   let n: number | undefined;
   if (o.fit !== undefined) {
@@ -37,7 +57,15 @@ export function parseGpus(cmd: Command): GpusOptions {
   if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource) || !o.resource.includes('.') || /^([^/]*\.)?kubernetes\.io\//.test(o.resource))) {
     throw new UsageError(`invalid value "${o.resource}" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name`);
   }
-  return { printer, allNamespaces: Boolean(o.allNamespaces), node: o.node, fit: n, resource: o.resource, notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after') };
+  return {
+    printer,
+    allNamespaces: Boolean(o.allNamespaces),
+    node: o.node,
+    fit: n,
+    resource: o.resource,
+    notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after'),
+    selector: o.selector,
+  };
 }
 
 export function register(program: Command, deps: Deps): void {
@@ -49,7 +77,11 @@ export function register(program: Command, deps: Deps): void {
     .option('--resource <name>', 'the resource --fit asks for (default nvidia.com/gpu); also shown when it is not GPU-like')
     .option('--not-ready-after <duration>', 'a GPU holder not Ready for this long counts as wasting its GPUs', '10m');
   allNamespacesOption(cmd);
-  addOutputOption(cmd, FORMATS);
+  addOutputOption(cmd, FORMATS, { list: true });
+  addSelectorOption(cmd);
+  // Accepted only to be refused with a useful line (parseGpus); not offered in help or completion.
+  cmd.addOption(new Option('-w, --watch').hideHelp());
+  cmd.addOption(new Option('--watch-only').hideHelp());
   cmd.action(async () => {
     const o = parseGpus(cmd);
     const result = await runGpus(o, cmd, deps);
@@ -71,7 +103,7 @@ export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise
   const { kube, namespace } = await connectFrom(cmd, deps);
   const ns = o.allNamespaces ? undefined : namespace;
   const extra = o.resource ? [o.resource] : [];
-  const got = await collect(kube, { namespace: ns, node: o.node, extra });
+  const got = await collect(kube, { namespace: ns, node: o.node, extra, selector: o.selector });
   warnHidden(got, ns, (s) => deps.err.write(`Warning: ${s}\n`));
   const scope = { namespace: ns, node: o.node, now: deps.now(), notReadyAfterMs: o.notReadyAfterMs, extra };
   const report = buildReport(got.inventory, scope);
@@ -85,11 +117,11 @@ export async function runGpus(o: GpusOptions, cmd: Command, deps: Deps): Promise
 
 async function printGpus(r: GpusResult, o: GpusOptions, deps: Deps): Promise<void> {
   if (o.printer.structured) {
-    const scope = { namespace: r.namespace ?? null, node: o.node ?? null, dra: r.got.dra, hidden: r.got.hidden };
+    const scope = { namespace: r.namespace ?? null, node: o.node ?? null, selector: o.selector ?? null, dra: r.got.dra, hidden: r.got.hidden };
     await o.printer.printDocument(deps, toJson(r.report, scope, r.fit));
-  } else if (r.fit) deps.out.write(fitTable(r.fit));
+  } else if (r.fit) deps.out.write(fitTable(r.fit, tables(o.printer)));
   else {
-    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.printer.format === 'wide', r.got));
+    deps.out.write(reportText(r.report, r.namespace, deps.now(), o.printer.format === 'wide', r.got, tables(o.printer)));
     if (!r.report.nodes.length && !r.got.hidden.nodes) deps.err.write(o.node ? `node ${o.node} offers no GPUs\n` : 'No node offers GPUs.\n');
   }
 }
@@ -155,13 +187,50 @@ function summaryLine(report: Report, ns: string | undefined, got: Pick<Collected
   return `GPUs: ${parts.join(', ')}${scope}`;
 }
 
-function reportText(report: Report, ns: string | undefined, now: Date, wide: boolean, got: Collected): string {
+/**
+ * The tables of one report, each as kubectl prints a list: --no-headers drops every header
+ * line; --sort-by orders each table's rows by a field of its row object (README, "gpus").
+ * A field that no row of any table has is kubectl's error; a table whose rows lack it keeps
+ * its order, so one path (.created) can order the holders and the waiting pods alike.
+ */
+interface Tables {
+  render<Row>(columns: Column<Row>[], rows: Row[], object: (row: Row) => unknown, wide?: boolean): string;
+  /** Throws kubectl's error when --sort-by found its field in no table; call before writing. */
+  check(): void;
+}
+
+function tables(printer: Printer): Tables {
+  let checked = 0;
+  let missing = 0;
+  return {
+    render(columns, rows, object, wide = false) {
+      const sorted = printer.sortTable({ items: rows, object });
+      // kubectl neither sorts nor checks a table of one row.
+      if (rows.length >= 2) {
+        checked++;
+        if (sorted === null) missing++;
+      }
+      return renderTable(columns, sorted ?? rows, { wide, noHeaders: !printer.headers });
+    },
+    check() {
+      if (checked > 0 && missing === checked) throw new CliError(printer.sortMissing());
+    },
+  };
+}
+
+/** What --sort-by sees of a row of the node table. */
+function nodeRow({ n, r }: { n: NodeView; r: NodeResource }): object {
+  const { name, ...rest } = r;
+  return { node: n.name, resource: name, ...rest, state: n.state, taints: n.taints };
+}
+
+function reportText(report: Report, ns: string | undefined, now: Date, wide: boolean, got: Collected, t: Tables): string {
   const all = ns === undefined;
   const sections = [summaryLine(report, ns, got) + '\n'];
   const rows = report.nodes.flatMap((n) => n.resources.map((r) => ({ n, r })));
   if (rows.length) {
     sections.push(
-      renderTable<{ n: NodeView; r: NodeResource }>(
+      t.render<{ n: NodeView; r: NodeResource }>(
         [
           { header: 'NODE', value: ({ n }) => n.name },
           { header: 'RESOURCE', value: ({ r }) => (r.source === 'dra' ? `${r.name} (dra)` : r.name) },
@@ -176,13 +245,14 @@ function reportText(report: Report, ns: string | undefined, now: Date, wide: boo
           { header: 'TAINTS', value: ({ n }) => n.taints.join(',') || '<none>', wide: true },
         ],
         rows,
-        { wide },
+        nodeRow,
+        wide,
       ),
     );
   }
   if (report.holders.length) {
     sections.push(
-      renderTable<Holder>(
+      t.render<Holder>(
         [
           ...(all ? [{ header: 'NAMESPACE', value: (h: Holder) => h.namespace }] : []),
           { header: 'HOLDER', value: (h) => (h.pod ? `pod/${h.pod}` : `resourceclaim/${h.claim}`) },
@@ -195,13 +265,14 @@ function reportText(report: Report, ns: string | undefined, now: Date, wide: boo
           { header: 'CLAIMS', value: (h) => h.claims.join(',') || '<none>', wide: true },
         ],
         report.holders,
-        { wide },
+        (h) => h,
+        wide,
       ),
     );
   }
   if (report.waiting.length) {
     sections.push(
-      renderTable<Waiting>(
+      t.render<Waiting>(
         [
           ...(all ? [{ header: 'NAMESPACE', value: (w: Waiting) => w.namespace }] : []),
           { header: 'WAITING', value: (w) => `pod/${w.pod}` },
@@ -212,16 +283,18 @@ function reportText(report: Report, ns: string | undefined, now: Date, wide: boo
           { header: 'CLAIMS', value: (w) => w.claims.join(',') || '<none>', wide: true },
         ],
         report.waiting,
-        { wide },
+        (w) => w,
+        wide,
       ),
     );
   }
+  t.check();
   return sections.join('\n');
 }
 
-function fitTable(f: Fit): string {
+function fitTable(f: Fit, t: Tables): string {
   const held = (r: FitRow) => r.heldBy.map((h) => `${h.holder} (${h.count}${h.wasted ? ', wasted' : ''})`).join(', ') || '<none>';
-  return renderTable<FitRow>(
+  const text = t.render<FitRow>(
     [
       { header: 'NODE', value: (r) => r.node },
       { header: 'RESOURCE', value: () => f.resource },
@@ -231,11 +304,14 @@ function fitTable(f: Fit): string {
       { header: 'HELD-BY', value: held },
     ],
     f.nodes,
+    (r) => r,
   );
+  t.check();
+  return text;
 }
 
 /** The documented -o json|yaml shape (README, "gpus -o json"): ages as timestamps, arrays sorted. */
-function toJson(report: Report, scope: { namespace: string | null; node: string | null; dra: string; hidden: Collected['hidden'] }, f?: Fit): object {
+function toJson(report: Report, scope: { namespace: string | null; node: string | null; selector: string | null; dra: string; hidden: Collected['hidden'] }, f?: Fit): object {
   return {
     apiVersion: 'mlops.kubectl.io/v1alpha1',
     kind: 'GPUReport',
@@ -243,6 +319,7 @@ function toJson(report: Report, scope: { namespace: string | null; node: string 
       namespace: scope.namespace,
       allNamespaces: scope.namespace === null,
       node: scope.node,
+      selector: scope.selector,
       dra: scope.dra,
       hidden: Object.entries(scope.hidden)
         .filter(([, v]) => v)

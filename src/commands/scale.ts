@@ -4,14 +4,15 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
-import { addDryRunOption, addMutationOptions, addOutputOption, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
+import { addDryRunOption, addMutationOptions, addOutputOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
 import { dryRunSuffix, parseTimeout, preflight } from './flow.js';
-import type { OutputKind, Printer } from '../output/printer.js';
+import type { OutputKind, PrintSpec, Printer } from '../output/printer.js';
+import { watchList } from '../output/watch.js';
 import { withProgress } from '../output/progress.js';
 import { age } from '../util/duration.js';
 import { R, parseTarget, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, TimeoutError, UsageError } from '../errors.js';
-import { podStatus } from '../workloads/pods.js';
+import { controllerOf, podStatus } from '../workloads/pods.js';
 import { selectorToString } from '../util/labels.js';
 import {
   DROP_RECORD,
@@ -46,6 +47,8 @@ export interface ScaleOptions {
   selector?: string;
   allNamespaces: boolean;
   list: boolean;
+  /** With --list: -w (the list, then a line per change) or --watch-only. */
+  watch?: 'watch' | 'only';
   timeoutMs: number;
   withHpa: boolean;
   delete: boolean;
@@ -81,12 +84,13 @@ export function register(program: Command, deps: Deps): void {
   allNamespacesOption(cmd);
   addOutputOption(cmd, FORMATS, { list: true });
   addMutationOptions(cmd);
+  addWatchOptions(cmd);
   cmd.action(async (args: string[]) => {
     // 1. Options: no I/O but the --save folder check; usage errors exit 2 before connecting.
     const printer = printerOf(cmd);
     const o = scaleOptions(args, cmd.opts(), printer.format, dryRunOf(cmd));
     const { kube, namespace } = await connectFrom(cmd, deps);
-    if (o.list) return listScaled(kube, deps, { namespace, all: o.allNamespaces, printer, selector: o.selector });
+    if (o.list) return listScaled(kube, deps, { namespace, all: o.allNamespaces, printer, selector: o.selector, watch: o.watch });
 
     // 2. Plan (reads only): every refusal happens here, before anything is written.
     const found = await resolveTargets(kube, { targets: o.targets, selector: o.selector, namespace, allNamespaces: o.allNamespaces });
@@ -346,6 +350,8 @@ interface RawScale {
   list?: boolean;
   allNamespaces?: boolean;
   yes?: boolean;
+  watch?: boolean;
+  watchOnly?: boolean;
 }
 
 export function scaleOptions(args: string[], raw: RawScale, format: Format, dryRun: DryRun): ScaleOptions {
@@ -357,11 +363,13 @@ export function scaleOptions(args: string[], raw: RawScale, format: Format, dryR
     targetChoice(targets, selector, Boolean(raw.allNamespaces), 'scale-to-zero', '');
   }
   if (raw.save !== undefined && !raw.delete) throw new UsageError('--save is used with --delete');
+  if ((raw.watch || raw.watchOnly) && !raw.list) throw new UsageError('-w/--watch and --watch-only are used with --list');
   return {
     targets,
     selector,
     allNamespaces: Boolean(raw.allNamespaces),
     list: Boolean(raw.list),
+    watch: raw.watchOnly ? 'only' : raw.watch ? 'watch' : undefined,
     timeoutMs: parseTimeout(raw.timeout),
     withHpa: Boolean(raw.withHpa),
     delete: Boolean(raw.delete),
@@ -626,27 +634,70 @@ function scaleCommandFor(targets: Target[]): string {
 // ---------------------------------------------------------------------------------------------
 // --list (read-only: no preflight; a denied read reports itself).
 
-async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; printer: Printer; selector?: string }): Promise<void> {
-  const found = await resolveTargets(kube, { targets: [], selector: a.selector, namespace: a.namespace, allNamespaces: a.all, labelOnly: `${SCALED_LABEL}=true` });
-  const rows = found.map((t) => ({
-    namespace: t.obj.metadata?.namespace ?? '',
-    name: displayName(t.res, t.obj.metadata?.name),
-    recordedReplicas: Number(t.obj.metadata?.annotations?.[SZ.replicas] ?? 0),
-    since: t.obj.metadata?.annotations?.[SZ.at] ?? '',
-    hpa: t.obj.metadata?.annotations?.[SZ.hpa] ? (JSON.parse(t.obj.metadata.annotations[SZ.hpa]) as { metadata: { name: string } }).metadata.name : null,
-  }));
-  const now = deps.now();
-  await a.printer.print(deps, {
-    items: rows,
-    data: (workloads) => ({ workloads }),
-    name: (r) => r.name,
-    empty: a.all ? 'No workloads scaled to zero.' : `No workloads scaled to zero in ${a.namespace} namespace.`,
-    columns: [
-      ...(a.all ? [{ header: 'NAMESPACE', value: (r: (typeof rows)[number]) => r.namespace }] : []),
-      { header: 'KIND/NAME', value: (r: (typeof rows)[number]) => r.name },
-      { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
-      { header: 'SINCE', value: (r) => age(r.since, now) },
-      { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
-    ],
+interface ScaledRow {
+  namespace: string;
+  name: string;
+  recordedReplicas: number;
+  /** spec.replicas now: not 0 when someone scaled it back up by hand. */
+  replicas: number;
+  since: string;
+  hpa: string | null;
+}
+
+function scaledRow(res: Target['res'], obj: Workload): ScaledRow {
+  const ann = obj.metadata?.annotations ?? {};
+  return {
+    namespace: obj.metadata?.namespace ?? '',
+    name: displayName(res, obj.metadata?.name),
+    recordedReplicas: Number(ann[SZ.replicas] ?? 0),
+    // The API server defaults spec.replicas to 1.
+    replicas: obj.spec?.replicas ?? 1,
+    since: ann[SZ.at] ?? '',
+    hpa: ann[SZ.hpa] ? (JSON.parse(ann[SZ.hpa]) as { metadata: { name: string } }).metadata.name : null,
+  };
+}
+
+async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: boolean; printer: Printer; selector?: string; watch?: 'watch' | 'only' }): Promise<void> {
+  const labelOnly = `${SCALED_LABEL}=true`;
+  const rows = async () =>
+    (await resolveTargets(kube, { targets: [], selector: a.selector, namespace: a.namespace, allNamespaces: a.all, labelOnly })).map((t) => scaledRow(t.res, t.obj));
+  let now = deps.now();
+  // Ages are computed when a line is printed (watch lines come later).
+  const spec = (items: ScaledRow[]): PrintSpec<ScaledRow> => (
+    (now = deps.now()),
+    {
+      items,
+      data: (workloads) => ({ workloads }),
+      name: (r) => r.name,
+      empty: a.all ? 'No workloads scaled to zero.' : `No workloads scaled to zero in ${a.namespace} namespace.`,
+      columns: [
+        ...(a.all ? [{ header: 'NAMESPACE', value: (r: ScaledRow) => r.namespace }] : []),
+        { header: 'KIND/NAME', value: (r: ScaledRow) => r.name },
+        { header: 'RECORDED REPLICAS', value: (r) => r.recordedReplicas },
+        { header: 'REPLICAS', value: (r) => r.replicas },
+        { header: 'SINCE', value: (r) => age(r.since, now) },
+        { header: 'HPA', value: (r) => r.hpa ?? '<none>' },
+      ],
+    }
+  );
+  if (!a.watch) return a.printer.print(deps, spec(await rows()));
+  const resOf = (obj: unknown) => SCALABLE.find((r) => r.kind === (obj as { kind?: string }).kind);
+  await watchList<ScaledRow>({
+    kube,
+    path: SCALABLE.map((res) => pathOf(res, { namespace: a.all ? undefined : a.namespace })),
+    labelSelector: [a.selector, labelOnly].filter(Boolean).join(','),
+    rows,
+    // A row is the workload itself; a ReplicaSet a Deployment owns is not listed, nor watched.
+    rowOf: (obj) => {
+      const res = resOf(obj);
+      return res && !(res === R.replicasets && controllerOf(obj as Workload)) ? scaledRow(res, obj as Workload) : undefined;
+    },
+    key: (r) => `${r.namespace}/${r.name}`,
+    keyOf: (obj) => `${(obj as Workload).metadata?.namespace ?? ''}/${displayName(resOf(obj) ?? R.deployments, (obj as Workload).metadata?.name)}`,
+    spec,
+    printer: a.printer,
+    io: { out: deps.out, err: deps.err },
+    watchOnly: a.watch === 'only',
+    signal: deps.signal,
   });
 }

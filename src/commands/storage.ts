@@ -93,6 +93,7 @@ export function register(program: Command, deps: Deps): void {
   const reclaim = cmd.command('reclaim').description('make a Released volume Available again by clearing its claimRef').argument('<pv>', 'the PersistentVolume (NAME or pv/NAME)');
   addMutationOptions(reclaim);
   reclaim.option('--timeout <duration>', 'how long to wait for the volume controller to mark the volume Available', '30s');
+  addOutputOption(reclaim, ['table', 'name']);
   reclaim.action(async (name: string) => reclaimVolume(reclaim, deps, name));
 }
 
@@ -333,6 +334,9 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   if (o.dryRun === 'none' && !o.yes && !deps.stdinIsTTY) throw new UsageError(`reclaiming persistentvolume/${o.name} needs confirmation: pass --yes (stdin is not a terminal)`);
   const obj = `persistentvolume/${o.name}`;
   const suffix = dryRunSuffix(o.dryRun);
+  // -o name, as kubectl patch -o name: persistentvolume/NAME alone, whichever outcome.
+  const names = printerOf(cmd).format === 'name';
+  const say = (line: string) => deps.out.write(names ? `${obj}\n` : line);
 
   // 2. Plan: reads only.
   const { kube, namespace } = await connectFrom(cmd, deps);
@@ -344,7 +348,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   const phase = pv.status?.phase;
   if (pv.metadata?.deletionTimestamp) throw new CliError(`${obj} is being deleted; nothing to reclaim`);
   if (phase === 'Available' && !ref) {
-    deps.out.write(`${obj} already Available${suffix}\n`);
+    say(`${obj} already Available${suffix}\n`);
     return;
   }
   if (phase === 'Bound') throw new CliError(`${obj} is Bound to ${ref?.namespace}/${ref?.name}; only a Released volume can be reclaimed`);
@@ -368,7 +372,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   let wrote = false;
   if (ref) {
     if (o.dryRun === 'client') {
-      deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
+      say(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
       return;
     }
     if (o.dryRun === 'none') {
@@ -388,7 +392,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
       { dryRun: o.dryRun, known: pv },
     );
     if (o.dryRun === 'server') {
-      deps.out.write(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
+      say(`${obj} would be made Available (claimRef to ${ref.namespace}/${ref.name} cleared)${suffix}\n`);
       return;
     }
     wrote = r.changed;
@@ -399,7 +403,7 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
       );
     }
   } else if (o.dryRun !== 'none') {
-    deps.out.write(`${obj} has no claimRef any more; the volume controller makes it Available${suffix}\n`);
+    say(`${obj} has no claimRef any more; the volume controller makes it Available${suffix}\n`);
     return;
   }
   deps.journal.resume(`kubectl mlops storage reclaim ${o.name} --yes`);
@@ -429,9 +433,9 @@ async function reclaimVolume(cmd: Command, deps: Deps, arg: string): Promise<voi
   );
   if (end.state === 'gone') throw new CliError(`${obj} was deleted meanwhile`);
   deps.journal.confirm('available', end.state === 'claimed' ? `${obj} Available, then claimed by ${end.by}` : undefined);
-  if (ref && !wrote) return void deps.out.write(`${obj} Available: its claimRef was cleared meanwhile by someone else; nothing written\n`);
+  if (ref && !wrote) return void say(`${obj} Available: its claimRef was cleared meanwhile by someone else; nothing written\n`);
   // A re-run after an interrupted wait: the claimRef was already gone, only the end state was awaited.
-  if (!ref) return void deps.out.write(`${obj} Available (its claimRef was already cleared)\n`);
-  deps.out.write(end.state === 'claimed' ? `${obj} reclaimed: Available, and at once claimed by ${end.by}\n` : `${obj} reclaimed: Available\n`);
+  if (!ref) return void say(`${obj} Available (its claimRef was already cleared)\n`);
+  say(end.state === 'claimed' ? `${obj} reclaimed: Available, and at once claimed by ${end.by}\n` : `${obj} reclaimed: Available\n`);
   if (ref) deps.err.write(`Warning: the data of the former claim ${ref.namespace}/${ref.name} is still on the volume\n`);
 }

@@ -42,7 +42,7 @@ export interface Collected {
  * and claims are listed cluster-wide even for one namespace, falling back to that namespace
  * when the user may not list them cluster-wide.
  */
-export async function collect(kube: Kube, opts: { namespace?: string; node?: string; extra: string[] }): Promise<Collected> {
+export async function collect(kube: Kube, opts: { namespace?: string; node?: string; extra: string[]; selector?: string }): Promise<Collected> {
   const podSelector = opts.node ? `${NON_TERMINATED},spec.nodeName=${opts.node}` : NON_TERMINATED;
   let podsDenied: ApiError | undefined;
   const [nodes, podsAll, slices, claimsAll] = await Promise.all([
@@ -73,9 +73,12 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
     claimsCluster = false;
   } else if (claimsAll === 'forbidden') claimsCluster = false;
 
+  // -l/--selector: the server picks the pods shown; one more list.
+  const selected = opts.selector === undefined ? undefined : await selectedPods(kube, opts.namespace, podSelector, opts.selector);
   const extra = opts.extra;
   let events: KEvent[] = [];
-  if (needsEvents(opts.namespace ? pods.filter((p) => p.metadata?.namespace === opts.namespace) : pods, extra)) {
+  const shown = selected ?? pods;
+  if (needsEvents(opts.namespace ? shown.filter((p) => p.metadata?.namespace === opts.namespace) : shown, extra)) {
     const ev = await tryList<KEvent>(kube, pathOf(R.events, { namespace: opts.namespace }), 'involvedObject.kind=Pod,reason=FailedScheduling');
     events = typeof ev === 'object' ? ev.items : [];
   }
@@ -84,6 +87,7 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
       nodes: typeof nodes === 'object' ? nodes.items : undefined,
       pods,
       podsCluster,
+      selected,
       events,
       slices: typeof slices === 'object' ? slices.items : undefined,
       claims,
@@ -97,4 +101,16 @@ export async function collect(kube: Kube, opts: { namespace?: string; node?: str
     },
     dra: slices === 'absent' || claimsAll === 'absent' ? 'absent' : slices === 'forbidden' ? 'hidden' : 'served',
   };
+}
+
+/** The server's answer to a selector it cannot parse, in the words kubectl get pods -l wraps it in (cli-runtime's resource builder). */
+async function selectedPods(kube: Kube, namespace: string | undefined, fieldSelector: string, labelSelector: string): Promise<Pod[]> {
+  try {
+    return (await kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector, labelSelector })).items;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 400) {
+      throw new ApiError(400, e.reason, `Unable to find "/v1, Resource=pods" that match label selector ${JSON.stringify(labelSelector)}, field selector "": ${e.message}`);
+    }
+    throw e;
+  }
 }

@@ -14,6 +14,8 @@ export interface Inventory {
   /** Non-terminated pods; those of the whole cluster when podsCluster. */
   pods: Pod[];
   podsCluster: boolean;
+  /** -l/--selector: the pods shown as holders and waiting (the server's answer); node totals still count every pod. */
+  selected?: Pod[];
   /** FailedScheduling events, listed only when a waiting pod has no PodScheduled message. */
   events: KEvent[];
   /** undefined: DRA not served here, or slices hidden from the user. */
@@ -231,7 +233,8 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
       const k = `${ns}/${r.name}`;
       claimHeld.set(k, [...(claimHeld.get(k) ?? []), { claim: c.metadata!.name!, byDriver }]);
     }
-    if (!(c.status?.reservedFor ?? []).length && inScope(ns)) {
+    // A claim no pod uses has no pod labels for -l/--selector to match.
+    if (!(c.status?.reservedFor ?? []).length && inScope(ns) && !inv.selected) {
       const firstKey = claimDevices(c, extra).keys[0];
       holders.push({
         namespace: ns,
@@ -249,7 +252,7 @@ export function buildReport(inv: Inventory, scope: Scope): Report {
     }
   }
   const waiting: Waiting[] = [];
-  for (const p of inv.pods) {
+  for (const p of inv.selected ?? inv.pods) {
     const ns = p.metadata?.namespace ?? '';
     if (!inScope(ns)) continue;
     if (scope.node && p.spec?.nodeName !== scope.node) continue;

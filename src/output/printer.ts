@@ -219,6 +219,30 @@ export class Printer {
     }
   }
 
+  /** --no-headers was given. */
+  get headers(): boolean {
+    return !this.noHeaders;
+  }
+
+  /**
+   * --sort-by over the rows of one table of a report of several: the rows in order, or null
+   * when no row has the field (the caller says kubectl's error when no table has it).
+   */
+  sortTable<Row>(spec: PrintSpec<Row>): Row[] | null {
+    if (!this.sortBy) return spec.items;
+    try {
+      return this.sorted(spec);
+    } catch (e) {
+      if (e instanceof CliError && e.message === this.sortMissing()) return null;
+      throw e;
+    }
+  }
+
+  /** kubectl's words for a --sort-by field that no object has. */
+  sortMissing(): string {
+    return `couldn't find any field with path ${JSON.stringify(this.sortBy?.text)} in the list of objects`;
+  }
+
   /** table or wide: the command's own human lines (plans, diffs, "configured") are wanted. */
   get human(): boolean {
     return this.format === 'table' || this.format === 'wide';
@@ -289,7 +313,7 @@ export class Printer {
       const values = this.sortBy!.path.findValues(jsonForm(spec.object ? spec.object(row) : row), { allowMissingKeys: true });
       return { row, value: values[0]?.[0], found: Boolean(values[0]?.length) };
     });
-    if (!keyed.some((k) => k.found)) throw new CliError(`couldn't find any field with path ${JSON.stringify(this.sortBy.text)} in the list of objects`);
+    if (!keyed.some((k) => k.found)) throw new CliError(this.sortMissing());
     // Stable, unlike kubectl's sort.Sort: equal keys keep the command's order.
     return keyed
       .sort((a, b) => {

@@ -13,8 +13,8 @@ interface Watched {
 
 export interface WatchListOptions<Row> {
   kube: Kube;
-  /** The collection whose changes produce lines (e.g. the claims of a namespace). */
-  path: string;
+  /** The collection(s) whose changes produce lines (e.g. the claims of a namespace; Deployments, StatefulSets and ReplicaSets). */
+  path: string | string[];
   labelSelector?: string;
   fieldSelector?: string;
   /**
@@ -23,10 +23,12 @@ export interface WatchListOptions<Row> {
    * gone), so the rows are to show that copy.
    */
   rows: (changed?: unknown) => Promise<Row[]>;
-  /** When a row is the watched object itself: the row of an event's object, so each line shows that event's state and no list is needed. */
-  rowOf?: (obj: unknown) => Row;
+  /** When a row is the watched object itself: the row of an event's object (undefined: no line), so each line shows that event's state and no list is needed. */
+  rowOf?: (obj: unknown) => Row | undefined;
   /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
   key: (row: Row) => string;
+  /** The key of a watched object, when `namespace/name` is not unique (several kinds watched). */
+  keyOf?: (obj: unknown) => string;
   spec: (rows: Row[]) => PrintSpec<Row>;
   printer: Printer;
   io: { out: { write(s: string): unknown }; err: { write(s: string): unknown } };
@@ -38,11 +40,16 @@ export interface WatchListOptions<Row> {
 
 /**
  * Resolves when the signal aborts (Ctrl-C). kubectl get -w exits 1 on Ctrl-C; we exit 0,
- * as ending a watch is how it is used (README says so).
+ * as ending a watch is how it is used (README says so). With --request-timeout the watch ends
+ * that long after it started, quietly and with exit 0, as kubectl get -w does (client-go's
+ * http.Client.Timeout closes the stream; get.go ignores the closed watch and returns nil).
  */
 export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
   const lo = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
-  let first = true;
+  const paths = Array.isArray(o.path) ? o.path : [o.path];
+  const keyOf = o.keyOf ?? ((obj: unknown) => `${(obj as Watched).metadata?.namespace ?? ''}/${(obj as Watched).metadata?.name ?? ''}`);
+  const timeoutMs = o.kube.transport.opts.requestTimeoutMs ?? 0;
+  let stop = o.signal;
   let needHeader = o.watchOnly;
   // json, yaml and jsonpath print each object on its own, as kubectl get -w does (a YAML
   // stream separates its documents with ---); tables and names print one line per row.
@@ -58,27 +65,21 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
     const text = await o.printer.render({ items: [row], data: () => obj });
     return (o.printer.format === 'yaml' && documents++ > 0 ? '---\n' : '') + text;
   };
-  try {
+  let last = new Map<string, Row>();
+  // The version first, then the rows: every change after the rows were built is replayed.
+  const versions = async (ps: string[]) => {
+    const vs = await Promise.all(ps.map(async (p) => (await o.kube.list<Watched>(p, lo)).resourceVersion));
+    last = new Map((await o.rows()).map((r) => [o.key(r), r]));
+    return vs;
+  };
+  const follow = async (path: string, resourceVersion: string): Promise<void> => {
     for (;;) {
-      // The version first, then the rows: every change after the rows were built is replayed.
-      const { resourceVersion } = await o.kube.list<Watched>(o.path, lo);
-      let last = new Map((await o.rows()).map((r) => [o.key(r), r]));
-      if (first && !o.watchOnly) {
-        const spec = o.spec([...last.values()]);
-        if (o.printer.structured && o.printer.format !== 'custom-columns') {
-          for (const row of spec.items) o.io.out.write(await one(row));
-        } else {
-          // An empty list says so on stderr, as kubectl does, and the watch goes on.
-          await o.printer.print(o.io, spec);
-        }
-      }
-      first = false;
       try {
         await o.kube.watch<Watched>(
-          o.path,
+          path,
           { ...lo, resourceVersion },
           async (ev) => {
-            const k = `${ev.object.metadata?.namespace ?? ''}/${ev.object.metadata?.name ?? ''}`;
+            const k = keyOf(ev.object);
             let row: Row | undefined;
             if (o.rowOf) {
               row = o.rowOf(ev.object);
@@ -90,22 +91,49 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
               if (row !== undefined) last.set(k, row);
             }
             if (ev.type === 'DELETED') last.delete(k);
-            if (row === undefined || o.signal.aborted) return false;
+            if (row === undefined || stop.aborted) return false;
             // --watch-only: kubectl puts the header above the first change.
             o.io.out.write(await one(row));
             return false;
           },
-          o.signal,
+          stop,
         );
         return;
       } catch (e) {
         // Our version is too old (410 Gone): list again and go on watching from there.
-        if (e instanceof ApiError && e.status === 410) continue;
+        if (e instanceof ApiError && e.status === 410) {
+          [resourceVersion] = await versions([path]);
+          continue;
+        }
         throw e;
       }
     }
+  };
+  try {
+    const vs = await versions(paths);
+    if (!o.watchOnly) {
+      const spec = o.spec([...last.values()]);
+      if (o.printer.structured && o.printer.format !== 'custom-columns') {
+        for (const row of spec.items) o.io.out.write(await one(row));
+      } else {
+        // An empty list says so on stderr, as kubectl does, and the watch goes on.
+        await o.printer.print(o.io, spec);
+      }
+    }
+    // kubectl's timer starts with the watch request, after the list.
+    // One failed watch ends the others (several kinds are watched side by side).
+    const failed = new AbortController();
+    stop = AbortSignal.any([o.signal, failed.signal, ...(timeoutMs > 0 ? [AbortSignal.timeout(timeoutMs)] : [])]);
+    await Promise.all(
+      paths.map((p, i) =>
+        follow(p, vs[i]).catch((e: unknown) => {
+          failed.abort(e);
+          throw e;
+        }),
+      ),
+    );
   } catch (e) {
-    if (o.signal.aborted) return;
+    if (stop.aborted && stop.reason !== e) return;
     throw e;
   }
 }

@@ -116,6 +116,111 @@ async function deletePod(kube: Kube, ns: string, name: string): Promise<void> {
 
 const unschedulable = (p: Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && Boolean(c.message));
 
+describe("gpus and kubectl's list conventions", () => {
+  it('--no-headers drops every header, --sort-by orders each table, -l picks the pods shown (node totals unchanged), -w is refused', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'gpus-conv');
+    const labelled = (name: string, team: string, gpus: string, extra: Record<string, unknown> = {}) => {
+      const p = gpuPod(name, { 'nvidia.com/gpu': gpus }, extra);
+      return { ...p, metadata: { name, labels: { team } } };
+    };
+    // Names and sizes chosen so that name order and size order differ; the gate keeps the waiting ones waiting.
+    const gate = { schedulingGates: [{ name: 'example.com/quota' }] };
+    await kube.create(pathOf(R.pods, { namespace: ns }), labelled('h-a', 'a', '2'));
+    await kube.create(pathOf(R.pods, { namespace: ns }), labelled('h-b', 'b', '1'));
+    await kube.create(pathOf(R.pods, { namespace: ns }), labelled('w-y', 'b', '2', gate));
+    await kube.create(pathOf(R.pods, { namespace: ns }), labelled('w-z', 'a', '1', gate));
+    for (const n of ['h-a', 'h-b']) await podWhere(kube, ns, n, (p) => p.status?.phase === 'Running', 'Running');
+    try {
+      const plain = await mlops(['gpus', '-n', ns]);
+      expect(plain).toMatchObject({ code: 0, err: '' });
+      const rowsOf = (out: string, re: RegExp) =>
+        out
+          .split('\n')
+          .filter((l) => re.test(l))
+          .map((l) => l.split(/ +/)[0]);
+      expect(rowsOf(plain.out, /^pod\//)).toEqual(['pod/h-a', 'pod/h-b', 'pod/w-y', 'pod/w-z']);
+      expect(plain.out).toMatch(/^NODE +RESOURCE /m);
+      expect(plain.out).toMatch(/^HOLDER +WORKLOAD /m);
+      expect(plain.out).toMatch(/^WAITING +WORKLOAD /m);
+
+      // --no-headers: the same lines less the three headers.
+      const bare = await mlops(['gpus', '-n', ns, '--no-headers']);
+      expect(bare).toMatchObject({ code: 0, err: '' });
+      expect(bare.out).not.toMatch(/^(NODE|HOLDER|WAITING) /m);
+      const strip = (t: string) =>
+        t
+          .split('\n')
+          .filter((l) => !/^(NODE|HOLDER|WAITING) /.test(l) && !/^GPUs: /.test(l))
+          .map((l) => l.replace(/ +/g, ' ').replace(/ \d+s /, ' AGE '));
+      expect(strip(bare.out)).toEqual(strip(plain.out));
+
+      // --sort-by on each table's rows: by GPU count the holders and the waiting pods reverse;
+      // the node rows have no such field and keep their order.
+      const sorted = await mlops(['gpus', '-n', ns, '--sort-by={.resources.nvidia\\.com/gpu}']);
+      expect(sorted).toMatchObject({ code: 0, err: '' });
+      expect(rowsOf(sorted.out, /^pod\//)).toEqual(['pod/h-b', 'pod/h-a', 'pod/w-z', 'pod/w-y']);
+      expect(rowsOf(sorted.out, /^mlops-node/)).toEqual(rowsOf(plain.out, /^mlops-node/));
+      const byFree = await mlops(['gpus', '-n', ns, '--sort-by=.free', '--no-headers']);
+      const free = byFree.out
+        .split('\n')
+        .filter((l) => /^mlops-node/.test(l))
+        .map((l) => Number(l.split(/ +/)[5]));
+      expect(free.length).toBeGreaterThan(1);
+      expect(free).toEqual([...free].sort((a, b) => a - b));
+      // --fit's table takes them too.
+      const fit = await mlops(['gpus', '--fit', '1', '--sort-by=.free', '--no-headers']);
+      expect(fit.code).toBe(0);
+      expect(fit.out).not.toMatch(/^NODE /m);
+      const fitFree = fit.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Number(l.split(/ +/)[2]));
+      expect(fitFree.length).toBeGreaterThan(0);
+      expect(fitFree).toEqual([...fitFree].sort((a, b) => a - b));
+      // A field no row has: kubectl's error, exit 1, nothing on stdout.
+      const nope = await mlops(['gpus', '-n', ns, '--sort-by=.nope']);
+      const knope = await kubectl(['get', 'pods', '-n', ns, '--sort-by=.nope', '-o', 'name']);
+      expect(knope.code).toBe(1);
+      expect(nope).toEqual({ code: 1, out: '', err: knope.err });
+
+      // -l: the server picks the pods shown, as kubectl get pods -l; the nodes still count every pod.
+      const team = await mlops(['gpus', '-n', ns, '-l', 'team=a']);
+      expect(team).toMatchObject({ code: 0, err: '' });
+      const kteam = await kubectl(['get', 'pods', '-n', ns, '-l', 'team=a', '-o', 'name', '--sort-by=.metadata.name']);
+      expect(rowsOf(team.out, /^pod\//)).toEqual(kteam.out.trim().split('\n'));
+      expect(rowsOf(team.out, /^mlops-node/)).toEqual(rowsOf(plain.out, /^mlops-node/));
+      const [all, a] = await Promise.all([gpusJson(['-n', ns]), gpusJson(['-n', ns, '-l', 'team=a'])]);
+      expect(a.nodes).toEqual(all.nodes);
+      expect(a.summary).toMatchObject({ waiting: 1, waitingPods: 1, total: all.summary.total, inUse: all.summary.inUse });
+      expect((JSON.parse((await mlops(['gpus', '-n', ns, '-l', 'team=a', '-o', 'json'])).out) as { scope: { selector: string } }).scope.selector).toBe('team=a');
+      // A selector the server cannot parse: its words, as kubectl's.
+      const bad = await mlops(['gpus', '-n', ns, '-l', 'team in (a']);
+      const kbad = await kubectl(['get', 'pods', '-n', ns, '-l', 'team in (a']);
+      expect(kbad.code).toBe(1);
+      expect(bad).toEqual({ code: 1, out: '', err: kbad.err });
+
+      // -w: one line naming the commands that have it, before any request.
+      for (const flag of ['-w', '--watch', '--watch-only']) {
+        const r = await mlops(['gpus', flag, '--kubeconfig', '/nonexistent']);
+        expect(r).toEqual({
+          code: 2,
+          out: '',
+          err: 'error: gpus prints a report of several tables and has no -w/--watch: storage, storage pv, debug-pod list and scale-to-zero --list have it\n',
+        });
+      }
+      for (const [args, msg] of [
+        [['-o', 'json', '--sort-by=.pod'], 'error: --sort-by orders the rows of the tables; -o json, yaml, jsonpath and custom-columns print the report in its documented order\n'],
+        [['--fit', '1', '-l', 'team=a'], 'error: -l/--selector picks the pods shown; --fit counts every pod, so they are not used together\n'],
+      ] as const) {
+        expect(await mlops(['gpus', ...args, '--kubeconfig', '/nonexistent'])).toEqual({ code: 2, out: '', err: msg });
+      }
+    } finally {
+      for (const n of ['h-a', 'h-b', 'w-y', 'w-z']) await deletePod(kube, ns, n);
+    }
+  });
+});
+
 describe('kubectl mlops gpus', () => {
   let trainNs = '';
 

@@ -39,7 +39,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect((await kube.get<Deployment>(dPath(ns, 'my-app'))).metadata!.resourceVersion).toBe(d.metadata!.resourceVersion);
 
     const list = await mlops(['scale-to-zero', '--list', '-n', ns]);
-    expect(list.out).toMatch(/^KIND\/NAME +RECORDED REPLICAS +SINCE +HPA\ndeployment\.apps\/my-app +3 +\d+s +<none>\n$/);
+    expect(list.out).toMatch(/^KIND\/NAME +RECORDED REPLICAS +REPLICAS +SINCE +HPA\ndeployment\.apps\/my-app +3 +0 +\d+s +<none>\n$/);
 
     const back = await mlops(['restore', 'deploy/my-app', '-n', ns]);
     expect(back.code, back.err).toBe(0);
@@ -194,7 +194,9 @@ describe.concurrent('scale-to-zero and restore', () => {
     );
     const list = await mlops(['scale-to-zero', '--list', '-A', '-l', `mlops-test=${tag}`]);
     expect(list.out).toMatch(
-      new RegExp(`^NAMESPACE +KIND/NAME +RECORDED REPLICAS +SINCE +HPA\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n$`),
+      new RegExp(
+        `^NAMESPACE +KIND/NAME +RECORDED REPLICAS +REPLICAS +SINCE +HPA\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n(${ns1}|${ns2}) +deployment\.apps/web +[12] .*\n$`,
+      ),
     );
     const back = await mlops(['restore', '-A', '-l', `mlops-test=${tag}`]);
     expect(back).toMatchObject({ code: 0, out: expect.stringMatching(/^(deployment\.apps\/web restored to [12] replicas\n){2}$/) });
@@ -223,7 +225,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(w.out).toContain('deployment.apps/serve scaled to zero (2 recorded, hpa serve recorded and removed)');
     expect(await kube.getOptional(pathOf(R.hpas, { namespace: ns, name: 'serve' }))).toBeUndefined();
     const list = await mlops(['scale-to-zero', '--list', '-n', ns]);
-    expect(list.out).toMatch(/deployment\.apps\/serve +2 +\d+s +serve\n$/);
+    expect(list.out).toMatch(/deployment\.apps\/serve +2 +0 +\d+s +serve\n$/);
     const back2 = await mlops(['restore', 'deploy/serve', '-n', ns]);
     expect(back2).toMatchObject({ code: 0, out: 'deployment.apps/serve restored to 2 replicas (hpa serve re-created)\n' });
     const hpa = await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'serve' }));

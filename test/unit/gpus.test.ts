@@ -410,7 +410,7 @@ describe('gpus against a fake API server', () => {
     const yaml = await runCli(['gpus', '-A', '-o', 'yaml', '--kubeconfig', cluster()], { now: NOW });
     expect(yaml.code).toBe(0);
     expect(yaml.out).toMatch(
-      /^apiVersion: mlops\.kubectl\.io\/v1alpha1\nkind: GPUReport\nscope:\n  namespace: null\n  allNamespaces: true\n  node: null\n  dra: absent\n  hidden: \[\]\n/,
+      /^apiVersion: mlops\.kubectl\.io\/v1alpha1\nkind: GPUReport\nscope:\n  namespace: null\n  allNamespaces: true\n  node: null\n  selector: null\n  dra: absent\n  hidden: \[\]\n/,
     );
     expect(y.isDone()).toBe(true);
   });

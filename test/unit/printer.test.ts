@@ -107,6 +107,16 @@ describe('--sort-by, as kubectl sorts', () => {
     expect(await p.render(spec)).toBe('a c b');
   });
 
+  it('sortTable, for one table of a report of several: null when no row has the field, a lone row unchecked', () => {
+    const p = printer({ sortBy: '.spec.replicas' });
+    expect(p.sortTable({ items: claims })!.map((c) => c.metadata.name)).toEqual(['c', 'a', 'b']);
+    expect(p.sortTable({ items: [{ x: 1 }, { x: 2 }] })).toBeNull();
+    expect(p.sortTable({ items: [{ x: 1 }] })).toEqual([{ x: 1 }]);
+    expect(p.sortMissing()).toBe('couldn\'t find any field with path "{.spec.replicas}" in the list of objects');
+    expect(printer({}).sortTable({ items: claims })).toBe(claims);
+    expect(printer({ noHeaders: true }).headers).toBe(false);
+  });
+
   it('fails when no object has the field, and on unsortable values', async () => {
     await expect(names('.nope')).rejects.toThrow('couldn\'t find any field with path "{.nope}" in the list of objects');
     await expect(names('.metadata')).rejects.toThrow('field {.metadata} is an unsortable type: map');
@@ -157,6 +167,19 @@ describe('completion', () => {
   it('completes -o=VALUE and --output=VALUE too', async () => {
     expect((await runCli(['__complete', 'storage', '--output=js'])).out).toBe('--output=json\n--output=jsonpath=\n--output=jsonpath-file=\n--output=jsonpath-as-json=\n:6\n');
     expect((await runCli(['__complete', 'version', '-o=y'])).out).toBe('-o=yaml\n:4\n');
+  });
+
+  it("a subcommand offers its own flags, not its parent's (kubectl's local flags)", async () => {
+    const view = await runCli(['__complete', 'secret', 'view', '--']);
+    expect(view.out).toContain('--reveal\t');
+    expect(view.out).toContain('--output\t');
+    expect(view.out).toContain('--namespace\t');
+    for (const f of ['--from-literal', '--from-file', '--tls', '--cert', '--dry-run']) expect(view.out).not.toContain(`${f}\t`);
+    // The parent still offers its own.
+    expect((await runCli(['__complete', 'secret', '--'])).out).toContain('--from-literal\t');
+    expect((await runCli(['__complete', 'storage', 'pv', '--'])).out).not.toContain('--all-namespaces\t');
+    // A parent's value flag does not make the next word a value: --cert is secret's, not view's.
+    expect((await runCli(['__complete', 'secret', 'view', '--cert', ''])).out).not.toBe(':0\n');
   });
 
   it('offers the new flags', async () => {

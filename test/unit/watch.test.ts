@@ -1,8 +1,11 @@
 // The watch loop's paths a real server does not produce on demand: a 410 Gone (the list's
 // version expired) re-lists and goes on; an object already gone when its change is processed
-// still gets its line. The e2e tests (test/e2e/output.test.ts) prove the rest against kubectl.
+// still gets its line; --request-timeout ends a quiet watch; several collections are watched
+// side by side. The e2e tests (test/e2e/output.test.ts, output-more.test.ts) prove the rest
+// against kubectl.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import nock from 'nock';
+import { Readable } from 'node:stream';
 import { resolveConfig } from '../../src/kube/config.js';
 import { Kube } from '../../src/kube/client.js';
 import { Printer } from '../../src/output/printer.js';
@@ -64,4 +67,94 @@ it('re-lists after 410 Gone, prints a line per event, and a deleted object keeps
   expect(out.text).toBe('NAME   SIZE\na      1Gi\na      1Gi\na      1Gi\n');
   expect(err.text).toBe('');
   expect(list.isDone()).toBe(true);
+});
+
+/** A watch stream that stays open and sends nothing, as a quiet server's does. */
+const quiet = () => new Readable({ read() {} });
+
+it('--request-timeout ends a quiet watch that long after it started: resolves, as kubectl get -w exits 0', async () => {
+  const config = resolveConfig({ kubeconfig: writeKubeconfig(tempDir()) }, {});
+  const kube = new Kube({ auth: config.auth, server: config.server, requestTimeoutMs: 300 });
+  nock(TEST_SERVER)
+    .get('/api/v1/persistentvolumes')
+    .query((q) => q.watch === undefined)
+    .reply(200, { items: [], metadata: { resourceVersion: '5' } })
+    .get('/api/v1/persistentvolumes')
+    .query((q) => q.watch === '1' && q.resourceVersion === '5')
+    .reply(200, () => quiet());
+  const out = new MemStream();
+  const err = new MemStream();
+  const started = Date.now();
+  await watchList({
+    kube,
+    path: '/api/v1/persistentvolumes',
+    rows: async () => [],
+    key: (r: { name: string }) => `/${r.name}`,
+    spec: (items) => ({ items, empty: 'No resources found' }),
+    printer: new Printer({ output: 'custom-columns=NAME:.name' }, ['table', 'json', 'name'], () => ''),
+    io: { out, err },
+    watchOnly: false,
+    signal: new AbortController().signal,
+  });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  expect({ out: out.text, err: err.text }).toEqual({ out: '', err: 'No resources found\n' });
+});
+
+it("several collections: each watched from its own version; one that fails ends the others and the error is the command's", async () => {
+  const config = resolveConfig({ kubeconfig: writeKubeconfig(tempDir()) }, {});
+  const kube = new Kube({ auth: config.auth, server: config.server, sleep: async () => undefined });
+  const deploys = '/apis/apps/v1/namespaces/ns/deployments';
+  // The signal each watch gets, to see the quiet one told to stop.
+  const signals: (AbortSignal | undefined)[] = [];
+  const watch = kube.watch.bind(kube);
+  kube.watch = ((path, lo, onEvent, signal) => {
+    signals.push(signal);
+    return watch(path, lo, onEvent, signal);
+  }) as typeof kube.watch;
+  const sets = '/apis/apps/v1/namespaces/ns/statefulsets';
+  const scope = nock(TEST_SERVER)
+    .get(deploys)
+    .query((q) => q.watch === undefined)
+    .reply(200, { items: [], metadata: { resourceVersion: '7' } })
+    .get(sets)
+    .query((q) => q.watch === undefined)
+    .reply(200, { items: [], metadata: { resourceVersion: '9' } })
+    .get(deploys)
+    .query((q) => q.watch === '1' && q.resourceVersion === '7')
+    .reply(200, () => quiet())
+    .get(sets)
+    .query((q) => q.watch === '1' && q.resourceVersion === '9')
+    .reply(
+      200,
+      events(
+        { type: 'ADDED', object: { kind: 'StatefulSet', metadata: { name: 'db', namespace: 'ns', resourceVersion: '10' } } },
+        { type: 'ERROR', object: { kind: 'Status', code: 403, reason: 'Forbidden', message: 'statefulsets.apps is forbidden' } },
+      ),
+    );
+  const out = new MemStream();
+  const err = new MemStream();
+  const keys: string[] = [];
+  await expect(
+    watchList({
+      kube,
+      path: [deploys, sets],
+      rows: async () => [],
+      rowOf: (obj) => ({ name: `${(obj as { kind: string }).kind}/${(obj as { metadata: { name: string } }).metadata.name}` }),
+      key: (r: { name: string }) => r.name,
+      keyOf: (obj) => {
+        keys.push((obj as { kind: string }).kind);
+        return (obj as { kind: string }).kind;
+      },
+      spec: (items) => ({ items }),
+      printer: new Printer({ output: 'custom-columns=NAME:.name' }, ['table', 'json', 'name'], () => ''),
+      io: { out, err },
+      watchOnly: true,
+      signal: new AbortController().signal,
+    }),
+  ).rejects.toThrow('statefulsets.apps is forbidden');
+  expect(out.text).toBe('NAME\nStatefulSet/db\n');
+  expect(keys).toEqual(['StatefulSet']);
+  // The Deployments' watch was ended too, not left open.
+  expect(signals.map((x) => x?.aborted)).toEqual([true, true]);
+  expect(scope.isDone()).toBe(true);
 });
