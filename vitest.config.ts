@@ -37,6 +37,9 @@ export default defineConfig({
           pool: 'threads',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // They share two cores with the control planes and the e2e files: a test that takes
+          // 1 s alone (doctor's 50 access reviews through nock) can take ten times that here.
+          testTimeout: 30_000,
           maxWorkers,
           sequence: { groupOrder: 0 },
         },
