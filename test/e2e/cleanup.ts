@@ -3,4 +3,4 @@
 import { afterAll } from 'vitest';
 import { deleteCreatedNamespaces } from './helpers.js';
 
-afterAll(deleteCreatedNamespaces);
+afterAll(() => deleteCreatedNamespaces());

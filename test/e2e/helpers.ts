@@ -66,10 +66,13 @@ export function adminKube(): Kube {
 
 let nsCounter = 0;
 export const createdNamespaces: string[] = [];
-/** Deletes the namespaces this file made (not waiting for them to go). */
-export async function deleteCreatedNamespaces(): Promise<void> {
+/** Deletes the namespaces this file made; with `wait`, until they (and their pods' GPUs) are gone. */
+export async function deleteCreatedNamespaces(opts: { wait?: boolean } = {}): Promise<void> {
   const kube = adminKube();
-  await Promise.all(createdNamespaces.splice(0).map((ns) => kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined)));
+  const names = createdNamespaces.splice(0);
+  await Promise.all(names.map((ns) => kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined)));
+  if (!opts.wait) return;
+  await Promise.all(names.map((ns) => until(async () => !(await kube.getOptional(pathOf(R.namespaces, { name: ns }))), 120_000, `namespace ${ns} deleted`)));
 }
 
 export async function freshNamespace(kube: Kube, prefix: string): Promise<string> {

@@ -11,8 +11,8 @@ const FILES = ['gpus', 'debug-pod', 'debug-pod-safety', 'rollout', 'scale', 'sca
 
 for (const f of FILES) {
   describe(`${f}.serial`, async () => {
-    // Each file's namespaces go before the next file starts, as between separate files.
-    afterAll(deleteCreatedNamespaces);
+    // Each file's namespaces are gone before the next file starts: their pods would still hold GPUs.
+    afterAll(() => deleteCreatedNamespaces({ wait: true }));
     await import(`./${f}.serial.ts`);
   });
 }
