@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -237,4 +237,48 @@ export async function releaseBuild(): Promise<{ dir: string; archive: string; ma
   }
   await until(async () => fs.existsSync(done), 600_000, 'the release build of another test file');
   return { dir, archive, manifest };
+}
+
+/** A running plugin or kubectl whose stdout lines can be awaited. */
+export function stream(cmd: string, args: string[]) {
+  const child: ChildProcess = spawn(cmd, args, {
+    env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: inject('cluster').kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: { pred: (lines: string[]) => boolean; resolve: () => void }[] = [];
+  const check = () => {
+    const lines = out.split('\n').slice(0, -1);
+    for (const w of [...waiters])
+      if (w.pred(lines)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+  };
+  child.stdout!.on('data', (d) => {
+    out += d;
+    check();
+  });
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    lines: () => out.split('\n').slice(0, -1),
+    err: () => err,
+    exited,
+    /** Resolves when a line matching `re` has appeared `count` times. */
+    waitFor: (re: RegExp, count = 1) =>
+      new Promise<void>((resolve, reject) => {
+        const w = { pred: (lines: string[]) => lines.filter((l) => re.test(l)).length >= count, resolve };
+        waiters.push(w);
+        void exited.then(() => reject(new Error(`exited before ${count}x ${re}: ${out}${err}`)));
+        // Not a wait: a deadline that turns a missing line into a readable failure.
+        setTimeout(() => reject(new Error(`no ${count}x ${re} within 60s; stdout: ${JSON.stringify(out)} stderr: ${JSON.stringify(err)}`)), 60_000).unref();
+        check();
+      }),
+    interrupt: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
 }

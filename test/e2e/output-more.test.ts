@@ -2,9 +2,8 @@
 // --list -w over three kinds, -w ending after --request-timeout as kubectl get -w ends, -o name
 // on debug-pod done and storage reclaim (kubectl delete/patch -o name on twins), and secret
 // view -o custom-columns one row per key without a value.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, adminKube, deployment, freshNamespace, mlops, run, statefulSet, testPath, until, waitReady } from './helpers.js';
+import { BIN, adminKube, deployment, freshNamespace, mlops, run, statefulSet, stream, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { PersistentVolume } from '../../src/kube/types.js';
 
@@ -20,31 +19,6 @@ afterAll(async () => {
   await Promise.all(pvs.map((p) => kube.delete(pathOf(R.pvs, { name: p })).catch(() => undefined)));
 });
 
-/** A running plugin or kubectl whose stdout lines can be awaited. */
-function stream(cmd: string, args: string[]) {
-  const child: ChildProcess = spawn(cmd, args, {
-    env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: inject('cluster').kubeconfig },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const lines = () => out.split('\n').slice(0, -1);
-  return {
-    lines,
-    err: () => err,
-    exited,
-    waitFor: (re: RegExp, count = 1) =>
-      until(async () => lines().filter((l) => re.test(l)).length >= count, 60_000, `${count}x ${re} in ${JSON.stringify(out)} (stderr ${JSON.stringify(err)})`),
-    interrupt: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
-
 describe('scale-to-zero --list', () => {
   it('shows the live replicas beside the recorded count; -w prints a line per change of any of the three kinds, as kubectl get -w does for one', async () => {
     await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 2 }));
@@ -59,7 +33,7 @@ describe('scale-to-zero --list', () => {
 
     const cols = ['-o', 'custom-columns=NAME:.name,RECORDED:.recordedReplicas,REPLICAS:.replicas'];
     const w = stream(BIN, ['scale-to-zero', '--list', '-n', ns, '-w', ...cols]);
-    const only = stream(BIN, ['scale-to-zero', '--list', '-n', ns, '--watch-only', ...cols]);
+    const only = stream(BIN, ['scale-to-zero', '--list', '-n', ns, '--watch-only', '-v', ...cols]);
     const k = stream('kubectl', [
       'get',
       'deploy',
@@ -75,6 +49,8 @@ describe('scale-to-zero --list', () => {
     await k.waitFor(/^web +0$/);
     // --watch-only: nothing until the first change, then the header above its line (below).
 
+    // --watch-only shows only changes after its watches start (one per kind; -v shows them).
+    await until(async () => (only.err().match(/watch=1/g) ?? []).length >= 3, 60_000, `--watch-only watching: ${only.err()}`);
     // Someone scales it back up by hand: the line shows it.
     await kube.patch(pathOf(R.deployments, { namespace: ns, name: 'web' }), { spec: { replicas: 3 } }, 'merge');
     await w.waitFor(/^deployment\.apps\/web +2 +3$/);

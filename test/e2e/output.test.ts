@@ -2,9 +2,8 @@
 // --sort-by, -l and -w on every printing command. Where kubectl prints the same objects
 // (claims, volumes, pods, Deployments, ConfigMaps) it runs on the same objects with the
 // equivalent template, and the bytes must be equal.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
-import { BIN, adminKube, deployment, freshNamespace, mlops, run, testPath, until, waitReady, writeTemp } from './helpers.js';
+import { BIN, adminKube, deployment, freshNamespace, mlops, run, stream, until, waitReady, writeTemp } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Pod } from '../../src/kube/types.js';
 
@@ -262,49 +261,6 @@ describe('commands that print one object or a result', () => {
     );
   });
 });
-
-/** A running plugin or kubectl whose stdout lines can be awaited. */
-function stream(cmd: string, args: string[]) {
-  const child: ChildProcess = spawn(cmd, args, {
-    env: { ...process.env, PATH: testPath(), NO_COLOR: '1', KUBECONFIG: inject('cluster').kubeconfig },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters: { pred: (lines: string[]) => boolean; resolve: () => void }[] = [];
-  const check = () => {
-    const lines = out.split('\n').slice(0, -1);
-    for (const w of [...waiters])
-      if (w.pred(lines)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-  };
-  child.stdout!.on('data', (d) => {
-    out += d;
-    check();
-  });
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    lines: () => out.split('\n').slice(0, -1),
-    err: () => err,
-    /** Resolves when a line matching `re` has appeared `count` times. */
-    waitFor: (re: RegExp, count = 1) =>
-      new Promise<void>((resolve, reject) => {
-        const w = { pred: (lines: string[]) => lines.filter((l) => re.test(l)).length >= count, resolve };
-        waiters.push(w);
-        void exited.then(() => reject(new Error(`exited before ${count}x ${re}: ${out}${err}`)));
-        // Not a wait: a deadline that turns a missing line into a readable failure.
-        setTimeout(() => reject(new Error(`no ${count}x ${re} within 60s; stdout: ${JSON.stringify(out)} stderr: ${JSON.stringify(err)}`)), 60_000).unref();
-        check();
-      }),
-    interrupt: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 describe('-w/--watch', () => {
   /** kubectl get -w prints one line per event; once the events stop, both have printed as many lines for the object. */
