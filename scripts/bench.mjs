@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--claims N] [--pods N] [--deployments N] [--revisions N] [--runs N] [--render-only]
-//                [--only storage,debug-pod] [--plugin [LABEL=]PATH ...]
+//                [--only storage,debug-pod] [--plugin [LABEL=]PATH ...] [--scheduled-pods N] [--hold]
 // Starts a local control plane with an audit log, seeds it at scale, runs each plugin command
 // and its nearest kubectl equivalent interleaved (A B A B ...), and writes bench/results.md and
 // bench/results.json: medians, min/max, ratios, requests counted at the server, peak RSS.
@@ -74,7 +74,8 @@ async function until(fn, what, ms = 900_000) {
   const end = Date.now() + ms;
   let last;
   for (;;) {
-    last = await fn();
+    // A loaded API server times a request out now and then (60 s handler timeout): ask again.
+    last = await fn().catch((e) => `error: ${e.message}`);
     if (last === true) return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what} (${last})`);
     await new Promise((r) => setTimeout(r, 1000));
@@ -223,8 +224,10 @@ async function seed(kube, from, to) {
   );
   log(`waiting for ${scheduled} Running pods`);
   await until(async () => {
-    const l = await kube.list(`/api/v1/namespaces/${NS}/pods`, { fieldSelector: 'status.phase=Running', limit: 5000 });
-    return l.items.length >= scheduled || `${l.items.length} Running`;
+    // The Deployments' counts, not a list of every pod: cheap for a server that is busy enough.
+    const ds = (await kube.list(`/apis/apps/v1/namespaces/${NS}/deployments`, { labelSelector: 'tier=serve' })).items;
+    const ready = ds.reduce((sum, d) => sum + (d.status?.readyReplicas ?? 0), 0);
+    return ready >= scheduled || `${ready} Running and Ready`;
   }, 'pods Running');
   await until(async () => {
     const l = await kube.list(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, { limit: 5000 });
@@ -476,6 +479,11 @@ async function main() {
     fs.writeFileSync(path.join(dir, `${base}.md`), render(out));
     log(`wrote bench/${base}.{md,json}`);
     process.stdout.write(render(out));
+    if (argv.includes('--hold')) {
+      // For measuring by hand against the seeded cluster; Ctrl-C stops it (stopOnSignal).
+      log(`holding the cluster: KUBECONFIG=${cluster.kubeconfig}; Ctrl-C (or SIGTERM to pid ${process.pid}) stops it`);
+      await new Promise(() => setInterval(() => undefined, 1 << 30));
+    }
   } finally {
     cluster.stop();
   }

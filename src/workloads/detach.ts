@@ -306,21 +306,6 @@ export async function findDetached(
       byHand.set(podKey(p), rs);
     }
   };
-  const readReplicaSets = kube
-    .listFoldIfAllowed<ReplicaSet, ReplicaSet[]>(
-      pathOf(R.replicasets, { namespace }),
-      {},
-      () => [],
-      (kept, page) => {
-        for (const rs of page) kept.push(matchedBy(rs));
-      },
-    )
-    .then((l) => {
-      hidden = !l;
-      rss = l?.value ?? [];
-      for (const p of waiting) match(p, rss);
-      waiting = [];
-    });
   const readPods = kube.listFold<Pod, null>(
     pathOf(R.pods, { namespace }),
     { labelSelector },
@@ -341,6 +326,21 @@ export async function findDetached(
       }
     },
   );
+  const readReplicaSets = kube
+    .listFoldIfAllowed<ReplicaSet, ReplicaSet[]>(
+      pathOf(R.replicasets, { namespace }),
+      {},
+      () => [],
+      (kept, page) => {
+        for (const rs of page) kept.push(matchedBy(rs));
+      },
+    )
+    .then((l) => {
+      hidden = !l;
+      rss = l?.value ?? [];
+      for (const p of waiting) match(p, rss);
+      waiting = [];
+    });
   await Promise.all([readReplicaSets, readPods]);
   return { items, byHand, replicaSetsHidden: hidden };
 }
