@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import type { Kube } from '../kube/client.js';
+import type { Kube, ListOptions } from '../kube/client.js';
 import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
 import { parseTimeout, preflight } from './flow.js';
@@ -112,8 +112,8 @@ export function usedBy(v: ClaimView): string {
 /** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
 export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, changed?: PersistentVolumeClaim): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
-    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
-    kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
+    listLean<PersistentVolumeClaim>(kube, pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
+    listLean<PersistentVolume>(kube, pathOf(R.pvs), {}).catch(undefinedIfForbidden),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     claimUsers(kube, namespace),
   ]);
@@ -144,6 +144,30 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
   }
   // Byte order, as the API server lists them (and kubectl shows them).
   return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
+}
+
+/**
+ * Claims and volumes are the answer and are kept, but without metadata.managedFields, which no
+ * view reads and which is often the largest part of an object.
+ */
+async function listLean<T extends { metadata?: { managedFields?: unknown } }>(kube: Kube, path: string, lo: ListOptions): Promise<{ items: T[] }> {
+  const { value } = await kube.listFold<T, T[]>(
+    path,
+    lo,
+    () => [],
+    (kept, page) => {
+      for (const o of page) {
+        if (o.metadata) delete o.metadata.managedFields;
+        kept.push(o);
+      }
+    },
+  );
+  return { items: value };
+}
+
+function undefinedIfForbidden(e: unknown): undefined {
+  if (e instanceof ApiError && e.status === 403) return undefined;
+  throw e;
 }
 
 /**
