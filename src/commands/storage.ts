@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import type { Kube } from '../kube/client.js';
+import type { Kube, ListOptions } from '../kube/client.js';
 import type { KEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../kube/types.js';
 import { addMutationOptions, addOutputOption, addSelectorOption, addWatchOptions, allNamespacesOption, confirmOrAbort, connectFrom, dryRunOf, printerOf } from './common.js';
 import { parseTimeout, preflight } from './flow.js';
@@ -10,7 +10,7 @@ import { watchList } from '../output/watch.js';
 import { age } from '../util/duration.js';
 import { R, nameOf, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
-import { buildClaimViews, shortModes, type ClaimView } from '../storage/model.js';
+import { buildClaimViews, claimUser, shortModes, type ClaimView } from '../storage/model.js';
 import { claimClass, isBoundToClaim, mismatches, servesText, volumeClass } from '../storage/binder.js';
 
 export function register(program: Command, deps: Deps): void {
@@ -113,10 +113,10 @@ export function usedBy(v: ClaimView): string {
 /** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
 export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, changed?: PersistentVolumeClaim): Promise<ClaimView[]> {
   const [claims, volumes, classes, pods] = await Promise.all([
-    kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
-    kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs)),
+    listLean<PersistentVolumeClaim>(kube, pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
+    listLean<PersistentVolume>(kube, pathOf(R.pvs), {}).catch(undefinedIfForbidden),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
-    kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    claimUsers(kube, namespace),
   ]);
   warnHidden(warn, !volumes, !classes);
   // A watch event's copy of a claim is as new as the list, or newer (e.g. the claim being deleted, or already gone).
@@ -129,7 +129,7 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     claims: claims.items,
     volumes: volumes?.items ?? [],
     classes: classes?.items ?? [],
-    pods: pods.items,
+    pods,
     events: [] as KEvent[],
     nodes: undefined as Node[] | undefined,
     hidden: { volumes: !volumes, classes: !classes },
@@ -147,6 +147,49 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
   return buildClaimViews(inv).sort((a, b) => byteOrder(a.namespace, b.namespace) || byteOrder(a.name, b.name));
 }
 
+/**
+ * Claims and volumes are the answer and are kept, but without metadata.managedFields, which no
+ * view reads and which is often the largest part of an object.
+ */
+async function listLean<T extends { metadata?: { managedFields?: unknown } }>(kube: Kube, path: string, lo: ListOptions): Promise<{ items: T[] }> {
+  const { value } = await kube.listFold<T, T[]>(
+    path,
+    lo,
+    () => [],
+    (kept, page) => {
+      for (const o of page) {
+        if (o.metadata) delete o.metadata.managedFields;
+        kept.push(o);
+      }
+    },
+  );
+  return { items: value };
+}
+
+function undefinedIfForbidden(e: unknown): undefined {
+  if (e instanceof ApiError && e.status === 403) return undefined;
+  throw e;
+}
+
+/**
+ * The pods that mount a claim, read page by page and reduced as they arrive (claimUser): a
+ * cluster's pods are mostly not the answer, so they are never all in memory at once.
+ */
+async function claimUsers(kube: Kube, namespace: string | undefined): Promise<Pod[]> {
+  const { value } = await kube.listFold<Pod, Pod[]>(
+    pathOf(R.pods, { namespace }),
+    { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' },
+    () => [],
+    (kept, page) => {
+      for (const p of page) {
+        const u = claimUser(p);
+        if (u) kept.push(u);
+      }
+    },
+  );
+  return value;
+}
+
 async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string, printer: Printer): Promise<void> {
   // A list by name, not a GET: the same verbs as the table (list persistentvolumeclaims), so one declaration covers both forms.
   const found = await kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { fieldSelector: `metadata.name=${name}` });
@@ -155,7 +198,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
   const [volumes, classes, pods, events] = await Promise.all([
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs), pvc.spec?.volumeName ? { fieldSelector: `metadata.name=${pvc.spec.volumeName}` } : {}),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
-    kube.list<Pod>(pathOf(R.pods, { namespace }), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    claimUsers(kube, namespace),
     kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` }),
   ]);
   const nodes = waitsForLocalVolume(pvc, classes?.items ?? []) ? await kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined;
@@ -166,7 +209,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
     claims: [pvc],
     volumes: volumes?.items ?? [],
     classes: classes?.items ?? [],
-    pods: pods.items,
+    pods,
     events: events?.items ?? [],
     nodes: nodes?.items,
     hidden: { volumes: !volumes, classes: !classes },

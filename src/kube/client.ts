@@ -26,6 +26,16 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** One page of a list, as Kube.pages yields it. */
+export interface ListPage<T> {
+  items: T[];
+  resourceVersion: string;
+  /** True on the first page after a continue token expired: what earlier pages gave belongs to an abandoned snapshot. */
+  restart: boolean;
+  /** Requests made so far for this list (one per page, restarts included). */
+  request: number;
+}
+
 export interface MutateOptions {
   dryRun?: DryRun;
 }
@@ -70,26 +80,102 @@ export class Kube {
 
   /** Lists every page (limit/continue), so the request count grows only by pages. */
   async list<T>(path: string, lo: ListOptions = {}): Promise<ObjectList<T>> {
-    const items: T[] = [];
-    let cont: string | undefined;
-    let pages = 0;
+    const { value, resourceVersion, pages } = await this.listFold<T, T[]>(
+      path,
+      lo,
+      () => [],
+      (items, page) => {
+        for (const item of page) items.push(item);
+      },
+    );
+    return { items: value, resourceVersion, pages };
+  }
+
+  /**
+   * A list read page by page: `add` gets each page's items as they arrive and keeps what it
+   * needs, so memory follows what the caller keeps, not the list (one page at a time).
+   * `start` makes the accumulator, again after a restart (see pages()), so nothing kept from
+   * an abandoned snapshot survives.
+   */
+  async listFold<T, A>(path: string, lo: ListOptions, start: () => A, add: (acc: A, items: T[]) => void): Promise<{ value: A; resourceVersion: string; pages: number }> {
+    let value = start();
     let resourceVersion = '';
+    let pages = 0;
+    const it = this.pages<T>(path, lo);
+    for (;;) {
+      // Not a for-await loop: its binding would keep the previous page alive while the next one is read.
+      let r: IteratorResult<ListPage<T>> | undefined = await it.next();
+      if (r.done) break;
+      if (r.value.restart) value = start();
+      add(value, r.value.items);
+      resourceVersion = r.value.resourceVersion;
+      pages = r.value.request;
+      r = undefined;
+    }
+    return { value, resourceVersion, pages };
+  }
+
+  /** listFold on a list the user may not be allowed to see: undefined on 403. */
+  async listFoldIfAllowed<T, A>(
+    path: string,
+    lo: ListOptions,
+    start: () => A,
+    add: (acc: A, items: T[]) => void,
+  ): Promise<{ value: A; resourceVersion: string; pages: number } | undefined> {
+    try {
+      return await this.listFold(path, lo, start, add);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The one paging loop: yields one page at a time (limit/continue) and requests the next only
+   * when the caller asks for it, so no more than a page is held here.
+   *
+   * A continue token the server has compacted away answers 410 Expired. client-go's pager then
+   * falls back to one unpaged list, which would hold the whole list in one body; here the list
+   * starts again from its first page on a fresh snapshot (`restart`: the caller drops what it
+   * kept), and only if that one expires too falls back to the unpaged list, as client-go does.
+   * A 410 on a first page (no continue token) is the caller's to handle.
+   */
+  async *pages<T>(path: string, lo: ListOptions = {}): AsyncGenerator<ListPage<T>> {
     const seen = new Set<string>();
-    do {
-      const page = await this.get<{ items: T[] | null; metadata: { continue?: string; resourceVersion: string } }>(
-        path,
-        { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector, limit: lo.limit ?? this.pageSize, continue: cont },
-        lo.signal,
-      );
-      pages++;
-      items.push(...(page.items ?? []));
-      cont = page.metadata?.continue || undefined;
-      resourceVersion = page.metadata?.resourceVersion ?? '';
+    let cont: string | undefined;
+    let restarts = 0;
+    let restart = false;
+    let unpaged = false;
+    let request = 0;
+    let page: { items: T[] | null; metadata?: { continue?: string; resourceVersion?: string } } | undefined;
+    for (;;) {
+      try {
+        request++;
+        page = await this.get(
+          path,
+          { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector, limit: unpaged ? undefined : (lo.limit ?? this.pageSize), continue: cont },
+          lo.signal,
+        );
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 410 && cont)) throw e;
+        this.log?.(`the continue token for ${path} expired (410); ${restarts === 0 ? 'listing again from the first page' : 'listing everything in one request'}`);
+        if (restarts++ === 0) seen.clear();
+        else unpaged = true;
+        cont = undefined;
+        restart = true;
+        continue;
+      }
+      const next = unpaged ? undefined : page!.metadata?.continue || undefined;
       // A server that hands out a continue token it already gave would paginate forever.
-      if (cont && seen.has(cont)) throw new CliError(`the server at ${this.server} returned the same continue token twice while listing ${path}; stopping`, ExitCode.UNREACHABLE);
-      if (cont) seen.add(cont);
-    } while (cont);
-    return { items, resourceVersion, pages };
+      if (next && seen.has(next)) throw new CliError(`the server at ${this.server} returned the same continue token twice while listing ${path}; stopping`, ExitCode.UNREACHABLE);
+      if (next) seen.add(next);
+      yield { items: page!.items ?? [], resourceVersion: page!.metadata?.resourceVersion ?? '', restart, request };
+      // The caller has kept what it needs: this page is not held while the next one is read.
+      page = undefined;
+      restart = false;
+      if (!next) return;
+      cont = next;
+    }
   }
 
   /** A list the user may not be allowed to see (cluster-scoped objects for a namespaced user): undefined on 403. */

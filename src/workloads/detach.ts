@@ -283,26 +283,81 @@ export function podKey(p: Pod): string {
  * `debug-pod list`: pods detached by debug-pod and pods relabelled by hand (their ReplicaSet
  * by podKey), among the pods `labelSelector` selects; without permission to list ReplicaSets,
  * only the former (replicaSetsHidden).
+ *
+ * Every pod has to be read (a pod relabelled by hand carries no marker a selector could find),
+ * so both lists are read page by page and only the answer is kept: detached pods whole (they
+ * are printed), ReplicaSets reduced to what the match reads, and pods without a controller
+ * only until the ReplicaSets are known (they usually are long before the pods end).
  */
 export async function findDetached(
   kube: Kube,
   namespace: string | undefined,
   labelSelector?: string,
 ): Promise<{ items: Pod[]; byHand: Map<string, ReplicaSet>; replicaSetsHidden: boolean }> {
-  const [pods, rss] = await Promise.all([kube.list<Pod>(pathOf(R.pods, { namespace }), { labelSelector }), kube.listIfAllowed<ReplicaSet>(pathOf(R.replicasets, { namespace }))]);
-  const byHand = new Map<string, ReplicaSet>();
-  const items: Pod[] = [];
-  for (const p of pods.items) {
-    if (isDetached(p)) items.push(p);
-    else if (rss && !p.metadata?.deletionTimestamp) {
-      const rs = relabelledFrom(p, rss.items);
-      if (rs) {
-        items.push(p);
-        byHand.set(podKey(p), rs);
-      }
+  let items: Pod[] = [];
+  let byHand = new Map<string, ReplicaSet>();
+  let waiting: Pod[] = [];
+  let rss: ReplicaSet[] | undefined;
+  let hidden = false;
+  const match = (p: Pod, known: ReplicaSet[]) => {
+    const rs = relabelledFrom(p, known);
+    if (rs) {
+      items.push(p);
+      byHand.set(podKey(p), rs);
     }
-  }
-  return { items, byHand, replicaSetsHidden: !rss };
+  };
+  const readPods = kube.listFold<Pod, null>(
+    pathOf(R.pods, { namespace }),
+    { labelSelector },
+    () => {
+      // (Again) from the first page: what earlier pages gave belongs to an abandoned snapshot.
+      items = [];
+      byHand = new Map();
+      waiting = [];
+      return null;
+    },
+    (_, page) => {
+      for (const p of page) {
+        if (isDetached(p)) items.push(p);
+        else if (!hidden && !p.metadata?.deletionTimestamp && !controllerOf(p)) {
+          if (rss) match(p, rss);
+          else waiting.push(p);
+        }
+      }
+    },
+  );
+  const readReplicaSets = kube
+    .listFoldIfAllowed<ReplicaSet, ReplicaSet[]>(
+      pathOf(R.replicasets, { namespace }),
+      {},
+      () => [],
+      (kept, page) => {
+        for (const rs of page) kept.push(matchedBy(rs));
+      },
+    )
+    .then((l) => {
+      hidden = !l;
+      rss = l?.value ?? [];
+      for (const p of waiting) match(p, rss);
+      waiting = [];
+    });
+  await Promise.all([readReplicaSets, readPods]);
+  return { items, byHand, replicaSetsHidden: hidden };
+}
+
+/** A ReplicaSet reduced to what relabelledFrom and `debug-pod list` read of it. */
+function matchedBy(rs: ReplicaSet): ReplicaSet {
+  const up = controllerOf(rs);
+  const hash = rs.metadata?.labels?.['pod-template-hash'];
+  return {
+    metadata: {
+      name: rs.metadata?.name,
+      namespace: rs.metadata?.namespace,
+      ...(hash !== undefined ? { labels: { 'pod-template-hash': hash } } : {}),
+      ...(up ? { ownerReferences: [up] } : {}),
+    },
+    spec: rs.spec?.selector ? { selector: rs.spec.selector } : undefined,
+  } as ReplicaSet;
 }
 
 /** Why the ReplicaSet would not create (or keep) a replacement for `pod`; empty when nothing stands in the way. */
