@@ -15,6 +15,9 @@ const load = typeof require === 'function' ? require : createRequire(import.meta
 // Loaded at the first HTTPS request, never at start (nor into the executable's startup snapshot).
 let http2: typeof http2Types | undefined;
 
+/** RFC 9113 error code: the server did not process the stream. */
+const REFUSED_STREAM = 0x7;
+
 export interface Http2Settings {
   /** False with DISABLE_HTTP2 set (to anything: client-go checks len(s) > 0). */
   enabled: boolean;
@@ -22,6 +25,8 @@ export interface Http2Settings {
   readIdleMs: number;
   /** HTTP2_PING_TIMEOUT_SECONDS (15): the connection is lost when a ping is not answered in time. */
   pingTimeoutMs: number;
+  /** HTTP/2 for every request, even a command's lone one (tests); see Transport.wantsHttp2. */
+  always?: boolean;
 }
 
 /** Go's strconv.Atoi: an optional sign and digits; anything else keeps the default, as client-go. */
@@ -104,7 +109,13 @@ function dialTls(t: Target, guard: (s: TLSSocket) => void, signal?: AbortSignal)
     } catch (e) {
       finish(e as Error);
     }
+    // node:http2 takes milliseconds to load: do it while the handshake waits on the network.
+    setImmediate(loadHttp2);
   });
+}
+
+function loadHttp2(): typeof http2Types {
+  return (http2 ??= load('node:http2') as typeof http2Types);
 }
 
 export interface Http2Stream {
@@ -169,6 +180,11 @@ export class Http2Connection {
     }
   }
 
+  /** True once a session is open or opening: later requests share it. */
+  inUse(): boolean {
+    return Boolean(this.pending || (this.live && !this.live.session.closed && !this.live.session.destroyed));
+  }
+
   /** The connection on which the server chose HTTP/1.1, once, for the agent it came from. */
   takeHandoff(agent: httpTypes.Agent): TLSSocket | undefined {
     const h = this.handoff;
@@ -184,8 +200,7 @@ export class Http2Connection {
       this.handoff = { agent: t.agent, sock };
       return undefined;
     }
-    http2 ??= load('node:http2') as typeof http2Types;
-    const session = http2.connect(this.origin, { createConnection: () => sock });
+    const session = loadHttp2().connect(this.origin, { createConnection: () => sock });
     const live: Live = {
       session,
       sock,
@@ -262,7 +277,7 @@ export class Http2Connection {
           answered = true;
           if (signal?.aborted) return reject(abortError(signal));
           // RST_STREAM REFUSED_STREAM, or a GOAWAY below this stream's id: the server did not process it.
-          const refused = stream.rstCode === http2!.constants.NGHTTP2_REFUSED_STREAM;
+          const refused = stream.rstCode === REFUSED_STREAM;
           reject(h2Error(Object.assign(new Error(`stream closed before the response (code ${stream.rstCode})`), { code: 'ERR_HTTP2_STREAM_ERROR' }), refused));
         }
       });
@@ -270,7 +285,7 @@ export class Http2Connection {
         if (answered) return;
         answered = true;
         if (signal?.aborted) return reject(abortError(signal));
-        reject(h2Error(e, stream.rstCode === http2!.constants.NGHTTP2_REFUSED_STREAM));
+        reject(h2Error(e, stream.rstCode === REFUSED_STREAM));
       });
       stream.once('response', (h) => {
         answered = true;

@@ -75,6 +75,9 @@ export class Transport {
   private firstConnection?: Promise<unknown>;
   /** The HTTP/2 session for an https server (undefined with DISABLE_HTTP2 or plain http). */
   private readonly h2?: Http2Connection;
+  private readonly h2Always: boolean;
+  /** Requests sent and not yet answered to the end of their body (a busy HTTP/1.1 connection each). */
+  private outstanding = 0;
 
   constructor(readonly opts: TransportOptions) {
     this.server = opts.server.replace(/\/+$/, '');
@@ -85,6 +88,7 @@ export class Transport {
     this.ua = userAgent(opts.version);
     const h2 = opts.http2 ?? http2Settings(process.env);
     if (h2.enabled && this.server.startsWith('https:')) this.h2 = new Http2Connection(new URL(this.server).origin, h2, (s) => guardHandshake(s, true));
+    this.h2Always = Boolean(h2.always);
   }
 
   /** Closes the HTTP/2 session; HTTP/1.1 keep-alive connections are the agent's. */
@@ -201,18 +205,45 @@ export class Transport {
   }
 
   private async fetchOnce(method: string, url: string, ro: RequestOptions): Promise<{ res: Response; prepared: Prepared }> {
-    // Requests sent in parallel before any connection exists would each pay a full TLS
-    // handshake; letting the first one connect lets the others resume its TLS session.
-    if (this.firstConnection) await this.firstConnection.catch(() => undefined);
-    else {
-      const first = this.fetchOnceRaw(method, url, ro);
-      this.firstConnection = first;
-      return first;
+    this.outstanding++;
+    try {
+      // Requests sent in parallel before any connection exists would each pay a full TLS
+      // handshake; letting the first one connect lets the others resume its TLS session (or,
+      // on HTTP/2, share its connection).
+      let sent: Promise<{ res: Response; prepared: Prepared }>;
+      if (this.firstConnection) {
+        await this.firstConnection.catch(() => undefined);
+        sent = this.fetchOnceRaw(method, url, ro, false);
+      } else {
+        sent = this.fetchOnceRaw(method, url, ro, true);
+        this.firstConnection = sent;
+      }
+      const out = await sent;
+      out.res.onDone(() => this.outstanding--);
+      return out;
+    } catch (e) {
+      this.outstanding--;
+      throw e;
     }
-    return this.fetchOnceRaw(method, url, ro);
   }
 
-  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions): Promise<{ res: Response; prepared: Prepared }> {
+  /**
+   * HTTP/2 when it saves a connection: from the first request when others are already waiting
+   * for the first connection, else from the first request sent while another is still busy (it
+   * would need a second HTTP/1.1 connection), and for every request after that. A command whose
+   * requests go one at a time keeps one HTTP/1.1 connection and never loads node:http2, which
+   * costs more than it saves there (bench/findings.md).
+   */
+  private async wantsHttp2(first: boolean): Promise<boolean> {
+    const h2 = this.h2;
+    if (!h2) return false;
+    if (this.h2Always || h2.inUse()) return true;
+    // Requests issued together (Promise.all of lists) all reach fetchOnce within this tick.
+    if (first) await new Promise<void>((r) => setImmediate(r));
+    return this.outstanding > 1;
+  }
+
+  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions, first: boolean): Promise<{ res: Response; prepared: Prepared }> {
     const prepared = await this.opts.auth.prepare(url, method);
     const headers: Record<string, string | string[]> = {
       ...prepared.headers,
@@ -234,7 +265,7 @@ export class Transport {
     if (timeout > 0 && !ro.stream) signals.push((timeoutSignal = AbortSignal.timeout(timeout)));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     const fwd = prepared.forwardProxy;
-    if (this.h2 && !fwd) {
+    if (!fwd && (await this.wantsHttp2(first))) {
       const res = await this.fetchH2(method, url, headers, body, prepared, signal, timeoutSignal);
       if (res) return { res, prepared };
     }
@@ -484,6 +515,20 @@ export class Response {
   }
   timedOut(): boolean {
     return Boolean(this.timeoutSignal?.aborted);
+  }
+  /** Calls back once, when the body has been read to its end, cut, or cancelled. */
+  onDone(cb: () => void): void {
+    const s = this.raw.stream;
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      cb();
+    };
+    if ((s as { readableEnded?: boolean }).readableEnded || (s as { destroyed?: boolean }).destroyed) return once();
+    s.once('end', once);
+    s.once('close', once);
+    s.once('error', once);
   }
   warningHeaders(): string[] {
     return this.raw.warnings();

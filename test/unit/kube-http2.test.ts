@@ -91,7 +91,8 @@ function kubeconfig(server: string, user = '    token: t0ken'): string {
   return file;
 }
 
-const settings = (over: Partial<Http2Settings> = {}): Http2Settings => ({ ...http2Settings({}), ...over });
+/** HTTP/2 for every request here (even a lone one), unless a test is about when to use it. */
+const settings = (over: Partial<Http2Settings> = {}): Http2Settings => ({ ...http2Settings({}), always: true, ...over });
 
 function kubeAt(port: number, opts: Partial<KubeOptions> & { user?: string; as?: string[] } = {}) {
   const c = resolveConfig({ kubeconfig: kubeconfig(`https://127.0.0.1:${port}`, opts.user), ...(opts.as ? { as: 'jane', asGroups: opts.as } : {}) }, {});
@@ -118,12 +119,13 @@ async function failure(p: Promise<unknown>) {
 
 describe('HTTP/2 when the server offers it', () => {
   it('sends parallel requests over one connection, with every header, and names HTTP/2 in -v', async () => {
+    // Not forced: requests issued together are what HTTP/2 is chosen for.
     const seen: http2.IncomingHttpHeaders[] = [];
     onStream = (stream, headers) => {
       seen.push(headers);
       json(stream, { path: headers[':path'] });
     };
-    const { kube, log } = kubeAt(h2port, { as: ['ml-team', 'system:authenticated'] });
+    const { kube, log } = kubeAt(h2port, { as: ['ml-team', 'system:authenticated'], http2: settings({ always: false }) });
     const paths = ['/api/v1/pods', '/api/v1/nodes', '/apis/apps/v1/deployments', '/api/v1/events', '/version'];
     const answers = await Promise.all(paths.map((p) => kube.get<{ path: string }>(p)));
     expect(answers.map((a) => a.path)).toEqual(paths);
@@ -187,6 +189,29 @@ describe('HTTP/2 when the server offers it', () => {
     expect(http2Settings({})).toEqual({ enabled: true, readIdleMs: 30_000, pingTimeoutMs: 15_000 });
     expect(http2Settings({ HTTP2_READ_IDLE_TIMEOUT_SECONDS: '0', HTTP2_PING_TIMEOUT_SECONDS: '3' })).toMatchObject({ readIdleMs: 0, pingTimeoutMs: 3000 });
     expect(http2Settings({ HTTP2_READ_IDLE_TIMEOUT_SECONDS: '1.5', HTTP2_PING_TIMEOUT_SECONDS: 'soon' })).toMatchObject({ readIdleMs: 30_000, pingTimeoutMs: 15_000 });
+  });
+});
+
+describe('HTTP/2 when it saves a connection', () => {
+  it('requests one at a time stay on one HTTP/1.1 connection (node:http2 would cost more than it saves)', async () => {
+    const { kube, log } = kubeAt(h2port, { http2: settings({ always: false }) });
+    for (const p of ['/version', '/api/v1/pods', '/api/v1/nodes']) expect(await kube.get(p)).toEqual({ path: p, protocol: '1.1' });
+    expect(h2conns).toEqual(['none']);
+    expect(log.map((l) => l.replace(/ \d+ms /, ' '))).toEqual(['GET /version 200 (HTTP/1.1)', 'GET /api/v1/pods 200 (HTTP/1.1)', 'GET /api/v1/nodes 200 (HTTP/1.1)']);
+  });
+
+  it('a request sent while another is busy opens an HTTP/2 connection instead of a second HTTP/1.1 one, and later requests share it', async () => {
+    onStream = (stream, headers) => json(stream, { path: headers[':path'] });
+    const { kube, log } = kubeAt(h2port, { http2: settings({ always: false }) });
+    // A lone first request: HTTP/1.1 ...
+    expect(await kube.get('/version')).toEqual({ path: '/version', protocol: '1.1' });
+    // ... then two at once: the second would need a connection of its own.
+    const [a, b] = await Promise.all([kube.get('/api/v1/nodes'), kube.get('/api/v1/pods')]);
+    expect([a, b]).toEqual([{ path: '/api/v1/nodes' }, { path: '/api/v1/pods' }]);
+    expect(await kube.get('/apis/apps/v1/deployments')).toEqual({ path: '/apis/apps/v1/deployments' });
+    expect(h2conns).toEqual(['none', 'h2']);
+    const protocols = Object.fromEntries(log.map((l) => [l.split(' ')[1], /\((HTTP\/[\d.]+)\)$/.exec(l)?.[1]]));
+    expect(protocols).toEqual({ '/version': 'HTTP/1.1', '/api/v1/nodes': 'HTTP/2', '/api/v1/pods': 'HTTP/2', '/apis/apps/v1/deployments': 'HTTP/2' });
   });
 });
 
