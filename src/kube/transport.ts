@@ -215,8 +215,14 @@ export class Transport {
         await this.firstConnection.catch(() => undefined);
         sent = this.fetchOnceRaw(method, url, ro, false);
       } else {
-        sent = this.fetchOnceRaw(method, url, ro, true);
-        this.firstConnection = sent;
+        // On HTTP/1.1 the others wait for the first answer (its connection is then free, and its
+        // TLS session resumable); on HTTP/2 only for the session, which they share at once.
+        let connected!: () => void;
+        const up = new Promise<void>((r) => (connected = r));
+        sent = this.fetchOnceRaw(method, url, ro, true, connected);
+        this.firstConnection = Promise.race([sent, up]);
+        // Its failure is the first request's to report; the others only wait on it.
+        this.firstConnection.catch(() => undefined);
       }
       const out = await sent;
       out.res.onDone(() => this.outstanding--);
@@ -243,7 +249,7 @@ export class Transport {
     return this.outstanding > 1;
   }
 
-  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions, first: boolean): Promise<{ res: Response; prepared: Prepared }> {
+  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions, first: boolean, connected?: () => void): Promise<{ res: Response; prepared: Prepared }> {
     const prepared = await this.opts.auth.prepare(url, method);
     const headers: Record<string, string | string[]> = {
       ...prepared.headers,
@@ -266,7 +272,7 @@ export class Transport {
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     const fwd = prepared.forwardProxy;
     if (!fwd && (await this.wantsHttp2(first))) {
-      const res = await this.fetchH2(method, url, headers, body, prepared, signal, timeoutSignal);
+      const res = await this.fetchH2(method, url, headers, body, prepared, signal, timeoutSignal, connected);
       if (res) return { res, prepared };
     }
     if (fwd) headers.host = new URL(url).host;
@@ -316,6 +322,7 @@ export class Transport {
     prepared: Prepared,
     signal?: AbortSignal,
     timeoutSignal?: AbortSignal,
+    connected?: () => void,
   ): Promise<Response | undefined> {
     const u = new URL(url);
     try {
@@ -324,6 +331,7 @@ export class Transport {
         signal,
       );
       if (!live) return undefined;
+      connected?.();
       const r = await this.h2!.request(live, { ':method': method, ':path': u.pathname + u.search, ...headers }, body, signal);
       return new Response(fromHttp2(r.status, r.headers, r.stream), method, timeoutSignal);
     } catch (e) {

@@ -324,6 +324,21 @@ describe('HTTP/2 faults', () => {
     }
   });
 
+  it('a server that refuses the connection: exit 3 for each of several parallel requests, and no stray rejection', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    for (const always of [true, false]) {
+      const { kube } = kubeAt(port, { http2: settings({ always }), maxRetries: 0 });
+      const text = `error: cannot reach the API server at https://127.0.0.1:${port}: connection refused`;
+      expect(await Promise.all([failure(kube.get('/a')), failure(kube.get('/b'))])).toEqual([
+        { text, exitCode: 3 },
+        { text, exitCode: 3 },
+      ]);
+    }
+  });
+
   it('Ctrl-C during a request is "interrupted" (exit 130)', async () => {
     let started: () => void;
     const arrived = new Promise<void>((r) => (started = r));
