@@ -1,8 +1,9 @@
 // HTTP/2 to the API server, as client-go (apimachinery util/net http.go SetTransportDefaults):
-// every TLS connection offers ALPN h2 then http/1.1; when the server picks h2, one session
-// carries every request of the process, watches included, so parallel lists are multiplexed
-// and never pay a second handshake. When it picks http/1.1 the connection goes to the https
-// agent, which keeps it for the usual HTTP/1.1 path. The TLS socket always comes from the
+// the connection offers ALPN h2 then http/1.1; when the server picks h2, one session carries
+// the requests of the process, watches included, so parallel lists are multiplexed and never
+// pay a second handshake (when the transport opens it at all: Transport.wantsHttp2). When the
+// server picks http/1.1 the connection goes to the https agent, which keeps it for the usual
+// HTTP/1.1 path. The TLS socket always comes from the
 // agent (auth.ts), so the proxy tunnel, client certificates, CA, SNI and IPv6 checks are the
 // same on both paths.
 import { createRequire } from 'node:module';
@@ -75,10 +76,13 @@ function dialTls(t: Target, guard: (s: TLSSocket) => void, signal?: AbortSignal)
   return new Promise((resolve, reject) => {
     let sock: TLSSocket | undefined;
     let settled = false;
+    const onClose = () => finish(Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
     const finish = (err: Error | null) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
+      // From here on the socket's errors are the session's (or the agent's) to handle.
+      sock?.off('error', finish).off('close', onClose);
       if (err) {
         sock?.destroy();
         reject(err);
@@ -93,8 +97,8 @@ function dialTls(t: Target, guard: (s: TLSSocket) => void, signal?: AbortSignal)
       guard(s);
       if (!s.connecting && (s as { _secureEstablished?: boolean })._secureEstablished) return finish(null);
       s.once('secureConnect', () => finish(null));
-      s.once('error', finish);
-      s.once('close', () => finish(Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' })));
+      s.on('error', finish);
+      s.on('close', onClose);
     };
     let called = false;
     const cb = (err: Error | null, s?: TLSSocket) => {
@@ -201,6 +205,9 @@ export class Http2Connection {
       return undefined;
     }
     const session = loadHttp2().connect(this.origin, { createConnection: () => sock });
+    // The session handles the socket's errors while it lives; one after it is gone (a reset
+    // before release() closes the socket) must not crash the process.
+    sock.on('error', () => undefined);
     const live: Live = {
       session,
       sock,
