@@ -6,8 +6,11 @@ import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
 import type * as zlibTypes from 'node:zlib';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type * as http2Types from 'node:http2';
 import { ApiError, CliError, ExitCode, TimeoutError, UnreachableError } from '../errors.js';
 import { guardHandshake, type Auth, type Prepared } from './auth.js';
+import { Http2Connection, http2Settings, type Http2Settings } from './http2.js';
 
 // node:http's ESM facade reads lazy getters that load Node's bundled undici (~12 ms at every
 // start); require() does not. The release bundle is CommonJS and has require already.
@@ -34,6 +37,8 @@ export interface TransportOptions {
   version?: string;
   /** The cluster's disable-compression. */
   disableCompression?: boolean;
+  /** HTTP/2 settings; by default from the environment (DISABLE_HTTP2, HTTP2_*_SECONDS), as client-go. */
+  http2?: Http2Settings;
 }
 
 export interface RequestOptions {
@@ -68,6 +73,11 @@ export class Transport {
   private readonly ua: string;
   /** Settles when the first connection is up; see fetchOnce. */
   private firstConnection?: Promise<unknown>;
+  /** The HTTP/2 session for an https server (undefined with DISABLE_HTTP2 or plain http). */
+  private readonly h2?: Http2Connection;
+  private readonly h2Always: boolean;
+  /** Requests sent and not yet answered to the end of their body (a busy HTTP/1.1 connection each). */
+  private outstanding = 0;
 
   constructor(readonly opts: TransportOptions) {
     this.server = opts.server.replace(/\/+$/, '');
@@ -76,6 +86,14 @@ export class Transport {
     this.now = opts.now ?? Date.now;
     this.maxRetries = opts.maxRetries ?? 4;
     this.ua = userAgent(opts.version);
+    const h2 = opts.http2 ?? http2Settings(process.env);
+    if (h2.enabled && this.server.startsWith('https:')) this.h2 = new Http2Connection(new URL(this.server).origin, h2, (s) => guardHandshake(s, true));
+    this.h2Always = Boolean(h2.always);
+  }
+
+  /** Closes the HTTP/2 session; HTTP/1.1 keep-alive connections are the agent's. */
+  close(): void {
+    this.h2?.close();
   }
 
   get signal(): AbortSignal | undefined {
@@ -140,13 +158,15 @@ export class Transport {
         ({ res, prepared } = await this.fetchOnce(method, url, ro));
       } catch (e) {
         const err = this.networkError(e, method, url, started);
-        if (idempotent && !ro.stream && attempt < this.maxRetries && err.exitCode === ExitCode.UNREACHABLE && isTransient(e)) {
+        // A stream the server refused unprocessed (HTTP/2) is safe to send again whatever the verb.
+        const again = (idempotent && isTransient(e)) || errCode(e) === 'EH2REFUSED';
+        if (again && !ro.stream && attempt < this.maxRetries && err.exitCode === ExitCode.UNREACHABLE) {
           await this.sleep(backoff(attempt));
           continue;
         }
         throw err;
       }
-      this.log?.(`${method} ${shortPath(url)} ${res.status} ${this.now() - started}ms`);
+      this.log?.(`${method} ${shortPath(url)} ${res.status} ${this.now() - started}ms (${res.protocol})`);
       this.warnings(res);
       if (res.status < 300) return res;
       if (res.status === 401 && !reauthorized) {
@@ -185,18 +205,51 @@ export class Transport {
   }
 
   private async fetchOnce(method: string, url: string, ro: RequestOptions): Promise<{ res: Response; prepared: Prepared }> {
-    // Requests sent in parallel before any connection exists would each pay a full TLS
-    // handshake; letting the first one connect lets the others resume its TLS session.
-    if (this.firstConnection) await this.firstConnection.catch(() => undefined);
-    else {
-      const first = this.fetchOnceRaw(method, url, ro);
-      this.firstConnection = first;
-      return first;
+    this.outstanding++;
+    try {
+      // Requests sent in parallel before any connection exists would each pay a full TLS
+      // handshake; letting the first one connect lets the others resume its TLS session (or,
+      // on HTTP/2, share its connection).
+      let sent: Promise<{ res: Response; prepared: Prepared }>;
+      if (this.firstConnection) {
+        await this.firstConnection.catch(() => undefined);
+        sent = this.fetchOnceRaw(method, url, ro, false);
+      } else {
+        // On HTTP/1.1 the others wait for the first answer (its connection is then free, and its
+        // TLS session resumable); on HTTP/2 only for the session, which they share at once.
+        let connected!: () => void;
+        const up = new Promise<void>((r) => (connected = r));
+        sent = this.fetchOnceRaw(method, url, ro, true, connected);
+        this.firstConnection = Promise.race([sent, up]);
+        // Its failure is the first request's to report; the others only wait on it.
+        this.firstConnection.catch(() => undefined);
+      }
+      const out = await sent;
+      out.res.onDone(() => this.outstanding--);
+      return out;
+    } catch (e) {
+      this.outstanding--;
+      throw e;
     }
-    return this.fetchOnceRaw(method, url, ro);
   }
 
-  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions): Promise<{ res: Response; prepared: Prepared }> {
+  /**
+   * HTTP/2 when it saves a connection: from the first request when others are already waiting
+   * for the first connection, else from the first request sent while another is still busy (it
+   * would need a second HTTP/1.1 connection), and for every request after that. A command whose
+   * requests go one at a time keeps one HTTP/1.1 connection and never loads node:http2, which
+   * costs more than it saves there (bench/findings.md).
+   */
+  private async wantsHttp2(first: boolean): Promise<boolean> {
+    const h2 = this.h2;
+    if (!h2) return false;
+    if (this.h2Always || h2.inUse()) return true;
+    // Requests issued together (Promise.all of lists) all reach fetchOnce within this tick.
+    if (first) await new Promise<void>((r) => setImmediate(r));
+    return this.outstanding > 1;
+  }
+
+  private async fetchOnceRaw(method: string, url: string, ro: RequestOptions, first: boolean, connected?: () => void): Promise<{ res: Response; prepared: Prepared }> {
     const prepared = await this.opts.auth.prepare(url, method);
     const headers: Record<string, string | string[]> = {
       ...prepared.headers,
@@ -218,14 +271,21 @@ export class Transport {
     if (timeout > 0 && !ro.stream) signals.push((timeoutSignal = AbortSignal.timeout(timeout)));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     const fwd = prepared.forwardProxy;
+    if (!fwd && (await this.wantsHttp2(first))) {
+      const res = await this.fetchH2(method, url, headers, body, prepared, signal, timeoutSignal, connected);
+      if (res) return { res, prepared };
+    }
     if (fwd) headers.host = new URL(url).host;
     if (fwd?.username) headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(fwd.username)}:${decodeURIComponent(fwd.password)}`).toString('base64')}`;
+    // The connection on which the server chose http/1.1 over h2 serves this request, then stays in the agent's pool.
+    const handoff = this.h2?.takeHandoff(prepared.agent);
     const res = await new Promise<Response>((resolve, reject) => {
       const u = new URL(url);
       // Through a forwarding proxy the connection is to the proxy and the path is the whole URL.
       const to = fwd ?? u;
       const isHttps = to.protocol === 'https:';
       const mod = isHttps ? https : http;
+      const restore = handoff ? lendSocket(prepared.agent, handoff) : undefined;
       const req = mod.request(
         {
           protocol: to.protocol,
@@ -239,8 +299,9 @@ export class Transport {
           signal,
           ...(isHttps && !fwd && prepared.servername ? { servername: prepared.servername } : {}),
         },
-        (raw) => resolve(new Response(raw, method, timeoutSignal)),
+        (raw) => resolve(new Response(fromHttp1(raw), method, timeoutSignal)),
       );
+      restore?.();
       req.on('socket', (s: Socket) => guardHandshake(s, isHttps));
       req.on('error', (e: Error & { code?: string }) => {
         // An abort from AbortSignal.timeout() surfaces as AbortError; say it was the timeout.
@@ -250,6 +311,33 @@ export class Transport {
       req.end(body);
     });
     return { res, prepared };
+  }
+
+  /** The request over the HTTP/2 session, or undefined when the server chose HTTP/1.1. */
+  private async fetchH2(
+    method: string,
+    url: string,
+    headers: Record<string, string | string[]>,
+    body: string | undefined,
+    prepared: Prepared,
+    signal?: AbortSignal,
+    timeoutSignal?: AbortSignal,
+    connected?: () => void,
+  ): Promise<Response | undefined> {
+    const u = new URL(url);
+    try {
+      const live = await this.h2!.session(
+        { agent: prepared.agent, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), servername: prepared.servername },
+        signal,
+      );
+      if (!live) return undefined;
+      connected?.();
+      const r = await this.h2!.request(live, { ':method': method, ':path': u.pathname + u.search, ...headers }, body, signal);
+      return new Response(fromHttp2(r.status, r.headers, r.stream), method, timeoutSignal);
+    } catch (e) {
+      if (timeoutSignal?.aborted) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+      throw e;
+    }
   }
 
   networkError(e: unknown, method: string, url: string, started: number): CliError {
@@ -269,6 +357,8 @@ export class Transport {
         ETIMEDOUT: err.message.includes('i/o timeout') ? err.message : 'connection timed out',
         ETLSHANDSHAKETIMEOUT: 'net/http: TLS handshake timeout',
         ECONNRESET: 'connection reset',
+        ECONNLOST: err.message,
+        EH2REFUSED: err.message,
         EHOSTUNREACH: 'host unreachable',
         EPIPE: 'connection closed',
         EPROXY: err.message,
@@ -315,49 +405,146 @@ export function retryAfterMs(header: string | null): number | undefined {
   return undefined;
 }
 
-function isTransient(e: unknown): boolean {
+function errCode(e: unknown): string {
   const err = e as { code?: string; cause?: { code?: string } };
-  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? err.cause?.code ?? '');
+  return err.code ?? err.cause?.code ?? '';
+}
+
+function isTransient(e: unknown): boolean {
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNLOST'].includes(errCode(e));
+}
+
+type CreateConnection = (options: unknown, cb: unknown) => Socket | undefined;
+
+/**
+ * Makes the agent's next new connection this socket (already connected, TLS done), so the
+ * agent pools it as one of its own; node:http asks for it synchronously inside request().
+ * Returns the undo, which also closes the socket if it was not taken.
+ */
+function lendSocket(agent: httpTypes.Agent, sock: TLSSocket): () => void {
+  const a = agent as unknown as { createConnection: CreateConnection };
+  const own = Object.prototype.hasOwnProperty.call(a, 'createConnection');
+  const previous = a.createConnection;
+  let taken = false;
+  a.createConnection = () => {
+    taken = true;
+    return sock;
+  };
+  return () => {
+    if (own) a.createConnection = previous;
+    else delete (a as Partial<typeof a>).createConnection;
+    if (!taken) sock.destroy();
+  };
 }
 
 let zlib: typeof zlibTypes | undefined;
 
-/** The bits of a response the client uses, over node:http's IncomingMessage (gzip undone). */
+/** What Response needs from a node:http response or an HTTP/2 stream. */
+interface RawResponse {
+  status: number;
+  protocol: 'HTTP/1.1' | 'HTTP/2';
+  header(name: string): string | null;
+  /** Every Warning header value, repeated headers included. */
+  warnings(): string[];
+  stream: NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  /** False when the body ended before its announced length. */
+  complete(): boolean;
+  destroy(): void;
+}
+
+function fromHttp1(raw: httpTypes.IncomingMessage): RawResponse {
+  return {
+    status: raw.statusCode ?? 0,
+    protocol: 'HTTP/1.1',
+    header: (n) => (raw.headers[n.toLowerCase()] as string | undefined) ?? null,
+    warnings: () => {
+      const out: string[] = [];
+      const r = raw.rawHeaders;
+      for (let i = 0; i < r.length; i += 2) if (r[i].toLowerCase() === 'warning') out.push(r[i + 1]);
+      return out;
+    },
+    stream: raw,
+    // node:http ends a body cut short (content-length not reached) without an error.
+    complete: () => raw.complete,
+    destroy: () => raw.destroy(),
+  };
+}
+
+function fromHttp2(status: number, headers: http2Types.IncomingHttpHeaders, stream: http2Types.ClientHttp2Stream): RawResponse {
+  return {
+    status,
+    protocol: 'HTTP/2',
+    header: (n) => {
+      const v = headers[n.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : String(v);
+    },
+    // node:http2 joins repeated headers with ", ", which parseWarnings reads as a list.
+    warnings: () => {
+      const v = headers.warning;
+      return v === undefined ? [] : Array.isArray(v) ? v : [String(v)];
+    },
+    stream,
+    // A stream cut by a lost connection ends without an error but with a code (CANCEL) instead of
+    // END_STREAM (nghttp2 itself resets a stream whose DATA does not match its content-length).
+    complete: () => !stream.rstCode,
+    // Cancels this stream only (RST_STREAM); the session carries on.
+    destroy: () => stream.close(0x8),
+  };
+}
+
+/** The bits of a response the client uses, over node:http's IncomingMessage or an HTTP/2 stream (gzip undone). */
 export class Response {
   readonly status: number;
+  readonly protocol: string;
   readonly headers: { get(name: string): string | null };
   private readonly stream: NodeJS.ReadableStream & AsyncIterable<Buffer>;
   constructor(
-    readonly raw: httpTypes.IncomingMessage,
+    private readonly raw: RawResponse,
     readonly method: string,
     private readonly timeoutSignal?: AbortSignal,
   ) {
-    this.status = raw.statusCode ?? 0;
-    this.headers = { get: (n) => (raw.headers[n.toLowerCase()] as string | undefined) ?? null };
-    if (/\bgzip\b/i.test(String(raw.headers['content-encoding'] ?? ''))) {
+    this.status = raw.status;
+    this.protocol = raw.protocol;
+    this.headers = { get: (n) => raw.header(n) };
+    if (/\bgzip\b/i.test(raw.header('content-encoding') ?? '')) {
       zlib ??= load('node:zlib') as typeof zlibTypes;
       const gunzip = zlib.createGunzip();
-      raw.on('error', (e) => gunzip.destroy(e));
-      raw.on('aborted', () => gunzip.destroy(new Error('aborted')));
-      this.stream = raw.pipe(gunzip);
+      raw.stream.on('error', (e: Error) => gunzip.destroy(e));
+      raw.stream.on('aborted', () => gunzip.destroy(new Error('aborted')));
+      // An HTTP/2 stream closed without its end (the session went away) is a cut, not an end of the gzip stream.
+      if (raw.protocol === 'HTTP/2')
+        raw.stream.on('close', () => {
+          if (!raw.complete()) gunzip.destroy(new Error('aborted'));
+        });
+      this.stream = raw.stream.pipe(gunzip);
     } else {
-      this.stream = raw;
+      this.stream = raw.stream;
     }
   }
   timedOut(): boolean {
     return Boolean(this.timeoutSignal?.aborted);
   }
+  /** Calls back once, when the body has been read to its end, cut, or cancelled. */
+  onDone(cb: () => void): void {
+    const s = this.raw.stream;
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      cb();
+    };
+    if ((s as { readableEnded?: boolean }).readableEnded || (s as { destroyed?: boolean }).destroyed) return once();
+    s.once('end', once);
+    s.once('close', once);
+    s.once('error', once);
+  }
   warningHeaders(): string[] {
-    const out: string[] = [];
-    const r = this.raw.rawHeaders;
-    for (let i = 0; i < r.length; i += 2) if (r[i].toLowerCase() === 'warning') out.push(r[i + 1]);
-    return out;
+    return this.raw.warnings();
   }
   async text(): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const c of this.stream) chunks.push(c);
-    // node:http ends a body cut short (content-length not reached) without an error; check it.
-    if (!this.raw.complete) throw new Error('the response ended early');
+    if (!this.raw.complete()) throw new Error('the response ended early');
     return Buffer.concat(chunks).toString('utf8');
   }
   get body(): AsyncIterable<Buffer> & { cancel(): Promise<void> } {

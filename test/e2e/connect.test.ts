@@ -97,7 +97,7 @@ describe('global connection flags', () => {
     for (const flag of [['-v', '6'], ['--v=6'], ['-v']]) {
       const r = await runWith(BIN, ['version', '--kubeconfig', cluster().kubeconfig, ...flag], {});
       expect(r.code).toBe(0);
-      expect(r.err).toMatch(/^GET \/version 200 \d+ms$/m);
+      expect(r.err).toMatch(/^GET \/version 200 \d+ms \(HTTP\/1\.1\)$/m);
       expect(r.err).not.toContain(token);
     }
     const quiet = await runWith(BIN, ['version', '--kubeconfig', cluster().kubeconfig, '--v=2'], {});

@@ -650,7 +650,7 @@ describe('kubectl mlops gpus', () => {
       return r.err
         .split('\n')
         .filter((l) => /^GET \//.test(l))
-        .map((l) => l.replace(/ \d+ms$/, ''));
+        .map((l) => l.replace(/ \d+ms \(HTTP\/2\)$/, ''));
     };
     const few = await requests();
     expect([...few].sort()).toEqual([

@@ -76,7 +76,7 @@ describe('errors and flags', () => {
   it('-v logs each request on stderr and keeps stdout for data', async () => {
     nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
     const r = await runCli(['version', '-v', '--kubeconfig', cluster()]);
-    expect(r.err).toMatch(/^GET \/version 200 \d+ms\n$/);
+    expect(r.err).toMatch(/^GET \/version 200 \d+ms \(HTTP\/1\.1\)\n$/);
     expect(r.out).not.toContain('GET');
   });
 });

@@ -168,7 +168,7 @@ describe('verbose logging', () => {
     const { kube, log } = kubeFor();
     await kube.get('/version');
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatch(/^GET \/version 200 \d+ms$/);
+    expect(log[0]).toMatch(/^GET \/version 200 \d+ms \(HTTP\/1\.1\)$/);
     expect(log.join('')).not.toContain('test-token');
   });
 });
