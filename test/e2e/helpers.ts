@@ -66,13 +66,17 @@ export function adminKube(): Kube {
 
 let nsCounter = 0;
 export const createdNamespaces: string[] = [];
-/** Deletes the namespaces this file made; with `wait`, until they (and their pods' GPUs) are gone. */
+/** Deletes the namespaces this file made; with `wait`, until their pods (and the GPUs they hold) are gone. */
 export async function deleteCreatedNamespaces(opts: { wait?: boolean } = {}): Promise<void> {
   const kube = adminKube();
   const names = createdNamespaces.splice(0);
   await Promise.all(names.map((ns) => kube.delete(pathOf(R.namespaces, { name: ns })).catch(() => undefined)));
   if (!opts.wait) return;
-  await Promise.all(names.map((ns) => until(async () => !(await kube.getOptional(pathOf(R.namespaces, { name: ns }))), 120_000, `namespace ${ns} deleted`)));
+  // A Terminating namespace takes no new pods; its own controller would take seconds to start on the old ones.
+  await Promise.all(names.map((ns) => kube.delete(pathOf(R.pods, { namespace: ns }), { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  await Promise.all(
+    names.map((ns) => until(async () => (await kube.list<Pod>(pathOf(R.pods, { namespace: ns }))).items.length === 0, 120_000, `the pods of namespace ${ns} deleted`)),
+  );
 }
 
 export async function freshNamespace(kube: Kube, prefix: string): Promise<string> {
