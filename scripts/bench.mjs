@@ -342,7 +342,19 @@ async function main() {
       { name: 'version', plugin: 'kubectl-mlops version', kubectl: 'kubectl version' },
       { name: 'history (10 revisions)', plugin: `kubectl-mlops history model-0 -n ${NS}`, kubectl: `kubectl rollout history deployment/model-0 -n ${NS}` },
       { name: `storage -A (${s.claims} claims, ${s.pods} pods)`, plugin: 'kubectl-mlops storage -A', kubectl: 'kubectl get pvc,pv -A >/dev/null && kubectl get pods -A -o json' },
-      { name: `debug-pod list -A (${s.pods} pods)`, plugin: 'kubectl-mlops debug-pod list -A', kubectl: 'kubectl get pods -A -l mlops.kubectl.io/debug=true' },
+      // The same answer from kubectl: detached pods and pods relabelled by hand (issue 16) are
+      // found only by reading every pod and ReplicaSet.
+      {
+        name: `debug-pod list -A (${s.pods} pods)`,
+        plugin: 'kubectl-mlops debug-pod list -A',
+        kubectl: 'kubectl get rs -A -o json >/dev/null && kubectl get pods -A -o json',
+      },
+      // Only what debug-pod labelled: one selected list, as kubectl's label query.
+      {
+        name: `debug-pod list -A -l mlops.kubectl.io/debug=true (${s.pods} pods)`,
+        plugin: 'kubectl-mlops debug-pod list -A -l mlops.kubectl.io/debug=true',
+        kubectl: 'kubectl get pods -A -l mlops.kubectl.io/debug=true',
+      },
       { name: `gpus -A (${s.pods} pods)`, plugin: 'kubectl-mlops gpus -A', kubectl: 'kubectl describe nodes >/dev/null && kubectl get pods -A -o json' },
       {
         name: 'scale-to-zero + restore (10 pods)',
@@ -530,7 +542,7 @@ function render(o) {
         `| ${r.name} | ${r.plugin.medianMs} (${r.plugin.minMs}-${r.plugin.maxMs}) | ${r.kubectl.medianMs} (${r.kubectl.minMs}-${r.kubectl.maxMs}) | ${r.ratio} | ${r.plugin.peakRssMiB ?? 'n/a'} | ${r.kubectl.peakRssMiB ?? 'n/a'} |`,
     ),
     '',
-    'The kubectl column of `storage -A` is two commands (`kubectl get pvc,pv -A` and `kubectl get pods -A -o json`), the join a user would still have to do by hand; `scale-to-zero + restore` is compared with `kubectl scale` + `kubectl wait --for=delete` + `kubectl scale` + `kubectl rollout status`.',
+    'The kubectl column of `storage -A` is two commands (`kubectl get pvc,pv -A` and `kubectl get pods -A -o json`), the join a user would still have to do by hand; so is `debug-pod list -A` (every ReplicaSet and pod, as pods relabelled by hand carry no marker a selector finds), while its `-l mlops.kubectl.io/debug=true` row is one selected list on both sides; `scale-to-zero + restore` is compared with `kubectl scale` + `kubectl wait --for=delete` + `kubectl scale` + `kubectl rollout status`.',
     '',
     "## API requests per command, counted in the API server's audit log",
     '',

@@ -306,6 +306,29 @@ export async function findDetached(
       byHand.set(podKey(p), rs);
     }
   };
+  // ReplicaSets are read only once a pod without a controller turns up: where there is none
+  // (`-l mlops.kubectl.io/debug=true`, most namespaces) the answer costs the pod pages alone.
+  let replicaSetsRead: Promise<void> | undefined;
+  const readReplicaSets = () => {
+    if (replicaSetsRead) return;
+    replicaSetsRead = kube
+      .listFoldIfAllowed<ReplicaSet, ReplicaSet[]>(
+        pathOf(R.replicasets, { namespace }),
+        {},
+        () => [],
+        (kept, page) => {
+          for (const rs of page) kept.push(matchedBy(rs));
+        },
+      )
+      .then((l) => {
+        hidden = !l;
+        rss = l?.value ?? [];
+        for (const p of waiting) match(p, rss);
+        waiting = [];
+      });
+    // Awaited after the pods; a failure meanwhile must not count as unhandled.
+    replicaSetsRead.catch(() => undefined);
+  };
   const readPods = kube.listFold<Pod, null>(
     pathOf(R.pods, { namespace }),
     { labelSelector },
@@ -321,27 +344,16 @@ export async function findDetached(
         if (isDetached(p)) items.push(p);
         else if (!hidden && !p.metadata?.deletionTimestamp && !controllerOf(p)) {
           if (rss) match(p, rss);
-          else waiting.push(p);
+          else {
+            waiting.push(p);
+            readReplicaSets();
+          }
         }
       }
     },
   );
-  const readReplicaSets = kube
-    .listFoldIfAllowed<ReplicaSet, ReplicaSet[]>(
-      pathOf(R.replicasets, { namespace }),
-      {},
-      () => [],
-      (kept, page) => {
-        for (const rs of page) kept.push(matchedBy(rs));
-      },
-    )
-    .then((l) => {
-      hidden = !l;
-      rss = l?.value ?? [];
-      for (const p of waiting) match(p, rss);
-      waiting = [];
-    });
-  await Promise.all([readReplicaSets, readPods]);
+  await readPods;
+  await replicaSetsRead;
   return { items, byHand, replicaSetsHidden: hidden };
 }
 

@@ -206,10 +206,27 @@ describe.concurrent('debug-pod: each declared verb denied alone refuses before a
       listNeeds,
       listNeeds.find((n) => n.resource === 'replicasets'),
     );
+    // No pod without a controller here: nothing could have been relabelled by hand, so ReplicaSets are not read.
     const r = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'name'], { kubeconfig: kubeconfigAs('dp-list-nors') });
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toBe(`pod/${detached}\n`);
-    expect(r.err).toBe('Warning: you may not list replicasets, so pods relabelled by hand are not shown\n');
+    expect(r).toEqual({ code: 0, out: `pod/${detached}\n`, err: '' });
+    // A pod without a controller (maybe relabelled by hand) in another namespace: the ReplicaSets are needed, and their denial is said.
+    const other = await freshNamespace(kube, 'dp-list-nors');
+    await kube.create(pathOf(R.pods, { namespace: other }), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'loner' },
+      spec: { containers: [{ name: 'app', image: 'registry.local/my-app:1.0' }] },
+    });
+    await grantAllBut(
+      kube,
+      other,
+      'dp-list-nors',
+      listNeeds,
+      listNeeds.find((n) => n.resource === 'replicasets'),
+    );
+    const w = await mlops(['debug-pod', 'list', '-n', other, '-o', 'name'], { kubeconfig: kubeconfigAs('dp-list-nors') });
+    expect(w).toMatchObject({ code: 0, out: '' });
+    expect(w.err).toContain('Warning: you may not list replicasets, so pods relabelled by hand are not shown\n');
   });
 
   it('re-run after a denial converges once the permission is there', async () => {
