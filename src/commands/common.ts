@@ -39,7 +39,11 @@ export function addGlobalOptions(program: Command): void {
   add(new Option('--context <name>', 'the kubeconfig context to use'));
   add(new Option('-n, --namespace <namespace>', 'the namespace to work in'));
   add(new Option('--request-timeout <duration>', 'time to wait for one API request before giving up (default 0 = no limit)'));
-  add(new Option('-v, --v [level]', 'log level as kubectl: 6 or more logs every API request (method, path, status, milliseconds, protocol) to stderr; -v alone is 6').argParser(logLevel));
+  add(
+    new Option('-v, --v [level]', 'log level as kubectl: 6 or more logs every API request (method, path, status, milliseconds, protocol) to stderr; -v alone is 6').argParser(
+      logLevel,
+    ),
+  );
   // kubectl keeps its connection overrides out of each command's help (`kubectl options`
   // lists them); here they are hidden from help and completion and listed once, below the
   // top-level help, so `--to<TAB>` still completes to --to-revision alone.

@@ -42,6 +42,7 @@ import {
 } from '../workloads/detach.js';
 import { controllerOf, extendedResources, formatResources, freeOnNodes, podStatus, restarts } from '../workloads/pods.js';
 import type { Kube } from '../kube/client.js';
+import { allInOrder } from '../util/settle.js';
 
 export function register(program: Command, deps: Deps): void {
   const cmd = program
@@ -267,7 +268,7 @@ async function printLogs(kube: Kube, deps: Deps, namespace: string, podName: str
 async function reportGpus(kube: Kube, pod: Pod, warn: (s: string) => void): Promise<void> {
   const ext = extendedResources(pod);
   if (Object.keys(ext).length === 0) return;
-  const [nodes, pods] = await Promise.all([
+  const [nodes, pods] = await allInOrder([
     kube.listIfAllowed<Node>(pathOf(R.nodes)),
     kube.listIfAllowed<Pod>(pathOf(R.pods), { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
   ]);

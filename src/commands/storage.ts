@@ -12,6 +12,7 @@ import { R, nameOf, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { buildClaimViews, claimUser, shortModes, type ClaimView } from '../storage/model.js';
 import { claimClass, isBoundToClaim, mismatches, servesText, volumeClass } from '../storage/binder.js';
+import { allInOrder } from '../util/settle.js';
 
 export function register(program: Command, deps: Deps): void {
   const cmd = program
@@ -112,7 +113,7 @@ export function usedBy(v: ClaimView): string {
 
 /** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
 export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, changed?: PersistentVolumeClaim): Promise<ClaimView[]> {
-  const [claims, volumes, classes, pods] = await Promise.all([
+  const [claims, volumes, classes, pods] = await allInOrder([
     listLean<PersistentVolumeClaim>(kube, pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
     listLean<PersistentVolume>(kube, pathOf(R.pvs), {}).catch(undefinedIfForbidden),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
@@ -135,7 +136,7 @@ export async function claimViews(kube: Kube, namespace: string | undefined, warn
     hidden: { volumes: !volumes, classes: !classes },
   };
   if (claims.items.some((c) => c.status?.phase !== 'Bound' || c.metadata?.deletionTimestamp)) {
-    const [events, nodes] = await Promise.all([
+    const [events, nodes] = await allInOrder([
       kube.listIfAllowed<KEvent>(pathOf(R.events, { namespace }), { fieldSelector: 'involvedObject.kind=PersistentVolumeClaim,type=Warning' }),
       claims.items.some((c) => waitsForLocalVolume(c, inv.classes)) ? kube.listIfAllowed<Node>(pathOf(R.nodes)) : undefined,
     ]);
@@ -195,7 +196,7 @@ async function showClaim(kube: Kube, deps: Deps, namespace: string, name: string
   const found = await kube.list<PersistentVolumeClaim>(pathOf(R.pvcs, { namespace }), { fieldSelector: `metadata.name=${name}` });
   const pvc = found.items[0];
   if (!pvc) throw new ApiError(404, 'NotFound', `persistentvolumeclaims "${name}" not found`);
-  const [volumes, classes, pods, events] = await Promise.all([
+  const [volumes, classes, pods, events] = await allInOrder([
     kube.listIfAllowed<PersistentVolume>(pathOf(R.pvs), pvc.spec?.volumeName ? { fieldSelector: `metadata.name=${pvc.spec.volumeName}` } : {}),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     claimUsers(kube, namespace),
@@ -269,7 +270,7 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
   const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const { kube } = await connectFrom(cmd, deps);
   const list = async () => {
-    const [pvs, claims] = await Promise.all([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
+    const [pvs, claims] = await allInOrder([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
     const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
     const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
     const rows = pvs.items

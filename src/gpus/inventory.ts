@@ -8,6 +8,7 @@ import { ApiError } from '../errors.js';
 import type { Inventory } from './model.js';
 import type { ResourceClaim, ResourceSlice } from './dra.js';
 import { needsEvents } from './pods.js';
+import { allInOrder } from '../util/settle.js';
 
 const dra = (kind: string, plural: string, namespaced: boolean): Resource => ({ kind, group: 'resource.k8s.io', version: 'v1', plural, namespaced, aliases: [] });
 export const DRA = { slices: dra('ResourceSlice', 'resourceslices', false), claims: dra('ResourceClaim', 'resourceclaims', true) };
@@ -45,7 +46,7 @@ export interface Collected {
 export async function collect(kube: Kube, opts: { namespace?: string; node?: string; extra: string[]; selector?: string }): Promise<Collected> {
   const podSelector = opts.node ? `${NON_TERMINATED},spec.nodeName=${opts.node}` : NON_TERMINATED;
   let podsDenied: ApiError | undefined;
-  const [nodes, podsAll, slices, claimsAll] = await Promise.all([
+  const [nodes, podsAll, slices, claimsAll] = await allInOrder([
     tryList<Node>(kube, pathOf(R.nodes), opts.node ? `metadata.name=${opts.node}` : undefined),
     tryList<Pod>(kube, pathOf(R.pods), podSelector, (e) => (podsDenied = e)),
     tryList<ResourceSlice>(kube, pathOf(DRA.slices), opts.node ? `spec.nodeName=${opts.node}` : undefined),

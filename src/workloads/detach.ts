@@ -8,6 +8,7 @@ import { ApiError, CliError, ExitCode } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
 import { controllerOf, effectiveLimits, effectiveRequests, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
+import { allInOrder } from '../util/settle.js';
 
 export type ResourceQuota = Wire<k.V1ResourceQuota>;
 
@@ -226,7 +227,7 @@ export async function planDetachment(
   const why = refusal(pod);
   if (why) throw new CliError(why);
   const controller = await resolveController(kube, pod);
-  const [services, quotas, siblings] = await Promise.all([
+  const [services, quotas, siblings] = await allInOrder([
     opts.services ?? kube.list<Service>(pathOf(R.services, { namespace })).then((l) => l.items),
     opts.checkReplacement ? kube.list<ResourceQuota>(pathOf(RESOURCE_QUOTAS, { namespace })).then((l) => l.items) : [],
     // The ReplicaSet's pods before the patch: any other is the replacement (timestamps have second precision).

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { humanDuration, parseDuration, parseGoDuration, parseRequestTimeout } from '../../src/util/duration.js';
+import { allInOrder } from '../../src/util/settle.js';
 import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
 import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
 import { parseTarget, R } from '../../src/kube/resources.js';
@@ -131,5 +132,14 @@ describe('nameOf', () => {
     expect(nameOf('pod/list', R.pods, 'POD')).toBe('list');
     expect(nameOf('po/x', R.pods, 'POD')).toBe('x');
     expect(() => nameOf('deploy/x', R.pods, 'POD')).toThrow('unsupported kind "deploy" in POD "deploy/x"');
+  });
+});
+
+describe('allInOrder', () => {
+  it('names the first failure in the order given, not the first to arrive', async () => {
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error('first list denied')), 30));
+    const early = Promise.reject(new Error('second list denied'));
+    await expect(allInOrder([late, early])).rejects.toThrow('first list denied');
+    await expect(allInOrder([Promise.resolve(1), 'two'] as const)).resolves.toEqual([1, 'two']);
   });
 });
