@@ -2,7 +2,7 @@
 // leaving a ledger in annotations so `debug-pod list/done` and humans can tell what happened.
 import type { Kube, DryRun } from '../kube/client.js';
 import type * as k from '@kubernetes/client-node';
-import type { Pod, ReplicaSet, Deployment, Service, Wire } from '../kube/types.js';
+import type { Pod, PodTemplateSpec, ReplicaSet, Deployment, Service, Wire } from '../kube/types.js';
 import { R, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
@@ -32,6 +32,8 @@ export interface Controller {
   owner?: { kind: string; name: string; selector: LabelSelector; replicas?: number; paused?: boolean };
   /** The ReplicaSet's ReplicaFailure condition, when it is set. */
   failure?: { reason: string; message: string; at: string };
+  /** The ReplicaSet's pod template: what a replacement is made of (the pod may differ, e.g. by an old LimitRange's defaults). */
+  template?: PodTemplateSpec;
 }
 
 export interface LabelChange {
@@ -89,6 +91,7 @@ export async function controllerFrom(kube: Kube, namespace: string, rsName: stri
     selector: rs.spec!.selector,
     replicas: rs.spec?.replicas ?? 1,
     failure: replicaFailure(rs),
+    template: rs.spec?.template,
   };
   const up = controllerOf(rs);
   if (up?.kind === 'Deployment') {
@@ -238,7 +241,15 @@ export async function planDetachment(
       : undefined,
   ]);
   const plan = planDetach(pod, controller, services, opts);
-  return { state: 'attached', pod, controller, plan, services, blockers: opts.checkReplacement ? replacementBlockers(pod, controller, quotas) : [], siblings };
+  return {
+    state: 'attached',
+    pod,
+    controller,
+    plan,
+    services,
+    blockers: opts.checkReplacement ? replacementBlockers(replacementOf(pod, controller), controller, quotas) : [],
+    siblings,
+  };
 }
 
 async function controllerOfDetached(kube: Kube, namespace: string, pod: string, rsName: string): Promise<Controller> {
@@ -371,6 +382,23 @@ function matchedBy(rs: ReplicaSet): ReplicaSet {
     },
     spec: rs.spec?.selector ? { selector: rs.spec.selector } : undefined,
   } as ReplicaSet;
+}
+
+/**
+ * The pod the ReplicaSet would create now, as quota admission sees it: its template, with each
+ * container's missing requests taken from its limits (the API server's defaulting). A
+ * LimitRange's defaults are not applied (not read): where they would fill in a cpu or memory
+ * request a quota tracks, the must-specify rule refuses, so an error stays on the safe side.
+ */
+export function replacementOf(pod: Pod, c: Controller): Pod {
+  if (!c.template?.spec) return pod;
+  const defaulted = <C extends { resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } }>(x: C): C =>
+    x.resources?.limits ? { ...x, resources: { ...x.resources, requests: { ...x.resources.limits, ...(x.resources.requests ?? {}) } } } : x;
+  const spec = c.template.spec;
+  return {
+    metadata: { ...c.template.metadata, namespace: pod.metadata?.namespace },
+    spec: { ...spec, containers: spec.containers.map(defaulted), initContainers: spec.initContainers?.map(defaulted) },
+  };
 }
 
 /** Why the ReplicaSet would not create (or keep) a replacement for `pod`; empty when nothing stands in the way. */

@@ -4,11 +4,12 @@
 // namespace; each candidate pod is created there with dryRun=All, so the real admission
 // decides, and quotaRefusal (what debug-pod checks before it writes) must agree with it.
 import { describe, expect, it } from 'vitest';
-import { adminKube, freshNamespace, until } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { expectOneLineError } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { ApiError } from '../../src/errors.js';
 import { quotaRefusal, RESOURCE_QUOTAS, type ResourceQuota } from '../../src/workloads/detach.js';
-import type { Pod } from '../../src/kube/types.js';
+import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
 const PC = `mlops-quota-oracle-${process.pid}`;
 const PRIORITY_CLASSES = { kind: 'PriorityClass', group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses', namespaced: false, aliases: [] };
@@ -102,5 +103,36 @@ describe.concurrent('ResourceQuota: quotaRefusal agrees with the API server’s 
     ).toEqual(verdicts.map((v) => `${v.name}: ${v.server}`));
     // The case table is not trivial: every quota refuses some candidate and admits another.
     expect(new Set(verdicts.map((v) => v.server)).size, label).toBe(2);
+  });
+});
+
+describe('debug-pod judges the replacement by the ReplicaSet template, not by the pod', () => {
+  it('a pod that got its cpu request from a LimitRange since deleted: the replacement would be refused, so debug-pod refuses before writing', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'quota-template');
+    const limitRanges = { kind: 'LimitRange', group: '', version: 'v1', plural: 'limitranges', namespaced: true, aliases: [] };
+    await kube.create(pathOf(limitRanges, { namespace: ns }), {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'defaults' },
+      spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '50m' } }] },
+    });
+    const d = deployment('web', { replicas: 1 });
+    delete (d.spec.template.spec.containers[0] as { resources?: unknown }).resources;
+    await kube.create(pathOf(R.deployments, { namespace: ns }), d);
+    const [pod] = await waitReady(kube, ns, 'app=web', 1);
+    await kube.delete(pathOf(limitRanges, { namespace: ns, name: 'defaults' }));
+    await kube.create(pathOf(RESOURCE_QUOTAS, { namespace: ns }), { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'cpu' }, spec: { hard: { 'requests.cpu': '10' } } });
+    await until(async () => (await kube.get<ResourceQuota>(pathOf(RESOURCE_QUOTAS, { namespace: ns, name: 'cpu' }))).status?.hard, 30_000, 'quota counted');
+    // The oracle: the API server refuses a pod made from the template.
+    const rs = (await kube.list<ReplicaSet>(pathOf(R.replicasets, { namespace: ns }))).items[0]!;
+    const fromTemplate = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' }, spec: rs.spec!.template!.spec };
+    await expect(kube.create(pathOf(R.pods, { namespace: ns }), fromTemplate, { dryRun: 'server' })).rejects.toThrow(/must specify requests\.cpu/);
+
+    const name = pod!.metadata!.name!;
+    const r = await mlops(['debug-pod', name, '-n', ns]);
+    expectOneLineError(r, 1, /resourcequota\/cpu would refuse it \(must specify requests\.cpu for: app\)/);
+    const after = await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name }));
+    expect(after.metadata!.labels).toEqual(pod!.metadata!.labels);
   });
 });
