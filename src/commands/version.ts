@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { addOutputOption, connectFrom, printerOf } from './common.js';
-import { formatError } from '../errors.js';
+import { formatError, UsageError } from '../errors.js';
 
 export interface VersionInfo {
   clientVersion: string;
@@ -27,6 +27,8 @@ export function register(program: Command, deps: Deps): void {
         const v = await kube.get<{ gitVersion: string }>('/version');
         info.serverVersion = v.gitVersion;
       } catch (e) {
+        // A usage error (a bad flag) is not a server's answer: nothing goes to stdout.
+        if (e instanceof UsageError) throw e;
         failure = e instanceof Error ? e : new Error(String(e));
         info.serverError = formatError(e).text;
       }

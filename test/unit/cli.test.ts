@@ -52,6 +52,7 @@ describe('errors and flags', () => {
     const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', 'soon']);
     expect(r.code).toBe(2);
     expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h (time: invalid duration "soon")\n');
+    expect(r.out).toBe('');
   });
 
   it('--request-timeout takes whole seconds as client-go does; --timeout wants a unit as Go does', async () => {
