@@ -16,6 +16,7 @@ import {
   renderDiff,
   revisionOfTemplate,
   revisionsOf,
+  templatesEqual,
   waitForRollout,
   type DiffLine,
 } from '../workloads/rollout.js';
@@ -118,7 +119,13 @@ export function register(program: Command, deps: Deps): void {
           signal: deps.signal,
           uid: d.metadata?.uid,
           verify: (now) => {
-            if (hasImages(now.spec?.template, images)) return undefined;
+            const sameImages = hasImages(now.spec?.template, images);
+            if (sameImages && templatesEqual(now.spec?.template, result.spec?.template)) return undefined;
+            if (sameImages) {
+              // Another change to the template (env, resources, ...): undoing ours would drop it too.
+              deps.journal.superseded(`deployment.apps/${name}'s pod template was changed since by someone else`);
+              return `deployment/${name} was changed by someone else during the rollout: its pod template is no longer the one this command wrote (the images are still ${describeImages(images)}); see \`kubectl mlops history ${name}${nsFlag}\``;
+            }
             deps.journal.superseded(`deployment.apps/${name} was changed since to run ${describeImages(now.spec?.template)}`);
             return `deployment/${name} was changed by someone else during the rollout: it now runs ${describeImages(now.spec?.template)}${now.metadata?.annotations?.[CHANGE_CAUSE] && now.metadata.annotations[CHANGE_CAUSE] !== cause ? ` (change-cause "${now.metadata.annotations[CHANGE_CAUSE]}")` : ''}, not ${describeImages(images)}; see \`kubectl mlops history ${name}${nsFlag}\``;
           },

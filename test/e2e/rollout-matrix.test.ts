@@ -313,6 +313,24 @@ describe.concurrent('during the wait: concurrent changes end it at once, Ctrl-C 
     expect(r.out).not.toContain('rolled out');
   });
 
+  it('ship: a concurrent `kubectl set env` (same images, another template) ends the wait too, superseded, with no undo that would drop it', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'rollout-race-env');
+    await createDeployment(kube, ns, 'web');
+    await rolledOut(kube, ns, 'web');
+    const run = startMlops(['ship', 'web', `app=${IMG('fail-2.0')}`, '-v', '-n', ns]);
+    await run.waitForErr(/watch=1/);
+    expect((await kubectl(['set', 'env', 'deployment/web', 'FOO=bar', '-n', ns])).code).toBe(0);
+    const r = await run.done;
+    expectOneLineError(
+      r,
+      1,
+      /^error: deployment\/web was changed by someone else during the rollout: its pod template is no longer the one this command wrote \(the images are still app=registry\.local\/my-app:fail-2\.0\)/,
+    );
+    expect(r.err).toContain("  superseded:   deployment.apps/web's pod template was changed since by someone else; no resume or undo is offered");
+    expect(r.err).not.toMatch(/to (resume|undo):/);
+  });
+
   it('rollback: a concurrent `kubectl set image` wins the race → never "rolled back", exit 1', async () => {
     const kube = adminKube();
     const ns = await badRevision1(kube, 'rollout-race-rb');
