@@ -436,7 +436,7 @@ async function finish(cmd: Command, deps: Deps, podName: string, o: DoneOptions)
     return;
   }
   // 3. Preflight.
-  if (o.dryRun !== 'client') await preflight(kube, 'debug-pod done', namespace);
+  if (o.dryRun !== 'client') await preflight(kube, 'debug-pod done', namespace, (when) => when === 'relabelled-by-hand' && !isDetached(pod));
   if (o.dryRun === 'none') await confirmOrAbort(deps, o.yes, `Delete detached debug pod ${namespace}/${podName}?`, `deleting pod/${podName}`);
   // 4. Apply.
   if (o.dryRun !== 'client') await kube.delete(path, { uid: pod.metadata?.uid, dryRun: o.dryRun });

@@ -77,7 +77,8 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
   ],
   // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
   'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
-  'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps'), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
+  // list replicasets only for a pod without the debug label (was it relabelled by hand?).
+  'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' }), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
   // The rollout wait lists then watches the Deployment, and names the pods that are not Ready.
   // `when`: 'deployment' (deploy/NAME), 'replicaset' (rs/NAME), 'keep-for-debug' (the flag with a Deployment).
@@ -188,7 +189,7 @@ export const CONDITIONS: Record<string, Condition> = {
   'kind:deployments': { label: 'a Deployment target', base: true },
   replicaset: { label: 'an rs/NAME target' },
   'kind:': { label: 'a {} target' },
-  'relabelled-by-hand': { label: 'showing pods relabelled by hand' },
+  'relabelled-by-hand': { label: 'a pod relabelled by hand' },
 };
 
 export function conditionOf(when: string): Condition | undefined {
