@@ -97,7 +97,7 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
   const g = globals(cmd);
   const requestTimeoutMs = parseRequestTimeout(g.requestTimeout ?? '0');
   // 0 means no limit; past Node's timer limit a timer fires at once.
-  if (requestTimeoutMs > MAX_TIMER_MS) throw new UsageError(`invalid value "${g.requestTimeout}" for --request-timeout: at most 596h (24 days), or 0 for no limit`);
+  if (requestTimeoutMs > MAX_TIMER_MS) throw new UsageError(`invalid value "${g.requestTimeout}" for --request-timeout: at most 596h31m23s (24 days), or 0 for no limit`);
   const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
   const as = globalAs(cmd);
   if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');

@@ -57,13 +57,15 @@ export function parseGpus(cmd: Command): GpusOptions {
   if (o.resource !== undefined && (o.resource.length > 253 || !RESOURCE_NAME.test(o.resource) || !o.resource.includes('.') || /^([^/]*\.)?kubernetes\.io\//.test(o.resource))) {
     throw new UsageError(`invalid value "${o.resource}" for --resource: want an extended resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb, or a DRA driver name`);
   }
+  const notReadyAfterMs = parseDuration(o.notReadyAfter, '--not-ready-after');
+  if (notReadyAfterMs < 0) throw new UsageError(`invalid value "${o.notReadyAfter}" for --not-ready-after: want 0 or a positive duration such as 10m`);
   return {
     printer,
     allNamespaces: Boolean(o.allNamespaces),
     node: o.node,
     fit: n,
     resource: o.resource,
-    notReadyAfterMs: parseDuration(o.notReadyAfter, '--not-ready-after'),
+    notReadyAfterMs,
     selector: o.selector,
   };
 }

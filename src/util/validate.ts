@@ -1,7 +1,7 @@
 // Client-side validation of flag values and names, with no I/O, so that usage errors exit 2
 // before anything connects and nonsense never reaches a URL.
 import { UsageError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, parseGoDuration } from './duration.js';
 
 /** Node's timers overflow past 2^31-1 ms (~24.8 days) and then fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -9,8 +9,11 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A wait's --timeout: a positive duration a timer can hold (0 would write and then time out at once). */
 export function parseTimeout(value: string, flag = '--timeout'): number {
   const ms = parseDuration(value, flag);
+  const go = parseGoDuration(value);
+  // Timers count whole milliseconds: a positive 1µs rounds to 0.
+  if (ms <= 0 && 'ns' in go && go.ns > 0n) throw new UsageError(`invalid value "${value}" for ${flag}: at least 1ms`);
   if (ms <= 0) throw new UsageError(`invalid value "${value}" for ${flag}: want a positive duration such as 30s, 5m or 1h`);
-  if (ms > MAX_TIMER_MS) throw new UsageError(`invalid value "${value}" for ${flag}: at most 596h (24 days)`);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`invalid value "${value}" for ${flag}: at most 596h31m23s (24 days)`);
   return ms;
 }
 

@@ -766,6 +766,7 @@ describe('kubectl mlops gpus', () => {
         'error: unable to match a printer suitable for the output format "name", allowed formats are: table,wide,json,yaml,jsonpath,jsonpath-file,jsonpath-as-json,custom-columns,custom-columns-file (-o/--output)\n',
       ],
       [['--not-ready-after', 'soon'], 'error: invalid value "soon" for --not-ready-after: want a duration such as 30s, 5m or 1h (time: invalid duration "soon")\n'],
+      [['--not-ready-after', '-5m'], 'error: invalid value "-5m" for --not-ready-after: want 0 or a positive duration such as 10m\n'],
     ] as const) {
       const r = await mlops(['gpus', ...args, '-v']);
       expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 2, err: msg });

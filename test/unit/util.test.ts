@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { humanDuration, parseDuration, parseGoDuration, parseRequestTimeout } from '../../src/util/duration.js';
+import { parseTimeout } from '../../src/util/validate.js';
 import { allInOrder } from '../../src/util/settle.js';
 import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
 import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
@@ -32,6 +33,12 @@ describe('parseDuration', () => {
     ['250ms', 250],
     ['0', 0],
   ])('%s', (text, ms) => expect(parseDuration(text, '--timeout')).toBe(ms));
+  it('a wait timeout: at least 1ms, at most what a timer holds', () => {
+    expect(() => parseTimeout('1µs')).toThrow('invalid value "1µs" for --timeout: at least 1ms');
+    expect(() => parseTimeout('-5s')).toThrow('want a positive duration');
+    expect(parseTimeout('596h31m23s')).toBe(2_147_483_000);
+    expect(() => parseTimeout('596h31m24s')).toThrow('at most 596h31m23s (24 days)');
+  });
   it("names the flag and gives Go's reason on bad input", () => {
     expect(() => parseDuration('5 minutes', '--timeout')).toThrow(
       'invalid value "5 minutes" for --timeout: want a duration such as 30s, 5m or 1h (time: unknown unit " minutes" in duration "5 minutes")',
