@@ -129,8 +129,14 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     // -w/--watch and --watch-only: the claims are watched, the rest re-listed on each change.
     n('watch', 'persistentvolumeclaims', '', { when: 'watch' }),
   ],
-  // Only what gpus cannot do without: nodes, events and DRA objects it shows when allowed and warns about when not.
-  gpus: [n('list', 'pods')],
+  // gpus needs only pods; what else it reads it shows when allowed and warns about when not (doctor: "less detail without ...").
+  gpus: [
+    n('list', 'pods'),
+    n('list', 'nodes', '', { cluster: true, optional: true }),
+    n('list', 'pods', '', { cluster: true, optional: true }),
+    n('list', 'resourceslices', 'resource.k8s.io', { cluster: true, optional: true }),
+    n('list', 'resourceclaims', 'resource.k8s.io', { cluster: true, optional: true }),
+  ],
   'storage pv': [
     n('list', 'persistentvolumes', '', { cluster: true }),
     n('list', 'persistentvolumeclaims', '', { cluster: true }),

@@ -98,7 +98,10 @@ describe('doctor', () => {
         const a = ((await request.json()) as { spec: { resourceAttributes: { verb: string; resource: string; namespace?: string } } }).spec.resourceAttributes;
         // alice may do everything but patch deployments and touch secrets.
         const denied = (a.verb === 'patch' && a.resource === 'deployments') || a.resource === 'secrets';
-        expect(a.namespace === 'ml' || ['persistentvolumes', 'storageclasses', 'persistentvolumeclaims', 'pods', 'events', 'nodes'].includes(a.resource)).toBe(true);
+        expect(
+          a.namespace === 'ml' ||
+            ['persistentvolumes', 'storageclasses', 'persistentvolumeclaims', 'pods', 'events', 'nodes', 'resourceslices', 'resourceclaims'].includes(a.resource),
+        ).toBe(true);
         return { status: { allowed: !denied } };
       });
     const r = await runCli(['doctor', '--kubeconfig', cluster()]);
