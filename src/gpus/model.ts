@@ -1,7 +1,8 @@
 // Pure joins for `gpus`: what nodes offer, what non-terminated pods request, which DRA devices
 // claims hold, who waits and who wastes. No API access here; src/gpus/inventory.ts lists.
 import type { KEvent, Node, Pod } from '../kube/types.js';
-import { parseQuantity, podStatus } from '../workloads/pods.js';
+import { podStatus } from '../workloads/pods.js';
+import { parseQuantity } from '../util/quantity.js';
 import { countsAsDevices, gpuRequests, isGpuResource } from './resources.js';
 import { claimAsks, claimDevices, draDevices, podClaimNames, type ResourceClaim, type ResourceSlice } from './dra.js';
 import { isWaiting, podReadySince, waitingReason, wasteOf, workloadOfPod } from './pods.js';

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import type { DryRun } from '../kube/client.js';
 import { CliError, UsageError } from '../errors.js';
 import { JSONPath, JSONPathError, cellText, compareBytes, relaxedJSONPath } from './jsonpath.js';
+import { quantityValue } from '../util/quantity.js';
 
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -406,32 +407,6 @@ function customCell(c: CustomColumn, obj: unknown): string {
 /** The data as JSON has it, without metadata.managedFields (kubectl's --show-managed-fields=false). */
 function jsonForm(v: unknown): unknown {
   return v === undefined ? null : JSON.parse(JSON.stringify(v), (k, value: unknown) => (k === 'managedFields' ? undefined : value));
-}
-
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-function quantityValue(s: string): number | undefined {
-  const m = QUANTITY.exec(s);
-  if (!m) return undefined;
-  const suffix = m[2] ?? '';
-  const mult = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
-  return Number(m[1]) * mult;
 }
 
 /** kubectl's isLess for the values JSON holds. */

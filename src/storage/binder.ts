@@ -4,7 +4,7 @@
 // so that a Pending claim can name the volume that nearly fits and say why it does not, and
 // an Available volume can say which claims it can serve.
 import type { PersistentVolume, PersistentVolumeClaim } from '../kube/types.js';
-import { parseQuantity } from '../workloads/pods.js';
+import { parseQuantity } from '../util/quantity.js';
 
 export const BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
 

@@ -7,7 +7,8 @@ import { R, pathOf } from '../kube/resources.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { mapSelectorMatches, selectorMatches, selectorToString, type LabelSelector } from '../util/labels.js';
-import { controllerOf, effectiveLimits, effectiveRequests, isReady, parseQuantity, podStatus, STANDARD_RESOURCES } from './pods.js';
+import { controllerOf, effectiveLimits, effectiveRequests, isReady, podStatus, STANDARD_RESOURCES } from './pods.js';
+import { parseQuantity } from '../util/quantity.js';
 import { allInOrder } from '../util/settle.js';
 
 export type ResourceQuota = Wire<k.V1ResourceQuota>;

@@ -1,5 +1,6 @@
 // Facts about pods that several commands read the same way kubectl shows them.
 import type { Pod, Node } from '../kube/types.js';
+import { parseQuantity } from '../util/quantity.js';
 
 export const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'pods']);
 
@@ -30,29 +31,6 @@ export function controllerOf(obj: { metadata?: { ownerReferences?: { kind: strin
 }
 
 /** Quantity → number (cores for cpu, bytes for memory, count otherwise). */
-export function parseQuantity(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  if (typeof q === 'number') return q;
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q.trim());
-  if (!m) return 0;
-  const n = Number(m[1]);
-  const mult: Record<string, number> = {
-    '': 1,
-    m: 1e-3,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    Pi: 1024 ** 5,
-  };
-  return n * (mult[m[2]] ?? 1);
-}
-
 type ResourceList = Record<string, string | number> | undefined;
 
 type Resources = { resources?: { requests?: ResourceList; limits?: ResourceList } };

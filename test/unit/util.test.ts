@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { humanDuration, parseDuration, parseGoDuration, parseRequestTimeout } from '../../src/util/duration.js';
 import { parseTimeout } from '../../src/util/validate.js';
+import { parseQuantity, quantityValue } from '../../src/util/quantity.js';
 import { allInOrder } from '../../src/util/settle.js';
 import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
 import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
@@ -148,5 +149,26 @@ describe('allInOrder', () => {
     const early = Promise.reject(new Error('second list denied'));
     await expect(allInOrder([late, early])).rejects.toThrow('first list denied');
     await expect(allInOrder([Promise.resolve(1), 'two'] as const)).resolves.toEqual([1, 'two']);
+  });
+});
+
+describe('quantities (one parser for sorting and for counting)', () => {
+  it.each([
+    ['500m', 0.5],
+    ['1Gi', 2 ** 30],
+    ['64Mi', 64 * 2 ** 20],
+    ['1e3', 1000],
+    ['2E', 2e18],
+    ['.5', 0.5],
+    ['1.5k', 1500],
+  ])('%s', (q, v) => {
+    expect(quantityValue(q)).toBe(v);
+    expect(parseQuantity(q)).toBe(v);
+  });
+  it('a malformed quantity is not one; counted as 0', () => {
+    expect(quantityValue('1Z')).toBeUndefined();
+    expect(parseQuantity('lots')).toBe(0);
+    expect(parseQuantity(undefined)).toBe(0);
+    expect(parseQuantity(3)).toBe(3);
   });
 });
