@@ -3,7 +3,7 @@
 // the server authorizes the write without making it) and must succeed where doctor says "yes"
 // and be refused, naming a verb doctor said was missing, where it says "no".
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, until, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, persistentVolume, until, waitReady } from './helpers.js';
 import { kubeconfigAs } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { COMMAND_NEEDS, conditionOf } from '../../src/commands/permissions.js';
@@ -73,19 +73,10 @@ describe('doctor agrees with the commands, verb for verb', () => {
       }),
     ]);
     const pvName = `doctor-${ns}`.slice(0, 63);
-    await kube.create(pathOf(R.pvs), {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: pvName },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: `doctor-${ns}`,
-        hostPath: { path: `/tmp/${pvName}` },
-        claimRef: { kind: 'PersistentVolumeClaim', namespace: ns, name: 'gone', uid: '00000000-0000-0000-0000-00000000d0c7' },
-      },
-    });
+    await kube.create(
+      pathOf(R.pvs),
+      persistentVolume(pvName, { storageClassName: `doctor-${ns}`, claimRef: { namespace: ns, name: 'gone', uid: '00000000-0000-0000-0000-00000000d0c7' } }),
+    );
     await Promise.all([waitReady(kube, ns, 'app=web', 2), waitReady(kube, ns, 'app=idle', 1)]);
     // A second revision of web (for rollback), a detached pod (for debug-pod done), idle scaled to zero (for restore).
     await kube.patch(

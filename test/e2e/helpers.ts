@@ -136,6 +136,23 @@ export function deployment(name: string, opts: { replicas?: number; image?: stri
 }
 
 /** A StatefulSet of `replicas` pods labelled app=NAME (no volumes: the fake kubelet runs them as they are). */
+/** A 1Gi hostPath PersistentVolume of `storageClassName`; `claimRef` pre-binds it (to a claim that may not exist: it goes Released). */
+export function persistentVolume(name: string, opts: { storageClassName: string; reclaimPolicy?: string; claimRef?: { namespace: string; name: string; uid?: string } }) {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: opts.reclaimPolicy ?? 'Retain',
+      storageClassName: opts.storageClassName,
+      hostPath: { path: `/tmp/${name}` },
+      ...(opts.claimRef ? { claimRef: { kind: 'PersistentVolumeClaim', ...opts.claimRef } } : {}),
+    },
+  };
+}
+
 export function statefulSet(name: string, opts: { replicas?: number; image?: string } = {}) {
   return {
     apiVersion: 'apps/v1',

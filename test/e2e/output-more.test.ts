@@ -3,7 +3,7 @@
 // on debug-pod done and storage reclaim (kubectl delete/patch -o name on twins), and secret
 // view -o custom-columns one row per key without a value.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, adminKube, deployment, freshNamespace, mlops, run, statefulSet, stream, until, waitReady } from './helpers.js';
+import { BIN, adminKube, deployment, freshNamespace, mlops, run, persistentVolume, statefulSet, stream, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { PersistentVolume } from '../../src/kube/types.js';
 
@@ -144,19 +144,7 @@ describe('-o name on commands that delete or patch', () => {
   it('storage reclaim -o name prints persistentvolume/NAME, as kubectl patch -o name; again, already Available, the same line', async () => {
     const released = async (name: string, uid: string) => {
       pvs.push(name);
-      await kube.create(pathOf(R.pvs), {
-        apiVersion: 'v1',
-        kind: 'PersistentVolume',
-        metadata: { name },
-        spec: {
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          persistentVolumeReclaimPolicy: 'Retain',
-          storageClassName: `none-${ns}`,
-          hostPath: { path: `/tmp/${name}` },
-          claimRef: { kind: 'PersistentVolumeClaim', namespace: ns, name: 'gone', uid },
-        },
-      });
+      await kube.create(pathOf(R.pvs), persistentVolume(name, { storageClassName: `none-${ns}`, claimRef: { namespace: ns, name: 'gone', uid } }));
       await until(async () => (await kube.get<PersistentVolume>(pathOf(R.pvs, { name }))).status?.phase === 'Released', 30_000, `${name} Released`);
     };
     const name = `rcl-${ns}`.slice(0, 63);

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKube, freshNamespace, mlops, repo, testPath, until } from './helpers.js';
+import { adminKube, freshNamespace, mlops, persistentVolume, repo, testPath, until } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, grantAllBut, kubeconfigAs } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { COMMAND_NEEDS, needLabel } from '../../src/commands/permissions.js';
@@ -64,19 +64,14 @@ describe('storage reclaim against the local control plane', () => {
   async function released(policy = 'Retain', cls = `rcl-${ns}`): Promise<{ name: string; pv: PersistentVolume }> {
     const name = `rcl-${++n}-${ns}`.slice(0, 63);
     pvs.push(name);
-    await kube.create(pathOf(R.pvs), {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: policy,
+    await kube.create(
+      pathOf(R.pvs),
+      persistentVolume(name, {
         storageClassName: cls,
-        hostPath: { path: `/tmp/${name}` },
-        claimRef: { kind: 'PersistentVolumeClaim', namespace: ns, name: `gone-${n}`, uid: `00000000-0000-0000-0000-${String(n).padStart(12, '0')}` },
-      },
-    });
+        reclaimPolicy: policy,
+        claimRef: { namespace: ns, name: `gone-${n}`, uid: `00000000-0000-0000-0000-${String(n).padStart(12, '0')}` },
+      }),
+    );
     const pv = await until(
       async () => {
         const v = await kube.get<PersistentVolume>(pathOf(R.pvs, { name }));
@@ -104,18 +99,7 @@ describe('storage reclaim against the local control plane', () => {
   it('refuses a volume still bound to a live claim; nothing changed', async () => {
     const name = `bound-${ns}`.slice(0, 63);
     pvs.push(name);
-    await kube.create(pathOf(R.pvs), {
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: `bnd-${ns}`,
-        hostPath: { path: `/tmp/${name}` },
-      },
-    });
+    await kube.create(pathOf(R.pvs), persistentVolume(name, { storageClassName: `bnd-${ns}` }));
     await kube.create(pathOf(R.pvcs, { namespace: ns }), {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
