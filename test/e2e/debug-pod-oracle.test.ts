@@ -71,6 +71,37 @@ async function endpoints(kube: Kube, ns: string, service: string): Promise<strin
   return l.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? '')).sort();
 }
 
+/**
+ * The tutorial's `kubectl label pod K app=to-be-fixed --overwrite` on k's first pod and
+ * `debug-pod M --label app=to-be-fixed` on m's, at once; both pods once released and replaced.
+ */
+async function relabelTwins(kube: Kube, ns: string, k: Twin, m: Twin): Promise<{ mPod: Pod; kPod: Pod }> {
+  const [K, M] = [k.pods[0]!, m.pods[0]!];
+  const [byKubectl, byMlops] = await Promise.all([
+    kubectl(['label', 'pod', K, 'app=to-be-fixed', '--overwrite', '-n', ns]),
+    mlops(['debug-pod', M, '--label', 'app=to-be-fixed', '-n', ns]),
+  ]);
+  expect(byKubectl.code, byKubectl.err).toBe(0);
+  expect(byMlops.code, byMlops.err).toBe(0);
+  expect(byKubectl.out).toBe(`pod/${K} labeled\n`);
+  expect(byMlops.out).toBe(`pod/${M} detached from replicaset/${m.rs.metadata!.name}\n`);
+  // debug-pod has already waited for the release and a Ready replacement: checked at once.
+  const mPod = (await getPod(kube, ns, M))!;
+  expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
+  expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
+  // kubectl label returns at once; the controller catches up.
+  const kPod = await until(
+    async () => {
+      const p = await getPod(kube, ns, K);
+      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+    },
+    60_000,
+    `${K} released`,
+  );
+  await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
+  return { mPod, kPod };
+}
+
 describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSets', () => {
   it('the tutorial: kubectl label app=to-be-fixed --overwrite vs debug-pod --label app=to-be-fixed; then kubectl delete pod vs debug-pod done', async () => {
     const kube = adminKube();
@@ -79,29 +110,7 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const [K, M] = [k.pods[0]!, m.pods[0]!];
     await until(async () => (await endpoints(kube, ns, 'twin-k')).length === 2 && (await endpoints(kube, ns, 'twin-m')).length === 2, 60_000, 'both Services with 2 endpoints');
 
-    const [byKubectl, byMlops] = await Promise.all([
-      kubectl(['label', 'pod', K, 'app=to-be-fixed', '--overwrite', '-n', ns]),
-      mlops(['debug-pod', M, '--label', 'app=to-be-fixed', '-n', ns]),
-    ]);
-    expect(byKubectl.code, byKubectl.err).toBe(0);
-    expect(byMlops.code, byMlops.err).toBe(0);
-    expect(byKubectl.out).toBe(`pod/${K} labeled\n`);
-    expect(byMlops.out).toBe(`pod/${M} detached from replicaset/${m.rs.metadata!.name}\n`);
-
-    // debug-pod has already waited for the release and a Ready replacement: checked at once.
-    const mPod = (await getPod(kube, ns, M))!;
-    expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
-    expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
-    // kubectl label returns at once; the controller catches up.
-    const kPod = await until(
-      async () => {
-        const p = await getPod(kube, ns, K);
-        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-      },
-      60_000,
-      `${K} released`,
-    );
-    await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
+    const { mPod, kPod } = await relabelTwins(kube, ns, k, m);
 
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(kPod, k)).toEqual({ app: 'to-be-fixed', 'pod-template-hash': 'HASH' });
@@ -166,25 +175,7 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     const ns = await freshNamespace(kube, 'dp-oracle-rs');
     const { k, m } = await twins(kube, ns, { bareReplicaSet: true });
     const [K, M] = [k.pods[0]!, m.pods[0]!];
-    const [byKubectl, byMlops] = await Promise.all([
-      kubectl(['label', 'pod', K, 'app=to-be-fixed', '--overwrite', '-n', ns]),
-      mlops(['debug-pod', M, '--label', 'app=to-be-fixed', '-n', ns]),
-    ]);
-    expect(byKubectl.code, byKubectl.err).toBe(0);
-    expect(byMlops.code, byMlops.err).toBe(0);
-    expect(byMlops.out).toBe(`pod/${M} detached from replicaset/twin-m\n`);
-    const mPod = (await getPod(kube, ns, M))!;
-    expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
-    expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
-    const kPod = await until(
-      async () => {
-        const p = await getPod(kube, ns, K);
-        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-      },
-      60_000,
-      `${K} released`,
-    );
-    await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
+    const { mPod, kPod } = await relabelTwins(kube, ns, k, m);
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(kPod, k)).toEqual({ app: 'to-be-fixed' });
 
