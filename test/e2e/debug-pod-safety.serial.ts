@@ -6,7 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKube, deployment, freshNamespace, mlops, repo, until, waitReady } from './helpers.js';
 import { getPod, kubectl, settled } from './debug-pod-shared.js';
-import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops } from './safety.js';
+import { expectDeclaredCovers, expectOneLineError, expectUnchanged, grantAllBut, kubeconfigAs, snapshot, startMlops, written } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { needLabel, type Need } from '../../src/commands/permissions.js';
@@ -405,7 +405,7 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     const victim = pods[0]!;
     const first = await mlops(['debug-pod', victim, '-n', ns]);
     expect(first.code, first.err).toBe(0);
-    const rv = (await getPod(kube, ns, victim))!.metadata!.resourceVersion;
+    const rv = written((await getPod(kube, ns, victim))!);
     await settled(kube, ns);
     const before = await snapshot(kube, ns);
     const second = await mlops(['debug-pod', victim, '-n', ns]);
@@ -420,7 +420,7 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
       new RegExp(`pod/${victim} is already detached from replicaset/web-\\w+ \\(since .*, app=web-debug\\); --label app=to-be-fixed would detach it a second time`),
     );
     await expectUnchanged(kube, ns, before);
-    expect((await getPod(kube, ns, victim))!.metadata!.resourceVersion).toBe(rv);
+    expect(written((await getPod(kube, ns, victim))!)).toBe(rv);
 
     const done = await mlops(['debug-pod', 'done', victim, '-n', ns, '--yes']);
     expect(done.code, done.err).toBe(0);

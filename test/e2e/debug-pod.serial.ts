@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { adminKube, deployment, freshNamespace, mlops, readyPods, statefulSet, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { needsOf } from '../../src/commands/flow.js';
-import { grantAllBut } from './safety.js';
+import { grantAllBut, written } from './safety.js';
 import type { Pod, ReplicaSet } from '../../src/kube/types.js';
 
 describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
@@ -21,11 +21,11 @@ describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
     const victim = before[0]!.metadata!.name!;
 
     // dry-run changes nothing
-    const rvBefore = before[0]!.metadata!.resourceVersion;
+    const rvBefore = written(before[0]!);
     const dry = await mlops(['debug-pod', victim, '-n', ns, '--dry-run=server']);
     expect(dry.code).toBe(0);
     expect(dry.out).toContain(`pod/${victim} would be detached from replicaset/`);
-    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(rvBefore);
+    expect(written(await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim })))).toBe(rvBefore);
 
     const r = await mlops(['debug-pod', victim, '-n', ns, '--ttl', '1h', '--logs', '3']);
     expect(r.err).toContain('still receives traffic from service/web (selector tier=web)');
@@ -61,7 +61,7 @@ describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
     expect(again.code).toBe(0);
     expect(again.err).toContain('is already detached');
     expect(again.err).toMatch(/replacement: (pod\/my-app-[\w-]+(, )?)+ Ready; replicaset\/my-app-\S+ has 3\/3 Ready/);
-    expect((await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim }))).metadata!.resourceVersion).toBe(detached.metadata!.resourceVersion);
+    expect(written(await kube.get<Pod>(pathOf(R.pods, { namespace: ns, name: victim })))).toBe(written(detached));
 
     const refuse = await mlops(['debug-pod', 'done', ready[0]!.metadata!.name!, '-n', ns, '--yes']);
     expect(refuse.code).toBe(1);

@@ -23,20 +23,37 @@ const NAMESPACED = [
   '/apis/autoscaling/v2/namespaces/NS/horizontalpodautoscalers',
 ];
 
-/** kind/name → resourceVersion of every object a command could touch in the namespace. */
+interface Obj {
+  metadata?: { name?: string; resourceVersion?: string; managedFields?: { subresource?: string }[] };
+  status?: unknown;
+}
+
+/**
+ * What a command could have written: the object without its status. Controllers and the
+ * kubelet keep writing status after a test's wait has ended (a Deployment's conditions, a
+ * pod's), which moves resourceVersion; the plugin never writes status, and any write of its
+ * own changes spec, metadata or its managedFields entry (a no-op write is not stored).
+ */
+export function written(o: Obj): string {
+  const { status: _status, ...rest } = o;
+  const { resourceVersion: _rv, managedFields, ...meta } = o.metadata ?? {};
+  return JSON.stringify({ ...rest, metadata: { ...meta, managedFields: managedFields?.filter((f) => f.subresource !== 'status') } });
+}
+
+/** kind/name → what a command could have written, for every object it could touch in the namespace. */
 export async function snapshot(kube: Kube, namespace: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   await Promise.all(
     NAMESPACED.map(async (p) => {
-      const l = await kube.list<{ metadata?: { name?: string; resourceVersion?: string } }>(p.replace('NS', namespace));
+      const l = await kube.list<Obj>(p.replace('NS', namespace));
       const kind = p.split('/').at(-1)!;
-      for (const o of l.items) out.set(`${kind}/${o.metadata?.name}`, o.metadata?.resourceVersion ?? '');
+      for (const o of l.items) out.set(`${kind}/${o.metadata?.name}`, written(o));
     }),
   );
   return out;
 }
 
-/** Objects whose resourceVersion changed, or that appeared or disappeared. Pods are compared by name only when `podsByName`. */
+/** Objects a command wrote, or that appeared or disappeared. */
 export function changed(before: Map<string, string>, after: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of before) if (after.get(k) !== v) out.push(after.has(k) ? `${k} changed` : `${k} deleted`);

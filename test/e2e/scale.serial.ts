@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { adminKube, deployment, freshNamespace, mlops, readyPods, run, statefulSet, until, waitReady } from './helpers.js';
-import { expectOneLineError, snapshot, expectUnchanged } from './safety.js';
+import { expectOneLineError, snapshot, expectUnchanged, written } from './safety.js';
 import { dPath, hpaFor, kubectl, podCount, readyDeployment, release, settled } from './scale-helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import type { Deployment, HPA, ReplicaSet } from '../../src/kube/types.js';
@@ -36,7 +36,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     const again = await mlops(['scale-to-zero', 'deploy/my-app', '-n', ns]);
     expect(again.code).toBe(0);
     expect(again.out).toBe('deployment.apps/my-app already at 0 (3 recorded)\nfreed: 0 pod(s), cpu 0m, memory 0Mi, nvidia.com/gpu 0\n');
-    expect((await kube.get<Deployment>(dPath(ns, 'my-app'))).metadata!.resourceVersion).toBe(d.metadata!.resourceVersion);
+    expect(written(await kube.get<Deployment>(dPath(ns, 'my-app')))).toBe(written(d));
 
     const list = await mlops(['scale-to-zero', '--list', '-n', ns]);
     expect(list.out).toMatch(/^KIND\/NAME +RECORDED REPLICAS +REPLICAS +SINCE +HPA\ndeployment\.apps\/my-app +3 +0 +\d+s +<none>\n$/);
@@ -52,7 +52,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     // Same command twice: "already restored", exit 0, nothing written.
     const twice = await mlops(['restore', 'deploy/my-app', '-n', ns]);
     expect(twice).toMatchObject({ code: 0, out: 'deployment.apps/my-app already restored (3 replicas)\n', err: '' });
-    expect((await kube.get<Deployment>(dPath(ns, 'my-app'))).metadata!.resourceVersion).toBe(restored.metadata!.resourceVersion);
+    expect(written(await kube.get<Deployment>(dPath(ns, 'my-app')))).toBe(written(restored));
   });
 
   it('restore refuses a workload someone scaled since (naming both counts) unless --force; a bare `restore -n NS` is a usage error', async () => {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKube, freshNamespace, mlops, persistentVolume, repo, testPath, until } from './helpers.js';
-import { expectDeclaredCovers, expectOneLineError, grantAllBut, kubeconfigAs } from './safety.js';
+import { expectDeclaredCovers, expectOneLineError, grantAllBut, kubeconfigAs, written } from './safety.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { COMMAND_NEEDS, needLabel } from '../../src/commands/permissions.js';
 import type { PersistentVolume } from '../../src/kube/types.js';
@@ -109,7 +109,7 @@ describe('storage reclaim against the local control plane', () => {
     const bound = await until(async () => ((await current(name)).status?.phase === 'Bound' ? current(name) : undefined), 30_000, 'Bound');
     const r = await mlops(['storage', 'reclaim', name, '--yes']);
     expectOneLineError(r, 1, new RegExp(`^error: persistentvolume/${name} is Bound to ${ns}/live; only a Released volume can be reclaimed$`));
-    expect((await current(name)).metadata?.resourceVersion).toBe(bound.metadata?.resourceVersion);
+    expect(written(await current(name))).toBe(written(bound));
   });
 
   it('dry runs change nothing; the real run verifies Available; the same command twice converges', async () => {
@@ -119,7 +119,7 @@ describe('storage reclaim against the local control plane', () => {
     const server = await mlops(['storage', 'reclaim', name, '--dry-run=server']);
     expect(server.code, server.err).toBe(0);
     expect(server.out).toBe(`persistentvolume/${name} would be made Available (claimRef to ${ns}/gone-${n} cleared) (server dry run)\n`);
-    expect((await current(name)).metadata?.resourceVersion).toBe(pv.metadata?.resourceVersion);
+    expect(written(await current(name))).toBe(written(pv));
 
     const first = await mlops(['storage', 'reclaim', name, '--yes']);
     expect(first.code, first.err).toBe(0);
@@ -131,7 +131,7 @@ describe('storage reclaim against the local control plane', () => {
 
     const second = await mlops(['storage', 'reclaim', name, '--yes']);
     expect(second).toEqual({ code: 0, out: `persistentvolume/${name} already Available\n`, err: '' });
-    expect((await current(name)).metadata?.resourceVersion).toBe(after.metadata?.resourceVersion);
+    expect(written(await current(name))).toBe(written(after));
   });
 
   it('a claim waiting for that volume: storage names it as the near miss, reclaim frees it, the controller binds it', async () => {
@@ -165,7 +165,7 @@ describe('storage reclaim against the local control plane', () => {
       const r = await mlops(['storage', 'reclaim', name, '--yes'], { kubeconfig: kubeconfigAs(user) });
       expectOneLineError(r, 1, new RegExp(`${need.verb}( resource "|\\s)${need.resource}`));
       expect(r.err).not.toContain('What this command did');
-      expect((await current(name)).metadata?.resourceVersion).toBe(pv.metadata?.resourceVersion);
+      expect(written(await current(name))).toBe(written(pv));
     },
   );
 
@@ -211,6 +211,6 @@ describe('storage reclaim against the local control plane', () => {
     const r = await t.done;
     expect(r.code, r.out).toBe(130);
     expect(r.out).toContain(`error: aborted: reclaiming persistentvolume/${name} not done`);
-    expect((await current(name)).metadata?.resourceVersion).toBe(pv.metadata?.resourceVersion);
+    expect(written(await current(name))).toBe(written(pv));
   });
 });
