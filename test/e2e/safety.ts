@@ -26,6 +26,8 @@ const NAMESPACED = [
 interface Obj {
   metadata?: { name?: string; resourceVersion?: string; managedFields?: { subresource?: string }[] };
   status?: unknown;
+  kind?: string;
+  apiVersion?: string;
 }
 
 /**
@@ -35,7 +37,8 @@ interface Obj {
  * own changes spec, metadata or its managedFields entry (a no-op write is not stored).
  */
 export function written(o: Obj): string {
-  const { status: _status, ...rest } = o;
+  // kind and apiVersion: a GET has them, the items of a LIST do not.
+  const { status: _status, kind: _kind, apiVersion: _apiVersion, ...rest } = o;
   const { resourceVersion: _rv, managedFields, ...meta } = o.metadata ?? {};
   return JSON.stringify({ ...rest, metadata: { ...meta, managedFields: managedFields?.filter((f) => f.subresource !== 'status') } });
 }
