@@ -6,7 +6,7 @@ import type { Connection } from '../kube/connect.js';
 import type { ConfigFlags } from '../kube/config.js';
 import type { DryRun } from '../kube/client.js';
 import { AbortedError, UsageError } from '../errors.js';
-import { parseRequestTimeout } from '../util/duration.js';
+import { requestTimeoutLimit } from '../util/duration.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
 import { OUTPUT_FORMATS, Printer, TEMPLATE_FORMATS, type OutputFormat, type OutputKind } from '../output/printer.js';
 
@@ -95,9 +95,7 @@ function globalAs(cmd: Command): string | undefined {
 
 export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection> {
   const g = globals(cmd);
-  const requestTimeoutMs = parseRequestTimeout(g.requestTimeout ?? '0');
-  // 0 means no limit; past Node's timer limit a timer fires at once.
-  if (requestTimeoutMs > MAX_TIMER_MS) throw new UsageError(`invalid value "${g.requestTimeout}" for --request-timeout: at most 596h31m23s (24 days), or 0 for no limit`);
+  const requestTimeoutMs = requestTimeoutLimit(g.requestTimeout, MAX_TIMER_MS);
   const verbosity = g.v === true || g.verbose ? Math.max(6, typeof g.v === 'number' ? g.v : 0) : (g.v ?? 0);
   const as = globalAs(cmd);
   if (g.server !== undefined && !g.server) throw new UsageError('invalid value "" for --server: want the API server address, e.g. https://host:6443');

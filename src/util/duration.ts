@@ -84,13 +84,22 @@ export function parseDuration(value: string, flag: string): number {
 
 /**
  * --request-timeout as client-go reads it (clientcmd.ParseTimeout): a whole number is seconds,
- * anything else a Go duration. Negative values are refused (client-go would hand them on).
+ * anything else a Go duration, negative ones included.
  */
 export function parseRequestTimeout(value: string, flag = '--request-timeout'): number {
   if (/^[+-]?\d+$/.test(value) && BigInt(value) >= 0n && BigInt(value) < LIMIT) return Number(BigInt(value)) * 1000;
-  const ms = parseDuration(value, flag);
-  if (ms < 0) throw new UsageError(`invalid value "${value}" for ${flag}: want 0 (no limit) or a positive duration such as 30s`);
-  return ms;
+  return parseDuration(value, flag);
+}
+
+/**
+ * The client-side limit kubectl ends up with for a --request-timeout value: "" and 0 are no
+ * limit, and so is a negative one (Go's http.Client and client-go time out only when it is
+ * positive). Node's timers stop at about 24.8 days, so a longer value waits that long.
+ */
+export function requestTimeoutLimit(value: string | undefined, maxMs: number): number {
+  if (value === undefined || value === '') return 0;
+  const ms = parseRequestTimeout(value);
+  return ms <= 0 ? 0 : Math.min(ms, maxMs);
 }
 
 /** A duration this tool wrote into an annotation; earlier builds also wrote bare seconds. */

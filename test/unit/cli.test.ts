@@ -68,6 +68,18 @@ describe('errors and flags', () => {
     expect(bare).toMatchObject({ code: 2, err: 'error: invalid value "30" for --timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "30")\n' });
   });
 
+  it('--request-timeout values kubectl accepts: "" and negatives are no limit, past 24 days waits 24 days (no timer firing at once)', async () => {
+    for (const value of ['', '-1s', '1000h', '9223372036s']) {
+      nock(TEST_SERVER).get('/version').delay(300).reply(200, { gitVersion: 'v1.35.4' });
+      const r = await runCli(['version', '--kubeconfig', cluster(), `--request-timeout=${value}`]);
+      expect(r, value).toMatchObject({ code: 0, err: '' });
+      expect(r.out, value).toContain('Server Version: v1.35.4');
+    }
+    // client-go reads only non-negative integers as seconds, and "-5" is no Go duration either.
+    const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout=-5']);
+    expect(r).toMatchObject({ code: 2, out: '', err: 'error: invalid value "-5" for --request-timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "-5")\n' });
+  });
+
   it('an unknown context lists the known ones (exit 3)', async () => {
     const r = await runCli(['doctor', '--kubeconfig', cluster(), '--context', 'prod']);
     expect(r).toMatchObject({ code: 3, out: '' });

@@ -60,7 +60,6 @@ describe('parseDuration', () => {
     if (c.parseDuration.error && /^[\x20-\x7e]*$/.test(c.input)) expect(ours).toEqual({ error: c.parseDuration.error });
     const rt = c.requestTimeout.ns;
     if (rt === null) expect(() => parseRequestTimeout(c.input)).toThrow(/^invalid value .* for --request-timeout/);
-    else if (BigInt(rt) < 0n) expect(() => parseRequestTimeout(c.input)).toThrow('want 0 (no limit) or a positive duration');
     else expect(parseRequestTimeout(c.input)).toBe(Math.round(Number(BigInt(rt)) / 1e6));
   });
 });
