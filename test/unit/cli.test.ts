@@ -77,7 +77,11 @@ describe('errors and flags', () => {
     }
     // client-go reads only non-negative integers as seconds, and "-5" is no Go duration either.
     const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout=-5']);
-    expect(r).toMatchObject({ code: 2, out: '', err: 'error: invalid value "-5" for --request-timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "-5")\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      out: '',
+      err: 'error: invalid value "-5" for --request-timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "-5")\n',
+    });
   });
 
   it('an unknown context lists the known ones (exit 3)', async () => {
