@@ -10,7 +10,7 @@ import type * as httpTypes from 'node:http';
 import type * as httpsTypes from 'node:https';
 import type { ExecCredential, ExecCredentialSource, Sink } from './exec.js';
 import { checkAuthProvider, OidcProvider } from './oidc.js';
-import { proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
+import { handshakeDone, proxyFor, sameIp, systemCa, tunnel, transportTimeouts, TransportError } from './proxy.js';
 import { persistAuthProviderConfig, type Cluster, type User } from './kubeconfig.js';
 
 // node:http's ESM facade reads lazy getters that load Node's bundled undici (~12 ms at every
@@ -209,7 +209,7 @@ export function createAuth(cluster: Cluster, user: User, env: NodeJS.ProcessEnv 
 /** Starts the dial and TLS-handshake timers of client-go's transport on a socket still connecting (a reused keep-alive socket gets none). */
 export function guardHandshake(sock: net.Socket, tlsExpected: boolean): void {
   const connecting = (sock as net.Socket & { connecting?: boolean }).connecting;
-  const handshaking = tlsExpected && !(sock as { _secureEstablished?: boolean })._secureEstablished;
+  const handshaking = tlsExpected && !handshakeDone(sock);
   if (!connecting && !handshaking) return;
   const fail = (msg: string, code: string) => sock.destroy(new TransportError(msg, code));
   let timer: NodeJS.Timeout | undefined;

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import type * as http2Types from 'node:http2';
 import type * as httpTypes from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { TransportError } from './proxy.js';
+import { handshakeDone, TransportError } from './proxy.js';
 
 const load = typeof require === 'function' ? require : createRequire(import.meta.url);
 // Loaded at the first HTTPS request, never at start (nor into the executable's startup snapshot).
@@ -95,7 +95,7 @@ function dialTls(t: Target, guard: (s: TLSSocket) => void, signal?: AbortSignal)
       sock = s;
       if (settled) return void s.destroy();
       guard(s);
-      if (!s.connecting && (s as { _secureEstablished?: boolean })._secureEstablished) return finish(null);
+      if (!s.connecting && handshakeDone(s)) return finish(null);
       s.once('secureConnect', () => finish(null));
       s.on('error', finish);
       s.on('close', onClose);

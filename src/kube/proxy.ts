@@ -10,6 +10,15 @@ import type { Cluster } from './kubeconfig.js';
 /** client-go's dial timeout (30 s) and TLS handshake timeout (10 s); tests may lower them. */
 export const transportTimeouts = { dialMs: 30_000, tlsHandshakeMs: 10_000 };
 
+/**
+ * A TLS socket's alpnProtocol is null until its handshake completes, then false or the
+ * protocol (documented). Node's internal _secureEstablished is not set on the client sockets
+ * the agent keeps alive, and reading it started a handshake timer on every reused connection.
+ */
+export function handshakeDone(sock: net.Socket): boolean {
+  return (sock as net.Socket & { alpnProtocol?: string | false | null }).alpnProtocol != null;
+}
+
 export class TransportError extends Error {
   constructor(
     message: string,

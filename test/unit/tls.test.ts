@@ -10,6 +10,7 @@ import nock from 'nock';
 import { resolveConfig } from '../../src/kube/config.js';
 import { Kube } from '../../src/kube/client.js';
 import { formatError } from '../../src/errors.js';
+import { transportTimeouts } from '../../src/kube/proxy.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir('mlops-tls-');
@@ -29,6 +30,7 @@ beforeAll(async () => {
   server = https.createServer(
     { key: fs.readFileSync(f('server.key')), cert: fs.readFileSync(f('server.crt')), ca: fs.readFileSync(f('ca.crt')), requestCert: true, rejectUnauthorized: false },
     (req, res) => {
+      if (req.url === '/slow') return void setTimeout(() => res.end('{}'), 800);
       const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ gitVersion: 'v1.35.4', clientCN: peer?.subject?.CN ?? null }));
@@ -52,6 +54,26 @@ function kubeconfig(name: string, cluster: string, user: string): string {
 }
 
 describe('TLS', () => {
+  it('the handshake timeout ends a handshake, not a slow answer on a kept-alive connection', async () => {
+    const file = kubeconfig('keepalive', '    certificate-authority: ca.crt', '    client-certificate: client.crt\n    client-key: client.key');
+    const c = resolveConfig({ kubeconfig: file }, {});
+    const kube = new Kube({ auth: c.auth, server: c.server });
+    const saved = { ...transportTimeouts };
+    transportTimeouts.tlsHandshakeMs = 300;
+    let connections = 0;
+    const count = () => connections++;
+    server.on('secureConnection', count);
+    try {
+      await kube.get('/version');
+      await kube.get('/version');
+      await expect(kube.get('/slow')).resolves.toEqual({});
+      expect(connections).toBe(1);
+    } finally {
+      Object.assign(transportTimeouts, saved);
+      server.off('secureConnection', count);
+    }
+  });
+
   it('verifies the server with certificate-authority (a relative path) and presents the client certificate', async () => {
     const file = kubeconfig('certs', '    certificate-authority: ca.crt', '    client-certificate: client.crt\n    client-key: client.key');
     const c = resolveConfig({ kubeconfig: file }, {});
