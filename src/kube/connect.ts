@@ -3,6 +3,7 @@
 import type { Sink } from './exec.js';
 import { resolveConfig, type ConfigFlags, type ResolvedConfig } from './config.js';
 import { Kube } from './client.js';
+import { http2Settings } from './http2.js';
 
 export interface ConnectFlags extends ConfigFlags {
   requestTimeoutMs?: number;
@@ -48,6 +49,7 @@ export function connect(flags: ConnectFlags, env: NodeJS.ProcessEnv, log: (line:
     signal: extras.signal,
     version: extras.version,
     disableCompression: config.cluster.disableCompression,
+    http2: http2Settings(env, log),
   });
   return { kube, config, namespace: config.namespace };
 }

@@ -30,17 +30,25 @@ export interface Http2Settings {
   always?: boolean;
 }
 
-/** Go's strconv.Atoi: an optional sign and digits; anything else keeps the default, as client-go. */
-function seconds(value: string | undefined, dflt: number): number {
+/**
+ * Go's strconv.Atoi: an optional sign and digits within int64; anything else keeps the
+ * default, with client-go's warning (klog prints it at every verbosity).
+ */
+function seconds(name: string, value: string | undefined, dflt: number, warn?: (line: string) => void): number {
   if (!value) return dflt;
-  return /^[+-]?\d+$/.test(value) ? Number(value) : dflt;
+  if (/^[+-]?\d+$/.test(value) && BigInt(value) <= 2n ** 63n - 1n && BigInt(value) >= -(2n ** 63n)) return Number(value);
+  warn?.(`Warning: illegal ${name} "${value}" (want whole seconds); the default ${dflt} is used`);
+  return dflt;
 }
 
-export function http2Settings(env: NodeJS.ProcessEnv): Http2Settings {
-  const ping = seconds(env.HTTP2_PING_TIMEOUT_SECONDS, 15);
+export function http2Settings(env: NodeJS.ProcessEnv, warn?: (line: string) => void): Http2Settings {
+  // client-go reads these only when it sets HTTP/2 up, so DISABLE_HTTP2 silences them.
+  const enabled = !env.DISABLE_HTTP2;
+  const w = enabled ? warn : undefined;
+  const ping = seconds('HTTP2_PING_TIMEOUT_SECONDS', env.HTTP2_PING_TIMEOUT_SECONDS, 15, w);
   return {
-    enabled: !env.DISABLE_HTTP2,
-    readIdleMs: Math.max(seconds(env.HTTP2_READ_IDLE_TIMEOUT_SECONDS, 30), 0) * 1000,
+    enabled,
+    readIdleMs: Math.max(seconds('HTTP2_READ_IDLE_TIMEOUT_SECONDS', env.HTTP2_READ_IDLE_TIMEOUT_SECONDS, 30, w), 0) * 1000,
     // x/net/http2 uses 15 s for a ping timeout of 0.
     pingTimeoutMs: (ping > 0 ? ping : 15) * 1000,
   };

@@ -86,7 +86,7 @@ export class Transport {
     this.now = opts.now ?? Date.now;
     this.maxRetries = opts.maxRetries ?? 4;
     this.ua = userAgent(opts.version);
-    const h2 = opts.http2 ?? http2Settings(process.env);
+    const h2 = opts.http2 ?? http2Settings(process.env, opts.warn);
     if (h2.enabled && this.server.startsWith('https:')) this.h2 = new Http2Connection(new URL(this.server).origin, h2, (s) => guardHandshake(s, true));
     this.h2Always = Boolean(h2.always);
   }

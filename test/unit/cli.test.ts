@@ -84,6 +84,12 @@ describe('errors and flags', () => {
     });
   });
 
+  it('an HTTP2_* setting that is not whole seconds is named on stderr, and the default used (client-go warns too)', async () => {
+    nock(TEST_SERVER).get('/version').reply(200, { gitVersion: 'v1.35.4' });
+    const r = await runCli(['version', '--kubeconfig', cluster()], { env: { HTTP2_READ_IDLE_TIMEOUT_SECONDS: '30s' } });
+    expect(r).toMatchObject({ code: 0, err: 'Warning: illegal HTTP2_READ_IDLE_TIMEOUT_SECONDS "30s" (want whole seconds); the default 30 is used\n' });
+  });
+
   it('an unknown context lists the known ones (exit 3)', async () => {
     const r = await runCli(['doctor', '--kubeconfig', cluster(), '--context', 'prod']);
     expect(r).toMatchObject({ code: 3, out: '' });

@@ -188,7 +188,20 @@ describe('HTTP/2 when the server offers it', () => {
   it('reads the health-check settings as client-go (Atoi, 0 turns the check off, bad values keep the default)', () => {
     expect(http2Settings({})).toEqual({ enabled: true, readIdleMs: 30_000, pingTimeoutMs: 15_000 });
     expect(http2Settings({ HTTP2_READ_IDLE_TIMEOUT_SECONDS: '0', HTTP2_PING_TIMEOUT_SECONDS: '3' })).toMatchObject({ readIdleMs: 0, pingTimeoutMs: 3000 });
-    expect(http2Settings({ HTTP2_READ_IDLE_TIMEOUT_SECONDS: '1.5', HTTP2_PING_TIMEOUT_SECONDS: 'soon' })).toMatchObject({ readIdleMs: 30_000, pingTimeoutMs: 15_000 });
+    const warned: string[] = [];
+    expect(http2Settings({ HTTP2_READ_IDLE_TIMEOUT_SECONDS: '1.5', HTTP2_PING_TIMEOUT_SECONDS: 'soon' }, (l) => warned.push(l))).toMatchObject({
+      readIdleMs: 30_000,
+      pingTimeoutMs: 15_000,
+    });
+    expect(warned).toEqual([
+      'Warning: illegal HTTP2_PING_TIMEOUT_SECONDS "soon" (want whole seconds); the default 15 is used',
+      'Warning: illegal HTTP2_READ_IDLE_TIMEOUT_SECONDS "1.5" (want whole seconds); the default 30 is used',
+    ]);
+    // Past int64 Atoi fails too; with DISABLE_HTTP2 client-go never reads them, so nothing is said.
+    expect(http2Settings({ HTTP2_PING_TIMEOUT_SECONDS: '9223372036854775808' }, (l) => warned.push(l)).pingTimeoutMs).toBe(15_000);
+    expect(warned).toHaveLength(3);
+    http2Settings({ DISABLE_HTTP2: '1', HTTP2_PING_TIMEOUT_SECONDS: 'soon' }, (l) => warned.push(l));
+    expect(warned).toHaveLength(3);
   });
 });
 
