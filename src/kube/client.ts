@@ -178,6 +178,12 @@ export class Kube {
     }
   }
 
+  /** The collection's resourceVersion now, to start a watch from: a one-object page (the version is the whole snapshot's), not the whole list. */
+  async listVersion(path: string, lo: ListOptions = {}): Promise<string> {
+    const page = await this.get<{ metadata?: { resourceVersion?: string } }>(path, { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector, limit: 1 }, lo.signal);
+    return page.metadata?.resourceVersion ?? '';
+  }
+
   /** A list the user may not be allowed to see (cluster-scoped objects for a namespaced user): undefined on 403. */
   async listIfAllowed<T>(path: string, lo: ListOptions = {}): Promise<ObjectList<T> | undefined> {
     try {

@@ -68,7 +68,7 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
   let last = new Map<string, Row>();
   // The version first, then the rows: every change after the rows were built is replayed.
   const versions = async (ps: string[]) => {
-    const vs = await Promise.all(ps.map(async (p) => (await o.kube.list<Watched>(p, lo)).resourceVersion));
+    const vs = await Promise.all(ps.map((p) => o.kube.listVersion(p, lo)));
     last = new Map((await o.rows()).map((r) => [o.key(r), r]));
     return vs;
   };

@@ -95,10 +95,21 @@ describe('-w and --request-timeout', () => {
       const r = await run(cmd, args, { env: { KUBECONFIG: inject('cluster').kubeconfig }, timeoutMs: 60_000 });
       return { ...r, ms: Date.now() - start };
     };
-    const [ours, theirs, scaled] = await Promise.all([
+    const [ours, theirs, scaled, logged] = await Promise.all([
       timed(BIN, ['storage', '-n', ns, '-w', '--request-timeout=3s', '-o', 'name']),
       timed('kubectl', ['get', 'pvc', '-n', ns, '-w', '--request-timeout=3s', '-o', 'name']),
       timed(BIN, ['scale-to-zero', '--list', '-n', ns, '--watch-only', '--request-timeout', '3s']),
+      timed(BIN, ['storage', '-n', ns, '-w', '--request-timeout=3s', '-v', '6']),
+    ]);
+    // The claims are read once for the rows; the watch starts from a one-object page's version.
+    const requests = logged.err
+      .split('\n')
+      .filter((l) => l.startsWith('GET '))
+      .map((l) => l.replace(/ \d+ms .*$/, '').replaceAll(ns, 'NS'));
+    expect(requests.filter((l) => l.includes('/persistentvolumeclaims'))).toEqual([
+      'GET /api/v1/namespaces/NS/persistentvolumeclaims?limit=1 200',
+      'GET /api/v1/namespaces/NS/persistentvolumeclaims?limit=500 200',
+      expect.stringMatching(/^GET \/api\/v1\/namespaces\/NS\/persistentvolumeclaims\?watch=1&allowWatchBookmarks=true&resourceVersion=\d+&timeoutSeconds=\d+ 200$/),
     ]);
     expect(theirs).toMatchObject({ code: 0, err: '', out: 'persistentvolumeclaim/timed\n' });
     expect(ours).toMatchObject({ code: 0, err: '', out: theirs.out });
