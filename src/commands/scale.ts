@@ -1,3 +1,4 @@
+import { count } from '../util/words.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -511,7 +512,7 @@ async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string>
   }
   if (!now) return `${target} no longer exists`;
   const spec = now.spec?.replicas ?? 1;
-  if (spec !== 0) return `${target} is at ${spec} replicas: someone scaled it up meanwhile (${recorded} recorded)`;
+  if (spec !== 0) return `${target} is at ${count(spec, 'replica')}: someone scaled it up meanwhile (${recorded} recorded)`;
   return `${target} is at 0 replicas with ${recorded} recorded`;
 }
 
@@ -589,8 +590,8 @@ function scaledText(state: ScalePlan['state'], recorded: number, deleted: boolea
 }
 
 function restoredText(state: RestorePlan['state'], replicas: number): string {
-  if (state === 'restored') return `already restored (${replicas} replicas)`;
-  return state === 'resume' ? `restored to ${replicas} replicas (already scaled by an earlier run)` : `restored to ${replicas} replicas`;
+  if (state === 'restored') return `already restored (${count(replicas, 'replica')})`;
+  return state === 'resume' ? `restored to ${count(replicas, 'replica')} (already scaled by an earlier run)` : `restored to ${count(replicas, 'replica')}`;
 }
 
 const quote = (s: string) => (/^[\w./=,:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -1,5 +1,6 @@
 // The relabel-to-debug trick: take a pod out of its controller's selector in one guarded patch,
 // leaving a ledger in annotations so `debug-pod list/done` and humans can tell what happened.
+import { count } from '../util/words.js';
 import type { Kube, DryRun } from '../kube/client.js';
 import type * as k from '@kubernetes/client-node';
 import type { Pod, PodTemplateSpec, ReplicaSet, Deployment, Service, Wire } from '../kube/types.js';
@@ -645,7 +646,7 @@ export async function verifyDetached(
       const n = rs.spec?.replicas ?? 1;
       if (n < controller.replicas) {
         throw new CliError(
-          `${rsName} was scaled from ${controller.replicas} to ${n} replicas by someone else${controller.owner ? ` (deployment/${controller.owner.name})` : ''} while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`,
+          `${rsName} was scaled from ${controller.replicas} to ${count(n, 'replica')} by someone else${controller.owner ? ` (deployment/${controller.owner.name})` : ''} while waiting for it to replace pod/${podName}; pod/${podName} is detached and still running`,
         );
       }
       desired = n;

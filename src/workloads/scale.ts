@@ -1,4 +1,5 @@
 // Scale-to-zero bookkeeping: which workloads, their recorded counts and HPAs, their pods.
+import { count } from '../util/words.js';
 import type { Kube } from '../kube/client.js';
 import type { HPA, KubeObject, Pod } from '../kube/types.js';
 import { R, pathOf, type Resource } from '../kube/resources.js';
@@ -251,7 +252,7 @@ export function planRestore(obj: Workload, a: { force: boolean; liveHpa?: HPA })
   if (a.liveHpa) return { state: 'resume', from, to: from, hpa };
   if (!a.force) {
     throw new CliError(
-      `${name} runs ${from} replicas, not 0 (${recorded} recorded): someone scaled it after scale-to-zero; pass --force to scale it to ${recorded} and drop the record`,
+      `${name} runs ${count(from, 'replica')}, not 0 (${recorded} recorded): someone scaled it after scale-to-zero; pass --force to scale it to ${recorded} and drop the record`,
     );
   }
   return { state: 'restore', from, to: recorded, hpa };
@@ -277,7 +278,7 @@ export function restoreProgress(
   const spec = obj.spec?.replicas ?? 1;
   const st = obj.status ?? {};
   const ready = st.readyReplicas ?? 0;
-  if (spec === 0) return { terminal: `someone scaled ${a.name} back to 0 while we waited for ${a.to} Ready replicas` };
+  if (spec === 0) return { terminal: `someone scaled ${a.name} back to 0 while we waited for ${count(a.to, 'Ready replica')}` };
   if (spec !== a.to && !a.hpaInCharge) return { terminal: `someone changed the replicas of ${a.name} to ${spec} while we waited (we set ${a.to})` };
   const progressing = st.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {

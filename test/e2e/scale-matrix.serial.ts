@@ -244,9 +244,9 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
     await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('web', 1, 3));
     expect((await mlops(['scale-to-zero', 'deploy/web', 'deploy/api', '--with-hpa', '-n', ns])).code).toBe(0);
     const one = await expectDeclaredCovers(kube, ns, 'restore', ['restore', 'deploy/web', '-n', ns], ['kind:deployments', 'list:deployments', 'recorded-hpa']);
-    expect(one.out, one.err).toBe('deployment.apps/web restored to 1 replicas (hpa web re-created)\n');
+    expect(one.out, one.err).toBe('deployment.apps/web restored to 1 replica (hpa web re-created)\n');
     const all = await expectDeclaredCovers(kube, ns, 'restore', ['restore', '--all', '-n', ns], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets']);
-    expect(all.out, all.err).toBe('deployment.apps/api restored to 1 replicas\n');
+    expect(all.out, all.err).toBe('deployment.apps/api restored to 1 replica\n');
   });
 });
 
@@ -342,7 +342,7 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     // Re-run after the failure: once the pods can start, the same command finishes the job.
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
     const again = await mlops(['restore', 'deploy/web', '-n', ns]);
-    expect(again).toMatchObject({ code: 0, out: 'deployment.apps/web restored to 1 replicas (already scaled by an earlier run)\n' });
+    expect(again).toMatchObject({ code: 0, out: 'deployment.apps/web restored to 1 replica (already scaled by an earlier run)\n' });
     expect((await kube.get<Deployment>(dPath(ns, 'web'))).metadata!.labels?.['mlops.kubectl.io/scaled-to-zero']).toBeUndefined();
   });
 });
@@ -459,7 +459,7 @@ describe.concurrent('the API server gone during each wait: the wait rides it out
     await proxy.reopen();
     const r = await run.done;
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toBe('deployment.apps/web restored to 1 replicas\n');
+    expect(r.out).toBe('deployment.apps/web restored to 1 replica\n');
     const d = await kube.get<Deployment>(dPath(ns, 'web'));
     expect(d.metadata!.annotations?.['mlops.kubectl.io/recorded-replicas']).toBeUndefined();
     proxy.cut();

@@ -85,7 +85,7 @@ describe.concurrent('scale-to-zero and restore', () => {
 
     const all = await mlops(['restore', '--all', '-n', ns]);
     expect(all.code, all.err).toBe(0);
-    expect(all.out).toBe('deployment.apps/other restored to 1 replicas\n');
+    expect(all.out).toBe('deployment.apps/other restored to 1 replica\n');
     // Nothing left to restore: the same command again converges.
     const allAgain = await mlops(['restore', '--all', '-n', ns]);
     expect(allAgain).toMatchObject({ code: 0, out: '', err: `No workloads scaled to zero by kubectl mlops in namespace ${ns}: nothing to restore.\n` });
@@ -170,7 +170,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     );
     const back = await mlops(['restore', '-l', 'stage=train', '-n', ns]);
     expect(back.code, back.err).toBe(0);
-    expect(back.out).toBe('deployment.apps/train-a restored to 2 replicas\ndeployment.apps/train-b restored to 1 replicas\n');
+    expect(back.out).toBe('deployment.apps/train-a restored to 2 replicas\ndeployment.apps/train-b restored to 1 replica\n');
     const again = await mlops(['restore', '-l', 'stage=train', '-n', ns]);
     expect(again).toMatchObject({ code: 0, err: `No workloads scaled to zero by kubectl mlops match -l stage=train in namespace ${ns}: nothing to restore.\n` });
   });
