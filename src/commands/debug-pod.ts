@@ -334,7 +334,7 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
     { header: 'TTL', value: (p: Pod) => ttlState(p) },
     {
       header: 'REPLICASET',
-      value: (p: Pod) => (byHand.has(podKey(p)) ? `ReplicaSet/${byHand.get(podKey(p))!.metadata?.name}` : (p.metadata?.annotations?.[ANN.detachedFrom] ?? '<none>')),
+      value: (p: Pod) => (byHand.has(podKey(p)) ? byHand.get(podKey(p))!.metadata?.name : (p.metadata?.annotations?.[ANN.detachedFrom]?.replace(/^\w+\//, '') ?? '<none>')),
       wide: true,
     },
   ];

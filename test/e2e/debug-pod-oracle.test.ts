@@ -131,7 +131,9 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(list.out).toMatch(new RegExp(`\\n${K} +deployment/twin-k \\(relabelled by hand\\) +\\S+ +mlops-node-\\d +Running +0 +0 +<none>\\n`));
     expect(list.out).toMatch(new RegExp(`\\n${M} +deployment/twin-m +\\S+ +mlops-node-\\d +Running +0 +0 +<none>\\n`));
     const wide = await mlops(['debug-pod', 'list', '-n', ns, '-o', 'wide']);
-    expect(wide.out).toContain(`ReplicaSet/${k.rs.metadata!.name}`);
+    // REPLICASET holds names, as kubectl's wide columns do (the kind is in the header).
+    expect(wide.out).toMatch(new RegExp(`\\n${K} +deployment/twin-k \\(relabelled by hand\\) .* ${k.rs.metadata!.name}\\n`));
+    expect(wide.out).toMatch(new RegExp(`\\n${M} +deployment/twin-m .* twin-m-[a-z0-9]+\\n`));
     // With -l, the same names as kubectl's get of the tutorial's label: both pods, however detached.
     const [byLabel, kubectlByLabel] = await Promise.all([
       mlops(['debug-pod', 'list', '-n', ns, '-l', 'app=to-be-fixed', '-o', 'name']),
