@@ -101,6 +101,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
-  const code = await run(argv, realDeps(packageVersion(), controller.signal));
+  let ended = false;
+  const code = await run(argv, realDeps(packageVersion(), controller.signal, () => ended));
+  ended = true;
   process.exitCode = interrupted && code !== 0 ? ExitCode.ABORTED : code;
 }

@@ -23,7 +23,8 @@ export interface Deps {
   journal: Journal;
 }
 
-export function realDeps(version: string, signal: AbortSignal): Deps {
+/** `ended`: true once the command has returned; request lines of requests still in flight (a parallel read after another failed) are not printed below its error. */
+export function realDeps(version: string, signal: AbortSignal, ended: () => boolean = () => false): Deps {
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   return {
     out: process.stdout,
@@ -52,7 +53,7 @@ export function realDeps(version: string, signal: AbortSignal): Deps {
     connect: async (flags) => {
       const { connect } = await import('./kube/connect.js');
       // One signal for the whole run: the first Ctrl-C aborts requests in flight too.
-      return connect(flags, process.env, (line) => process.stderr.write(line + '\n'), sleep, {
+      return connect(flags, process.env, (line) => void (ended() || process.stderr.write(line + '\n')), sleep, {
         version,
         signal,
         stdinIsTTY: Boolean(process.stdin.isTTY),
