@@ -217,6 +217,12 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
       ['kind:deployments', 'list:deployments', 'delete:deployments', 'with-hpa'],
     ],
     ['scale-to-zero -l', ['scale-to-zero', '-l', 'team=ml'], ['kind:deployments', 'list:deployments', 'list:statefulsets', 'list:replicasets']],
+    // The watch ends at --request-timeout, exit 0, as kubectl get -w.
+    [
+      'scale-to-zero --list -w',
+      ['scale-to-zero', '--list', '-w', '--request-timeout', '2s'],
+      ['kind:deployments', 'kind:statefulsets', 'kind:replicasets', 'list:deployments', 'list:statefulsets', 'list:replicasets'],
+    ],
   ])('%s', async (_, args, flags) => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzaudit');
