@@ -14,10 +14,23 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const TEMPLATE_FORMATS = ['jsonpath', 'jsonpath-file', 'jsonpath-as-json', 'custom-columns', 'custom-columns-file'] as const;
 export type OutputKind = OutputFormat | 'jsonpath' | 'custom-columns';
 
+// kubectl get's order (get_flags.go): JSON/YAML, name, templates, custom columns, human-readable.
+const KUBECTL_ORDER = ['json', 'yaml', 'name', 'jsonpath', 'jsonpath-as-json', 'jsonpath-file', 'custom-columns', 'custom-columns-file', 'wide'];
+
+/** The formats as kubectl names them: in its order, and without "table", our name for the default. */
+function allowedText(formats: readonly string[]): string {
+  const named = formats.filter((f) => f !== 'table');
+  const rank = (f: string) => (KUBECTL_ORDER.includes(f) ? KUBECTL_ORDER.indexOf(f) : KUBECTL_ORDER.length);
+  return (named.length ? named : formats)
+    .slice()
+    .sort((a, b) => rank(a) - rank(b))
+    .join(',');
+}
+
 export function parseOutput<F extends OutputFormat>(value: string | undefined, allowed: readonly F[]): F {
   const v = (value ?? 'table') as F;
   if (!allowed.includes(v)) {
-    throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowed.join(',')} (-o/--output)`);
+    throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowedText(allowed)} (-o/--output)`);
   }
   return v;
 }
@@ -202,7 +215,7 @@ export class Printer {
       }
     } else {
       if (arg !== undefined || !(allowed as readonly string[]).includes(kind)) {
-        throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${[...allowed, ...templates].join(',')} (-o/--output)`);
+        throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowedText([...allowed, ...templates])} (-o/--output)`);
       }
       this.format = kind as OutputFormat;
     }

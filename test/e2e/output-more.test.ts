@@ -149,7 +149,7 @@ describe('-o name on commands that delete or patch', () => {
     for (const n of ['old-a', 'old-b']) expect(await kube.getOptional(pathOf(R.pods, { namespace: ns, name: n }))).toBeUndefined();
     const json = await mlops(['debug-pod', 'done', 'dbg', '-n', ns, '--yes', '-o', 'json', '--kubeconfig', '/nonexistent']);
     expect(json).toMatchObject({ code: 2, out: '' });
-    expect(json.err).toMatch(/^error: unable to match a printer suitable for the output format "json", allowed formats are: table,name \(-o\/--output\)\n$/);
+    expect(json.err).toMatch(/^error: unable to match a printer suitable for the output format "json", allowed formats are: name \(-o\/--output\)\n$/);
   });
 
   it('storage reclaim -o name prints persistentvolume/NAME, as kubectl patch -o name; again, already Available, the same line', async () => {

@@ -106,7 +106,7 @@ describe('printers', () => {
   });
 
   it('rejects an unknown -o and lists the allowed formats', () => {
-    expect(() => parseOutput('xml', ['table', 'json'])).toThrow('unable to match a printer suitable for the output format "xml", allowed formats are: table,json (-o/--output)');
+    expect(() => parseOutput('xml', ['table', 'json'])).toThrow('unable to match a printer suitable for the output format "xml", allowed formats are: json (-o/--output)');
   });
 
   it('wraps several objects in a List and indents JSON like kubectl', async () => {
