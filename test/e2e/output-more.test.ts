@@ -120,6 +120,24 @@ describe('-w and --request-timeout', () => {
   });
 });
 
+describe('--request-timeout values, against kubectl', () => {
+  it('"" and a negative duration are no limit, a whole number is seconds, past 24 days is accepted; "-5" is refused by both', async () => {
+    for (const value of ['', '-1s', '0', '30', '1000h', '1.5s']) {
+      const [ours, theirs] = await Promise.all([
+        mlops(['storage', '-n', ns, `--request-timeout=${value}`, '-o', 'name']),
+        kubectl(['get', 'pvc', '-n', ns, `--request-timeout=${value}`, '-o', 'name']),
+      ]);
+      expect(theirs.code, `kubectl ${value}: ${theirs.err}`).toBe(0);
+      expect(ours, `mlops ${value}`).toMatchObject({ code: 0, out: theirs.out, err: theirs.err });
+    }
+    const [ours, theirs] = await Promise.all([mlops(['storage', '-n', ns, '--request-timeout=-5']), kubectl(['get', 'pvc', '-n', ns, '--request-timeout=-5'])]);
+    expect(theirs.code).not.toBe(0);
+    expect(theirs.err).toContain('Invalid timeout value');
+    expect(ours).toMatchObject({ code: 2, out: '' });
+    expect(ours.err).toMatch(/^error: invalid value "-5" for --request-timeout: /);
+  });
+});
+
 describe('-o name on commands that delete or patch', () => {
   it('debug-pod done -o name prints pod/NAME, as kubectl delete -o name (dry run too); other formats are refused', async () => {
     const pod = (name: string) => ({
