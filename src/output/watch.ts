@@ -115,9 +115,11 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
       const spec = o.spec([...last.values()]);
       if (o.printer.structured && o.printer.format !== 'custom-columns') {
         for (const row of spec.items) o.io.out.write(await one(row));
-      } else {
-        // An empty list says so on stderr, as kubectl does, and the watch goes on.
+      } else if (spec.items.length) {
         await o.printer.print(o.io, spec);
+      } else {
+        // kubectl get -w says nothing of an empty list and puts the header above the first change.
+        needHeader = true;
       }
     }
     // kubectl's timer starts with the watch request, after the list.

@@ -120,6 +120,29 @@ describe('-w and --request-timeout', () => {
   });
 });
 
+describe('-w on an empty list, against kubectl get -w', () => {
+  it('says nothing of the empty list and puts the header above the first change', async () => {
+    const empty = await freshNamespace(kube, 'out-empty');
+    const ours = stream(BIN, ['storage', '-n', empty, '-w', '-v', '6']);
+    const theirs = stream('kubectl', ['get', 'pvc', '-n', empty, '-w', '-v', '6']);
+    await until(async () => ours.err().includes('watch=1') && theirs.err().includes('watch=true'), 60_000, `both watching: ${ours.err()} ${theirs.err()}`);
+    await kube.create(pathOf(R.pvcs, { namespace: empty }), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'first' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'e2e-none' },
+    });
+    await Promise.all([ours.waitFor(/^first /), theirs.waitFor(/^first /)]);
+    for (const s of [ours, theirs]) {
+      expect(s.lines()[0]).toMatch(/^NAME +STATUS +VOLUME +CAPACITY +ACCESS MODES +STORAGECLASS /);
+      expect(s.lines()[1]).toMatch(/^first +Pending /);
+      expect(s.err()).not.toContain('No resources found');
+    }
+    expect(await ours.interrupt()).toBe(0);
+    await theirs.interrupt();
+  });
+});
+
 describe('--request-timeout values, against kubectl', () => {
   it('"" and a negative duration are no limit, a whole number is seconds, past 24 days is accepted; "-5" is refused by both', async () => {
     for (const value of ['', '-1s', '0', '30', '1000h', '1.5s']) {
