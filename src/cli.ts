@@ -102,7 +102,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     if (e.code === 'EPIPE') process.exit(0);
   });
   let ended = false;
-  const code = await run(argv, realDeps(packageVersion(), controller.signal, () => ended));
+  const code = await run(
+    argv,
+    realDeps(packageVersion(), controller.signal, () => ended),
+  );
   ended = true;
   process.exitCode = interrupted && code !== 0 ? ExitCode.ABORTED : code;
 }

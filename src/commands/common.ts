@@ -128,7 +128,8 @@ export async function connectFrom(cmd: Command, deps: Deps): Promise<Connection>
  */
 export function addOutputOption(cmd: Command, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, opts: { list?: boolean } = {}): Command {
   const templates = allowed.includes('json') ? ['jsonpath=TEMPLATE', 'jsonpath-file=FILE', 'jsonpath-as-json=TEMPLATE', 'custom-columns=SPEC', 'custom-columns-file=FILE'] : [];
-  cmd.addOption(new Option('-o, --output <format>', `output format: ${[...allowed, ...templates].join('|')}`).default('table'));
+  // No default value: without -o (or with -o "") the command prints its table, as kubectl.
+  cmd.addOption(new Option('-o, --output <format>', `output format (default: a table): ${[...allowed.filter((f) => f !== 'table'), ...templates].join('|')}`));
   OUTPUT_ALLOWED.set(cmd, allowed);
   if (templates.length) {
     cmd.option(
@@ -149,7 +150,7 @@ const OUTPUT_ALLOWED = new WeakMap<Command, readonly OutputFormat[]>();
 /** The -o values a command takes, templates as `jsonpath=` (for completion). */
 export function outputFormatsOf(cmd: Command): string[] {
   const allowed = OUTPUT_ALLOWED.get(cmd) ?? OUTPUT_FORMATS;
-  return [...allowed, ...(allowed.includes('json') ? TEMPLATE_FORMATS.map((t) => `${t}=`) : [])];
+  return [...allowed.filter((f) => f !== 'table'), ...(allowed.includes('json') ? TEMPLATE_FORMATS.map((t) => `${t}=`) : [])];
 }
 
 /** The command's printer, from its -o, --no-headers, --sort-by and --allow-missing-template-keys (usage errors before any I/O). */

@@ -366,7 +366,7 @@ async function viewSecret(cmd: Command, deps: Deps, name: string, key: string | 
   const format = printer.format;
   // custom-columns shows the rows of the table, one per key, and a table shows no value.
   if (o.reveal && format === 'custom-columns')
-    throw new UsageError('--reveal prints values with -o table, json, yaml or jsonpath; -o custom-columns shows keys, sizes and types only');
+    throw new UsageError('--reveal prints values in the table, -o json, yaml or jsonpath; -o custom-columns shows keys, sizes and types only');
   const { kube, namespace } = await connectFrom(cmd, deps);
   const s = await kube.get<Secret>(pathOf(R.secrets, { namespace, name }));
   const entries = Object.entries(s.data ?? {}).sort(([a], [b]) => a.localeCompare(b));

@@ -1,6 +1,6 @@
 // Every byte a command prints as data goes through here. A command hands the printer its
 // objects (the JSON shape it documents for -o json) and its table columns; the printer owns
-// the choice of format (-o table|wide|json|yaml|name|jsonpath=|jsonpath-file=|
+// the choice of format (the table, -o wide|json|yaml|name|jsonpath=|jsonpath-file=|
 // custom-columns=|custom-columns-file=), --no-headers, --sort-by, and the dry-run suffix.
 import Table from 'cli-table3';
 import type { DryRun } from '../kube/client.js';
@@ -14,25 +14,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const TEMPLATE_FORMATS = ['jsonpath', 'jsonpath-file', 'jsonpath-as-json', 'custom-columns', 'custom-columns-file'] as const;
 export type OutputKind = OutputFormat | 'jsonpath' | 'custom-columns';
 
-// kubectl get's order (get_flags.go): JSON/YAML, name, templates, custom columns, human-readable.
-const KUBECTL_ORDER = ['json', 'yaml', 'name', 'jsonpath', 'jsonpath-as-json', 'jsonpath-file', 'custom-columns', 'custom-columns-file', 'wide'];
-
-/** The formats as kubectl names them: in its order, and without "table", our name for the default. */
+/** The formats as kubectl names them (sorted, as its printer error lists them), without "table", our name for the default. */
 function allowedText(formats: readonly string[]): string {
   const named = formats.filter((f) => f !== 'table');
-  const rank = (f: string) => (KUBECTL_ORDER.includes(f) ? KUBECTL_ORDER.indexOf(f) : KUBECTL_ORDER.length);
-  return (named.length ? named : formats)
-    .slice()
-    .sort((a, b) => rank(a) - rank(b))
-    .join(',');
-}
-
-export function parseOutput<F extends OutputFormat>(value: string | undefined, allowed: readonly F[]): F {
-  const v = (value ?? 'table') as F;
-  if (!allowed.includes(v)) {
-    throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowedText(allowed)} (-o/--output)`);
-  }
-  return v;
+  return (named.length ? named : formats).slice().sort().join(',');
 }
 
 export interface Column<Row> {
@@ -48,7 +33,7 @@ export interface PrintSpec<Row> {
   items: Row[];
   /** The document -o json|yaml|jsonpath print, built from the (sorted) items. Default: a single object as itself, several as a v1 List. */
   data?: (items: Row[]) => unknown;
-  /** Table columns (-o table|wide). */
+  /** Table columns (the table and -o wide). */
   columns?: Column<Row>[];
   /** `kind/name` for -o name. Default: from the object's kind, apiVersion group and metadata.name. */
   name?: (row: Row) => string;
@@ -191,12 +176,18 @@ export class Printer {
   readonly layout = new TableLayout();
 
   constructor(flags: PrintFlags, allowed: readonly OutputFormat[], readFile: (file: string) => string) {
-    const value = flags.output ?? 'table';
-    const eq = value.indexOf('=');
-    // kubectl matches the format name case-insensitively (-o JSON); a template keeps its case.
-    const kind = (eq >= 0 ? value.slice(0, eq) : value).toLowerCase();
-    const arg = eq >= 0 ? value.slice(eq + 1) : undefined;
+    // No -o, or an empty one, is the table, as kubectl's default printer; "table" itself is not a
+    // format kubectl knows, so -o table is refused as there.
     const templates = allowed.includes('json') ? TEMPLATE_FORMATS : [];
+    const noMatch = (v: string) =>
+      new UsageError(`unable to match a printer suitable for the output format "${v}", allowed formats are: ${allowedText([...allowed, ...templates])} (-o/--output)`);
+    if (flags.output === 'table') throw noMatch('table');
+    const value = flags.output || 'table';
+    const eq = value.indexOf('=');
+    const named = eq >= 0 ? value.slice(0, eq) : value;
+    // kubectl lowers json, yaml and name (-o JSON); wide and the templates must be spelled so.
+    const kind = /^(json|yaml|name)$/i.test(named) ? named.toLowerCase() : named;
+    const arg = eq >= 0 ? value.slice(eq + 1) : undefined;
     if (/^go-template(-file)?$|^template(file)?$/.test(kind)) {
       throw new UsageError(`-o ${kind} is not supported: use -o jsonpath=TEMPLATE (kubectl's JSONPath dialect) or -o custom-columns=SPEC`);
     }
@@ -214,9 +205,7 @@ export class Printer {
         this.customColumns = kind === 'custom-columns' ? columnsFromSpec(text) : columnsFromFile(text);
       }
     } else {
-      if (arg !== undefined || !(allowed as readonly string[]).includes(kind)) {
-        throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowedText([...allowed, ...templates])} (-o/--output)`);
-      }
+      if (arg !== undefined || !(allowed as readonly string[]).includes(kind)) throw noMatch(value);
       this.format = kind as OutputFormat;
     }
     this.noHeaders = Boolean(flags.noHeaders);

@@ -763,7 +763,7 @@ describe('kubectl mlops gpus', () => {
       [['--node', 'Bad_Node'], 'error: invalid --node "Bad_Node": a name is at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit\n'],
       [
         ['-o', 'name'],
-        'error: unable to match a printer suitable for the output format "name", allowed formats are: json,yaml,jsonpath,jsonpath-as-json,jsonpath-file,custom-columns,custom-columns-file,wide (-o/--output)\n',
+        'error: unable to match a printer suitable for the output format "name", allowed formats are: custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,wide,yaml (-o/--output)\n',
       ],
       [['--not-ready-after', 'soon'], 'error: invalid value "soon" for --not-ready-after: want a duration such as 30s, 5m or 1h (time: invalid duration "soon")\n'],
       [['--not-ready-after', '-5m'], 'error: invalid value "-5m" for --not-ready-after: want 0 or a positive duration such as 10m\n'],

@@ -240,7 +240,7 @@ describe('secret view -o custom-columns', () => {
     expect(rev).toEqual({
       code: 2,
       out: '',
-      err: 'error: --reveal prints values with -o table, json, yaml or jsonpath; -o custom-columns shows keys, sizes and types only\n',
+      err: 'error: --reveal prints values in the table, -o json, yaml or jsonpath; -o custom-columns shows keys, sizes and types only\n',
     });
   });
 });

@@ -44,7 +44,7 @@ describe('errors and flags', () => {
     const r = await runCli(['version', '--client', '-o', 'xml']);
     expect(r).toMatchObject({ code: 2, out: '' });
     expect(r.err).toBe(
-      'error: unable to match a printer suitable for the output format "xml", allowed formats are: json,yaml,jsonpath,jsonpath-as-json,jsonpath-file,custom-columns,custom-columns-file (-o/--output)\n',
+      'error: unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,yaml (-o/--output)\n',
     );
   });
 

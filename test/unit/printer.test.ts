@@ -83,10 +83,21 @@ describe('formats', () => {
     expect(() => printer({ output: 'custom-columns=NAME' })).toThrow('unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>');
     expect(() => printer({ output: 'custom-columns-file=c' }, { c: 'A B\n.a\n' })).toThrow("number of headers (2) and field specifications (1) don't match");
     expect(() => printer({ output: 'xml' })).toThrow(
-      'unable to match a printer suitable for the output format "xml", allowed formats are: json,yaml,name,jsonpath,jsonpath-as-json,jsonpath-file,custom-columns,custom-columns-file,wide',
+      'unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,wide,yaml',
     );
     expect(() => new Printer({ output: 'jsonpath={.a}' }, ['table', 'name'], () => '')).toThrow(/allowed formats are: name \(/);
     expect(() => printer({ sortBy: '{.a}{.b}' })).toThrow(/invalid --sort-by/);
+  });
+
+  it('reads -o as kubectl does: "" is the table, json/yaml/name in any case, wide and templates as spelled, "table" unknown', () => {
+    expect(printer({ output: '' }).format).toBe('table');
+    expect(printer({}).format).toBe('table');
+    expect(printer({ output: 'JSON' }).format).toBe('json');
+    expect(printer({ output: 'Yaml' }).format).toBe('yaml');
+    expect(printer({ output: 'NAME' }).format).toBe('name');
+    expect(printer({ output: 'wide' }).format).toBe('wide');
+    for (const bad of ['Wide', 'table', 'JSONPATH={.a}', 'Custom-Columns=A:.a'])
+      expect(() => printer({ output: bad }), bad).toThrow(`unable to match a printer suitable for the output format "${bad}"`);
   });
 });
 
@@ -159,9 +170,9 @@ describe('--help examples', () => {
 describe('completion', () => {
   it('offers the command -o values, templates without a trailing space', async () => {
     const r = await runCli(['__complete', 'storage', '-o', '']);
-    expect(r.out).toBe('table\nwide\njson\nyaml\nname\njsonpath=\njsonpath-file=\njsonpath-as-json=\ncustom-columns=\ncustom-columns-file=\n:6\n');
+    expect(r.out).toBe('wide\njson\nyaml\nname\njsonpath=\njsonpath-file=\njsonpath-as-json=\ncustom-columns=\ncustom-columns-file=\n:6\n');
     const s = await runCli(['__complete', 'secret', 'x', '-o', '']);
-    expect(s.out).toBe('table\nname\n:4\n');
+    expect(s.out).toBe('name\n:4\n');
   });
 
   it('completes -o=VALUE and --output=VALUE too', async () => {

@@ -6,7 +6,7 @@ import { parseTimeout } from '../../src/util/validate.js';
 import { parseQuantity, quantityValue } from '../../src/util/quantity.js';
 import { allInOrder } from '../../src/util/settle.js';
 import { parseLabelAssignment, selectorMatches, selectorToString } from '../../src/util/labels.js';
-import { renderTable, parseOutput, renderData, toKubectlShape } from '../../src/output/printer.js';
+import { renderTable, renderData, toKubectlShape } from '../../src/output/printer.js';
 import { parseTarget, R } from '../../src/kube/resources.js';
 
 describe('humanDuration (kubectl AGE)', () => {
@@ -103,10 +103,6 @@ describe('printers', () => {
       ],
     );
     expect(text).toBe('NAME    AGE\nweb-1   5m\nw       10s\n');
-  });
-
-  it('rejects an unknown -o and lists the allowed formats', () => {
-    expect(() => parseOutput('xml', ['table', 'json'])).toThrow('unable to match a printer suitable for the output format "xml", allowed formats are: json (-o/--output)');
   });
 
   it('wraps several objects in a List and indents JSON like kubectl', async () => {
