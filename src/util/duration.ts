@@ -83,23 +83,32 @@ export function parseDuration(value: string, flag: string): number {
 }
 
 /**
- * --request-timeout as client-go reads it (clientcmd.ParseTimeout): a whole number is seconds,
- * anything else a Go duration, negative ones included.
+ * --request-timeout as client-go reads it (clientcmd.ParseTimeout), in nanoseconds: a whole
+ * number is seconds, anything else a Go duration, negative ones included.
  */
+function requestTimeoutNs(value: string, flag: string): bigint {
+  if (/^[+-]?\d+$/.test(value) && BigInt(value) >= 0n && BigInt(value) < LIMIT) return BigInt(value) * 1_000_000_000n;
+  const r = parseGoDuration(value);
+  if ('error' in r) throw new UsageError(`invalid value "${value}" for ${flag}: want a duration such as 30s, 5m or 1h (${r.error})`);
+  return r.ns;
+}
+
+/** --request-timeout in milliseconds, rounded as the other duration flags. */
 export function parseRequestTimeout(value: string, flag = '--request-timeout'): number {
-  if (/^[+-]?\d+$/.test(value) && BigInt(value) >= 0n && BigInt(value) < LIMIT) return Number(BigInt(value)) * 1000;
-  return parseDuration(value, flag);
+  return nsToMs(requestTimeoutNs(value, flag));
 }
 
 /**
  * The client-side limit kubectl ends up with for a --request-timeout value: "" and 0 are no
  * limit, and so is a negative one (Go's http.Client and client-go time out only when it is
- * positive). Node's timers stop at about 24.8 days, so a longer value waits that long.
+ * positive). Any positive value is a limit, so one under a millisecond is 1 ms (rounded up:
+ * never shorter than asked). Node's timers stop at about 24.8 days, so a longer value waits that long.
  */
 export function requestTimeoutLimit(value: string | undefined, maxMs: number): number {
   if (value === undefined || value === '') return 0;
-  const ms = parseRequestTimeout(value);
-  return ms <= 0 ? 0 : Math.min(ms, maxMs);
+  const ns = requestTimeoutNs(value, '--request-timeout');
+  if (ns <= 0n) return 0;
+  return Math.min(Number((ns + 999_999n) / 1_000_000n), maxMs);
 }
 
 /** A duration this tool wrote into an annotation; earlier builds also wrote bare seconds. */

@@ -75,6 +75,13 @@ describe('errors and flags', () => {
       expect(r, value).toMatchObject({ code: 0, err: '' });
       expect(r.out, value).toContain('Server Version: v1.35.4');
     }
+    // Any positive value is a limit, under a millisecond too (kubectl: context deadline exceeded).
+    for (const value of ['1ns', '499us']) {
+      nock(TEST_SERVER).get('/version').delay(300).reply(200, { gitVersion: 'v1.35.4' });
+      const r = await runCli(['version', '--kubeconfig', cluster(), `--request-timeout=${value}`]);
+      expect(r.code, `${value}: ${r.err}`).toBe(4);
+      nock.cleanAll();
+    }
     // client-go reads only non-negative integers as seconds, and "-5" is no Go duration either.
     const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout=-5']);
     expect(r).toMatchObject({
