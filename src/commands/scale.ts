@@ -276,7 +276,7 @@ export function register(program: Command, deps: Deps): void {
           { dryRun: o.dryRun, known: p.t.obj },
         );
         if (o.dryRun === 'none' && w.changed) {
-          j.wrote(`${nameOf(p.t)} scaled to ${p.plan.to} (the record is kept until ${p.plan.to} are Ready)`);
+          j.wrote(`${nameOf(p.t)} scaled to ${p.plan.to} (the record is kept until ${p.plan.to === 1 ? 'it is Ready' : `${p.plan.to} are Ready`})`);
           written.push(p.t);
           j.undo(scaleCommandFor(written));
         }
@@ -545,7 +545,7 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
         signal: deps.signal,
         onTimeout: (objs) => {
           const o = objs[0];
-          return `timed out waiting for ${target} to have ${a.to} Ready replicas (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
+          return `timed out waiting for ${target} to have ${count(a.to, 'Ready replica')} (${o?.status?.readyReplicas ?? 0} Ready of ${o?.spec?.replicas ?? '?'}); it is scaled up, the record is kept: re-run restore to finish`;
         },
       },
     )

@@ -344,7 +344,7 @@ describe.concurrent('someone else changes the workload during the wait: the wait
       1,
       /^error: deployment\.apps\/web made no progress within its progress deadline \(1s\): 0\/1 Ready; it is scaled up, the record is kept: re-run restore once its pods can start$/,
     );
-    expect(r.err).toContain('written:      deployment.apps/web scaled to 1 (the record is kept until 1 are Ready)');
+    expect(r.err).toContain('written:      deployment.apps/web scaled to 1 (the record is kept until it is Ready)');
     // Re-run after the failure: once the pods can start, the same command finishes the job.
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:1.0', '-n', ns])).code).toBe(0);
     const again = await mlops(['restore', 'deploy/web', '-n', ns]);
