@@ -462,11 +462,15 @@ async function waitPodsGone(kube: Kube, deps: Deps, t: Target, a: { deadline: nu
         a.update(`${target}: ${list.length} pod(s) left`);
         return list.length === 0 ? true : undefined;
       },
-      { timeoutMs, signal, onTimeout: (list) => list.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ') },
+      {
+        timeoutMs,
+        signal,
+        onTimeout: (list, listed) => (listed ? `still there: ${list.map((p) => `${p.metadata?.name} (${podStatus(p)})`).join(', ')}` : 'its pods not read yet'),
+      },
     )
     .catch(async (e: unknown) => {
       if (!(e instanceof TimeoutError)) throw e;
-      throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone; still there: ${e.message || 'none'}. ${await stateOf(kube, t, a.recorded)}`);
+      throw new TimeoutError(`timed out waiting for the pods of ${target} to be gone; ${e.message}. ${await stateOf(kube, t, a.recorded)}`);
     });
   const changed = kube.waitFor<Workload, string>(
     pathOf(t.res, { namespace: t.obj.metadata?.namespace }),

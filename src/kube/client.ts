@@ -292,7 +292,7 @@ export class Kube {
     path: string,
     lo: ListOptions,
     check: (objects: T[]) => R | undefined,
-    opts: { timeoutMs: number; onTimeout: (objects: T[]) => string; signal?: AbortSignal },
+    opts: { timeoutMs: number; onTimeout: (objects: T[], listed: boolean) => string; signal?: AbortSignal },
   ): Promise<R> {
     return waitFor(this.transport, this, path, lo, check, opts, this.log);
   }

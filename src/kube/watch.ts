@@ -151,7 +151,7 @@ export async function waitFor<T extends { metadata?: { name?: string; namespace?
   path: string,
   lo: ListOptions,
   check: (objects: T[]) => R | undefined,
-  opts: { timeoutMs: number; onTimeout: (objects: T[]) => string; signal?: AbortSignal },
+  opts: { timeoutMs: number; onTimeout: (objects: T[], listed: boolean) => string; signal?: AbortSignal },
   log?: (line: string) => void,
 ): Promise<R> {
   const controller = new AbortController();
@@ -167,8 +167,10 @@ export async function waitFor<T extends { metadata?: { name?: string; namespace?
   }, opts.timeoutMs);
   let gone = 0;
   let listFailures = 0;
+  // A timeout before the first list answered knows nothing of the objects (not "none left").
+  let listed = false;
   const finish = (): never => {
-    if (timedOut) throw new TimeoutError(opts.onTimeout([...state.values()]));
+    if (timedOut) throw new TimeoutError(opts.onTimeout([...state.values()], listed));
     throw new CliError('interrupted', ExitCode.ABORTED);
   };
   try {
@@ -187,6 +189,7 @@ export async function waitFor<T extends { metadata?: { name?: string; namespace?
         continue;
       }
       state = new Map(l.items.map((o) => [key(o), o]));
+      listed = true;
       let result = check([...state.values()]);
       if (result !== undefined) return result;
       try {

@@ -254,11 +254,11 @@ export async function waitForRollout(
       {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
-        onTimeout: (items) => {
+        onTimeout: (items, listed) => {
           const d = items[0];
           let now = '';
           try {
-            now = d ? rolloutStatus(d).text.replace(`deployment/${name}: `, '') : 'deleted';
+            now = d ? rolloutStatus(d).text.replace(`deployment/${name}: `, '') : listed ? 'deleted' : 'its state not read yet';
           } catch (e) {
             now = (e as Error).message;
           }

@@ -5,7 +5,17 @@ import nock from 'nock';
 import { resolveConfig } from '../../src/kube/config.js';
 import { Kube } from '../../src/kube/client.js';
 import { TEST_SERVER, tempDir, writeKubeconfig } from '../helpers.js';
-import { RolloutFailed, originOf, rollbackCause, rolloutStatus, missingRevision, type Revision, CHANGE_CAUSE, ROLLBACK_ORIGIN } from '../../src/workloads/rollout.js';
+import {
+  RolloutFailed,
+  originOf,
+  rollbackCause,
+  rolloutStatus,
+  missingRevision,
+  waitForRollout,
+  type Revision,
+  CHANGE_CAUSE,
+  ROLLBACK_ORIGIN,
+} from '../../src/workloads/rollout.js';
 import { deploymentName, parseKeep, parseRevision } from '../../src/workloads/targets.js';
 import type { Deployment } from '../../src/kube/types.js';
 
@@ -256,5 +266,19 @@ describe('images of a template', () => {
       ),
     ).toBe('app=a:2, side=s:1');
     expect(describeImages(t)).toBe('app=a:1');
+  });
+});
+
+describe('a wait that times out before its first answer', () => {
+  it('says the state was not read, not that the Deployment was deleted', async () => {
+    const config = resolveConfig({ kubeconfig: writeKubeconfig(tempDir()) }, {});
+    const kube = new Kube({ auth: config.auth, server: config.server });
+    nock(TEST_SERVER)
+      .get('/apis/apps/v1/namespaces/ml/deployments')
+      .query(true)
+      .delay(500)
+      .reply(200, { items: [], metadata: { resourceVersion: '1' } });
+    await expect(waitForRollout(kube, 'ml', 'web', { timeoutMs: 50 })).rejects.toThrow('timed out after 50ms waiting for deployment/web to roll out (its state not read yet)');
+    nock.cleanAll();
   });
 });
