@@ -201,6 +201,8 @@ async function rollbackDeployment(
   // 6. Report.
   if (a.printer.structured) await a.printer.print(deps, { items: [withKind(done.deployment, 'Deployment', 'apps/v1')] });
   else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
+  // kubectl rollout undo's words when the template already matched (polymorphichelpers/rollback.go).
+  else if (!changed) deps.out.write(`deployment.apps/${a.name} skipped rollback (current template already matches revision ${to.revision})\n`);
   else deps.out.write(`deployment.apps/${a.name} rolled back to revision ${to.revision}\n`);
   reportKept(deps, a.namespace, kept);
 }
