@@ -24,6 +24,7 @@ import {
   displayName,
   formatFreed,
   freedBy,
+  hpaClash,
   hpaOf,
   hpasFor,
   parseSelector,
@@ -248,6 +249,11 @@ export function register(program: Command, deps: Deps): void {
       const live = hpaOf(hpas, t);
       return { t, live, plan: planRestore(t.obj, { force: o.force, liveHpa: live }) };
     });
+    for (const p of plans) {
+      const clash = hpaClash(p.plan, p.t, hpas);
+      if (clash?.refuse && !o.force) throw new CliError(clash.text);
+      if (clash) deps.err.write(`Warning: ${clash.forced ?? clash.text}\n`);
+    }
 
     // 3. Preflight.
     const kinds = new Set(found.map((t) => t.res.plural));

@@ -229,6 +229,31 @@ export interface RestorePlan {
 }
 
 /**
+ * A recorded HPA whose name is taken now. By an HPA of this workload (someone re-created it):
+ * left as it is, with a warning when its bounds differ from the record. By another workload's:
+ * restoring would drop the record with nothing re-created, so it is refused unless --force.
+ */
+export function hpaClash(plan: RestorePlan, t: Target, hpas: HPA[]): { refuse: boolean; text: string; forced?: string } | undefined {
+  const rec = plan.hpa;
+  if (!rec || plan.state === 'restored') return undefined;
+  const taken = hpas.find((h) => h.metadata?.namespace === t.obj.metadata?.namespace && h.metadata?.name === rec.metadata.name);
+  if (!taken) return undefined;
+  const hpa = `horizontalpodautoscaler.autoscaling/${rec.metadata.name}`;
+  const ref = taken.spec?.scaleTargetRef;
+  if (ref?.kind === t.res.kind && ref?.name === t.obj.metadata?.name) {
+    const bounds = (s: HPA['spec']) => `min ${s?.minReplicas ?? 1}, max ${s?.maxReplicas}`;
+    if (bounds(taken.spec) === bounds(rec.spec)) return undefined;
+    return { refuse: false, text: `${hpa} already exists (${bounds(taken.spec)}), not as recorded (${bounds(rec.spec)}): left as it is` };
+  }
+  const other = `${hpa} scales ${ref?.kind?.toLowerCase() ?? 'an unknown kind'}/${ref?.name ?? '?'}`;
+  return {
+    refuse: true,
+    text: `${other}, so the HPA recorded for ${displayNameOf(t.obj)} cannot be re-created under its name: delete or rename that HPA, or pass --force to restore without it (its record is dropped)`,
+    forced: `${other}: the HPA recorded for ${displayNameOf(t.obj)} is not re-created (--force) and its record is dropped`,
+  };
+}
+
+/**
  * restore's rules (issue 14): never shrink or override a workload someone scaled since, unless
  * --force. `liveHpa`: an HPA targeting the workload now; once it runs, the count is its call.
  */

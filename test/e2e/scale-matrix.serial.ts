@@ -256,6 +256,53 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
   });
 });
 
+describe.concurrent("restore when the recorded HPA's name is taken", () => {
+  it("by another workload's HPA: refused with nothing changed; --force restores without it and says so", async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strhpa');
+    await readyDeployment(kube, ns, 'twin', { replicas: 1 });
+    await readyDeployment(kube, ns, 'web', { replicas: 1 });
+    await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('twin', 1, 3));
+    expect((await mlops(['scale-to-zero', 'deploy/twin', '--with-hpa', '-n', ns])).code).toBe(0);
+    const other = hpaFor('twin', 1, 2);
+    other.spec.scaleTargetRef.name = 'web';
+    await kube.create(pathOf(R.hpas, { namespace: ns }), other);
+    await settled(kube, ns, 'twin', 0);
+
+    const before = await snapshot(kube, ns);
+    const refused = await mlops(['restore', 'deploy/twin', '-n', ns]);
+    expectOneLineError(
+      refused,
+      1,
+      /^error: horizontalpodautoscaler\.autoscaling\/twin scales deployment\/web, so the HPA recorded for deployment\.apps\/twin cannot be re-created under its name: delete or rename that HPA, or pass --force to restore without it \(its record is dropped\)$/,
+    );
+    await expectUnchanged(kube, ns, before);
+
+    const forced = await mlops(['restore', 'deploy/twin', '-n', ns, '--force']);
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toBe('deployment.apps/twin restored to 1 replica\n');
+    expect(forced.err).toBe(
+      'Warning: horizontalpodautoscaler.autoscaling/twin scales deployment/web: the HPA recorded for deployment.apps/twin is not re-created (--force) and its record is dropped\n',
+    );
+    const d = await kube.get<Deployment>(dPath(ns, 'twin'));
+    expect(d.metadata!.annotations?.['mlops.kubectl.io/recorded-hpa']).toBeUndefined();
+    expect((await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'twin' }))).spec!.scaleTargetRef.name).toBe('web');
+  });
+
+  it('by an HPA of the same workload with other bounds: left as it is, with a warning', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strhpa');
+    await readyDeployment(kube, ns, 'solo', { replicas: 1 });
+    await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('solo', 1, 3));
+    expect((await mlops(['scale-to-zero', 'deploy/solo', '--with-hpa', '-n', ns])).code).toBe(0);
+    await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('solo', 1, 5));
+    const r = await mlops(['restore', 'deploy/solo', '-n', ns]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('Warning: horizontalpodautoscaler.autoscaling/solo already exists (min 1, max 5), not as recorded (min 1, max 3): left as it is\n');
+    expect((await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'solo' }))).spec!.maxReplicas).toBe(5);
+  });
+});
+
 describe.concurrent('someone else changes the workload during the wait: the wait ends at once', () => {
   it('scale-to-zero: scaled up to 3 meanwhile; the re-run records 3 and converges', async () => {
     const kube = adminKube();
