@@ -703,7 +703,10 @@ export async function verifyDetached(
           opts.siblings ? !opts.siblings.includes(p.metadata!.name!) : sinceMs === undefined || Date.parse(p.metadata?.creationTimestamp ?? '') >= sinceMs,
         );
         opts.progress?.(`waiting for ${rsName}: ${ready.length}/${desired} Ready, ${fresh.length} new`);
-        if (ready.length >= desired && (sinceMs === undefined || fresh.length > 0 || desired === 0) && fresh.every(isReady)) {
+        // Its own pods at the desired count is the goal: once the pod is released they are the
+        // others, so a first run waits for a new one; a ReplicaSet scaled down since the detach
+        // (a re-run) may need none, and waiting for one would never end.
+        if (ready.length >= desired && fresh.every(isReady)) {
           return { released: true, replacements: fresh.filter(isReady).map((p) => p.metadata!.name!), ready: ready.length, desired };
         }
         return undefined;
@@ -715,7 +718,7 @@ export async function verifyDetached(
           const mine = pods.filter((p) => owned(p) && !p.metadata?.deletionTimestamp);
           const notReady = mine.filter((p) => !isReady(p)).map((p) => `${p.metadata?.name} (${podStatus(p)})`);
           return (
-            `timed out waiting for ${rsName} to have ${desired} Ready pods: ` +
+            `timed out waiting for ${rsName} to have ${count(desired, 'Ready pod')}: ` +
             `${mine.filter(isReady).length} Ready${notReady.length ? `, not ready: ${notReady.join(', ')}` : ''}. ` +
             `pod/${podName} is detached and still running; remove it with \`kubectl mlops debug-pod done ${podName} -n ${namespace}\``
           );

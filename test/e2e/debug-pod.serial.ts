@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { adminKube, deployment, freshNamespace, mlops, readyPods, statefulSet, waitReady } from './helpers.js';
+import { adminKube, deployment, freshNamespace, mlops, readyPods, statefulSet, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { grantAllBut, written } from './safety.js';
@@ -74,6 +74,33 @@ describe.concurrent("debug-pod on the tutorial's my-app Deployment", () => {
     expect(done.out).toBe(`pod "${victim}" deleted\n`);
     const gone = await kube.getOptional<Pod>(pathOf(R.pods, { namespace: ns, name: victim }));
     expect(gone === undefined || Boolean(gone.metadata?.deletionTimestamp)).toBe(true);
+  });
+
+  it('a re-run after the Deployment was scaled down (its replacement gone with it) verifies at once: no new pod is needed', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'debugdown');
+    await kube.create(pathOf(R.deployments, { namespace: ns }), deployment('web', { replicas: 3 }));
+    const pods = await waitReady(kube, ns, 'app=web', 3);
+    const victim = pods[0]!.metadata!.name!;
+    expect((await mlops(['debug-pod', victim, '-n', ns])).code).toBe(0);
+    const [replacement] = (await readyPods(kube, ns, 'app=web')).filter((p) => !pods.some((o) => o.metadata!.name === p.metadata!.name));
+    // The ReplicaSet removes the cheapest pods first: the replacement goes with the scale-down.
+    await kube.patch(
+      pathOf(R.pods, { namespace: ns, name: replacement!.metadata!.name! }),
+      { metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-1000' } } },
+      'merge',
+    );
+    await kube.patch(pathOf(R.deployments, { namespace: ns, name: 'web' }), { spec: { replicas: 1 } }, 'merge');
+    await until(
+      async () =>
+        (await readyPods(kube, ns, 'app=web')).length === 1 && (await kube.getOptional(pathOf(R.pods, { namespace: ns, name: replacement!.metadata!.name! }))) === undefined,
+      60_000,
+      'scaled down to 1, the replacement gone',
+    );
+
+    const again = await mlops(['debug-pod', victim, '-n', ns, '--timeout', '20s']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toMatch(/replacement: <none needed> Ready; replicaset\/web-\w+ has 1\/1 Ready/);
   });
 
   it('--isolate also takes the pod out of the Service; -o json prints the detached pod', async () => {
