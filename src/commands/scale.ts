@@ -538,7 +538,7 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
   const timeoutMs = Math.min(remaining, progressMs);
   let last: Workload | undefined;
   const r = await kube
-    .waitFor<Workload, { done: true; ready: number } | { terminal: string }>(
+    .waitFor<Workload, { done: true; ready: number } | { terminal: string; superseded?: string }>(
       pathOf(t.res, { namespace: t.obj.metadata?.namespace }),
       { fieldSelector: `metadata.name=${name}` },
       (objs) => {
@@ -565,7 +565,10 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
         `${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`,
       );
     });
-  if ('terminal' in r) throw new CliError(r.terminal);
+  if ('terminal' in r) {
+    if (r.superseded) deps.journal.superseded(r.superseded);
+    throw new CliError(r.terminal);
+  }
   return r.ready;
 }
 

@@ -298,13 +298,15 @@ function displayNameOf(obj: Workload): string {
 export function restoreProgress(
   obj: Workload | undefined,
   a: { name: string; to: number; hpaInCharge: boolean },
-): { done: true; ready: number } | { terminal: string } | { ready: number; want: number } {
-  if (!obj) return { terminal: `${a.name} was deleted while we waited for it to be Ready` };
+): { done: true; ready: number } | { terminal: string; superseded?: string } | { ready: number; want: number } {
+  // superseded: someone else's change that a resume (or an undo) would overwrite or cannot reach.
+  if (!obj) return { terminal: `${a.name} was deleted while we waited for it to be Ready`, superseded: `${a.name} was deleted by someone else` };
   const spec = obj.spec?.replicas ?? 1;
   const st = obj.status ?? {};
   const ready = st.readyReplicas ?? 0;
   if (spec === 0) return { terminal: `someone scaled ${a.name} back to 0 while we waited for ${count(a.to, 'Ready replica')}` };
-  if (spec !== a.to && !a.hpaInCharge) return { terminal: `someone changed the replicas of ${a.name} to ${spec} while we waited (we set ${a.to})` };
+  if (spec !== a.to && !a.hpaInCharge)
+    return { terminal: `someone changed the replicas of ${a.name} to ${spec} while we waited (we set ${a.to})`, superseded: `${a.name} was scaled to ${spec} by someone else` };
   const progressing = st.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
     return { terminal: `${a.name} exceeded its progress deadline with ${ready}/${spec} Ready: ${progressing.message ?? ''}`.trimEnd() };

@@ -380,6 +380,22 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     expect(await readyPods(kube, ns, 'app=web')).toHaveLength(2);
   });
 
+  it('restore: scaled to another count meanwhile; the journal offers no resume (it would be refused) and no undo', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strrace');
+    await readyDeployment(kube, ns, 'web', { replicas: 2 });
+    expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
+    expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:fail', '-n', ns])).code).toBe(0);
+    const run = startMlops(['restore', 'deploy/web', '-n', ns, '-v']);
+    await run.waitForErr(/deployments\?.*watch=1/);
+    expect((await kubectl(['scale', 'deploy/web', '--replicas=1', '-n', ns])).code).toBe(0);
+    const r = await run.done;
+    expectOneLineError(r, 1, /^error: someone changed the replicas of deployment\.apps\/web to 1 while we waited \(we set 2\)$/);
+    expect(r.err).toContain('  superseded:   deployment.apps/web was scaled to 1 by someone else; no resume or undo is offered, as either would overwrite that change\n');
+    expect(r.err).not.toContain('to resume:');
+    expect(r.err).not.toContain('to undo:');
+  });
+
   it('restore: pods that cannot start end the wait at the progress deadline, not --timeout', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'strdead');

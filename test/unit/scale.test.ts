@@ -105,9 +105,13 @@ describe('restoreProgress', () => {
     ['Ready', obj(3, 3), { done: true, ready: 3 }],
     ['not yet', obj(3, 1), { ready: 1, want: 3 }],
     ['status of an older generation', obj(3, 3, 1), { ready: 3, want: 3 }],
-    ['deleted', undefined, { terminal: 'deployment.apps/web was deleted while we waited for it to be Ready' }],
+    ['deleted', undefined, { terminal: 'deployment.apps/web was deleted while we waited for it to be Ready', superseded: 'deployment.apps/web was deleted by someone else' }],
     ['scaled back to 0', obj(0, 0), { terminal: 'someone scaled deployment.apps/web back to 0 while we waited for 3 Ready replicas' }],
-    ['changed by someone', obj(5, 3), { terminal: 'someone changed the replicas of deployment.apps/web to 5 while we waited (we set 3)' }],
+    [
+      'changed by someone',
+      obj(5, 3),
+      { terminal: 'someone changed the replicas of deployment.apps/web to 5 while we waited (we set 3)', superseded: 'deployment.apps/web was scaled to 5 by someone else' },
+    ],
     [
       'progress deadline',
       obj(3, 1, 2, [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }]),
