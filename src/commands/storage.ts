@@ -34,8 +34,8 @@ export function register(program: Command, deps: Deps): void {
     if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
     if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
-    const list = (changed?: unknown) =>
-      claimViews(kube, all ? undefined : namespace, (w) => deps.err.write(`Warning: ${w}\n`), o.selector, changed as PersistentVolumeClaim | undefined);
+    const warn = (w: string) => deps.err.write(`Warning: ${w}\n`);
+    const list = () => claimViews(kube, all ? undefined : namespace, warn, o.selector);
     let now = deps.now();
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.
     const capacity = (v: ClaimView) => (v.capacity && v.requested && v.capacity !== v.requested ? `${v.capacity} (asked ${v.requested})` : (v.capacity ?? ''));
@@ -74,6 +74,8 @@ export function register(program: Command, deps: Deps): void {
         path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }),
         labelSelector: o.selector,
         rows: list,
+        // A line per event: the claim's row read in its namespace (its pods, events), not every claim again.
+        rowFor: async (c) => (await claimViews(kube, undefined, warn, undefined, c as PersistentVolumeClaim))[0],
         key,
         spec,
         printer,
@@ -111,21 +113,20 @@ export function usedBy(v: ClaimView): string {
   return parts.join(', ');
 }
 
-/** At most five list calls whatever the number of claims: claims, volumes, classes, pods, and events when a claim has problems. */
-export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, changed?: PersistentVolumeClaim): Promise<ClaimView[]> {
+/**
+ * At most five list calls whatever the number of claims: claims, volumes, classes, pods, and
+ * events when a claim has problems. `only`: the row of one claim (a watch event's copy), read
+ * in its own namespace, so an event under -A does not list every pod of the cluster again.
+ */
+export async function claimViews(kube: Kube, namespace: string | undefined, warn: (s: string) => void, selector?: string, only?: PersistentVolumeClaim): Promise<ClaimView[]> {
+  if (only) namespace = only.metadata?.namespace;
   const [claims, volumes, classes, pods] = await allInOrder([
-    listLean<PersistentVolumeClaim>(kube, pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
+    only ? { items: [only] } : listLean<PersistentVolumeClaim>(kube, pathOf(R.pvcs, { namespace }), { labelSelector: selector }),
     listLean<PersistentVolume>(kube, pathOf(R.pvs), {}).catch(undefinedIfForbidden),
     kube.listIfAllowed<StorageClass>(pathOf(R.storageclasses)),
     claimUsers(kube, namespace),
   ]);
   warnHidden(warn, !volumes, !classes);
-  // A watch event's copy of a claim is as new as the list, or newer (e.g. the claim being deleted, or already gone).
-  if (changed?.metadata?.name) {
-    const same = (c: PersistentVolumeClaim) => c.metadata?.name === changed.metadata?.name && c.metadata?.namespace === changed.metadata?.namespace;
-    const listed = claims.items.find(same);
-    if (!listed || Number(listed.metadata?.resourceVersion) <= Number(changed.metadata.resourceVersion)) claims.items = [...claims.items.filter((c) => !same(c)), changed];
-  }
   const inv = {
     claims: claims.items,
     volumes: volumes?.items ?? [],

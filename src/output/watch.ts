@@ -25,6 +25,8 @@ export interface WatchListOptions<Row> {
   rows: (changed?: unknown) => Promise<Row[]>;
   /** When a row is the watched object itself: the row of an event's object (undefined: no line), so each line shows that event's state and no list is needed. */
   rowOf?: (obj: unknown) => Row | undefined;
+  /** The row of an event's object, read for it alone (its joins, not the whole list again). */
+  rowFor?: (obj: unknown) => Promise<Row | undefined>;
   /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
   key: (row: Row) => string;
   /** The key of a watched object, when `namespace/name` is not unique (several kinds watched). */
@@ -83,6 +85,8 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
             let row: Row | undefined;
             if (o.rowOf) {
               row = o.rowOf(ev.object);
+            } else if (o.rowFor) {
+              row = await o.rowFor(ev.object);
             } else {
               // The rows as they are now, with the event's copy of the object in place of the listed one.
               const fresh = new Map((await o.rows(ev.object)).map((r) => [o.key(r), r]));

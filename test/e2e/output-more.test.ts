@@ -143,6 +143,36 @@ describe('-w on an empty list, against kubectl get -w', () => {
   });
 });
 
+describe('storage -A -w: a line per event without listing the cluster again', () => {
+  it("reads the changed claim's row in its own namespace (its pods), not every pod and claim of the cluster", async () => {
+    const evns = await freshNamespace(kube, 'out-evt');
+    const w = stream(BIN, ['storage', '-A', '-w', '-v', '6']);
+    await until(async () => /persistentvolumeclaims\?watch=1/.test(w.err()), 60_000, `watching: ${w.err()}`);
+    const startedAt = w.err().length;
+    await kube.create(pathOf(R.pvcs, { namespace: evns }), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'evt' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'e2e-none' },
+    });
+    await w.waitFor(new RegExp(`^${evns} +evt +Pending `));
+    const after = w
+      .err()
+      .slice(startedAt)
+      .split('\n')
+      .filter((l) => l.startsWith('GET '));
+    expect(
+      after.some((l) => l.startsWith(`GET /api/v1/namespaces/${evns}/pods?`)),
+      after.join('\n'),
+    ).toBe(true);
+    expect(
+      after.filter((l) => l.startsWith('GET /api/v1/pods?') || l.startsWith('GET /api/v1/persistentvolumeclaims?limit')),
+      after.join('\n'),
+    ).toEqual([]);
+    expect(await w.interrupt()).toBe(0);
+  });
+});
+
 describe('--request-timeout values, against kubectl', () => {
   it('"" and a negative duration are no limit, a whole number is seconds, past 24 days is accepted; "-5" is refused by both', async () => {
     for (const value of ['', '-1s', '0', '30', '1000h', '1.5s']) {
