@@ -76,7 +76,13 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('get', 'pods', '', { subresource: 'log', when: 'logs' }),
   ],
   // Optional (`when`): without it list still works, but cannot show pods relabelled by hand (it warns).
-  'debug-pod list': [n('list', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' })],
+  'debug-pod list': [
+    n('list', 'pods'),
+    n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' }),
+    n('list', 'pods', '', { cluster: true, when: 'all-namespaces' }),
+    n('watch', 'pods', '', { when: 'watch' }),
+    n('watch', 'pods', '', { cluster: true, when: 'watch-all-namespaces' }),
+  ],
   // list replicasets only for a pod without the debug label (was it relabelled by hand?).
   'debug-pod done': [n('get', 'pods'), n('list', 'replicasets', 'apps', { when: 'relabelled-by-hand' }), n('delete', 'pods'), n('list', 'pods'), n('watch', 'pods')],
   history: [n('get', 'deployments', 'apps'), n('list', 'replicasets', 'apps')],
@@ -128,6 +134,7 @@ export const COMMAND_NEEDS: Record<string, Need[]> = {
     n('list', 'events', '', { cluster: true, when: 'all-namespaces', optional: true }),
     // -w/--watch and --watch-only: the claims are watched, the rest re-listed on each change.
     n('watch', 'persistentvolumeclaims', '', { when: 'watch' }),
+    n('watch', 'persistentvolumeclaims', '', { cluster: true, when: 'watch-all-namespaces' }),
   ],
   // gpus needs only pods; what else it reads it shows when allowed and warns about when not (doctor: "less detail without ...").
   gpus: [
@@ -178,6 +185,7 @@ export const CONDITIONS: Record<string, Condition> = {
   'all-namespaces': { label: '-A/--all-namespaces', flag: ['--all-namespaces'] },
   // No `flag`: a test that ran it would never end.
   watch: { label: '-w/--watch or --watch-only' },
+  'watch-all-namespaces': { label: '-w/--watch or --watch-only with -A' },
   // No `flag`: --with-hpa needs more only when an HPA targets the workload.
   'with-hpa': { label: '--with-hpa on a workload an HPA targets' },
   'recorded-hpa': { label: 'an HPA recorded by scale-to-zero --with-hpa' },

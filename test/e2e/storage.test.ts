@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import path from 'node:path';
-import { adminKube, freshNamespace, mlops, repo, until, waitReady, grantRestricted } from './helpers.js';
+import { adminKube, freshNamespace, mlops, persistentVolume, repo, until, waitReady, grantRestricted } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, grantAllBut, kubeconfigAs } from './safety.js';
 import { COMMAND_NEEDS } from '../../src/commands/permissions.js';
 import { R, pathOf } from '../../src/kube/resources.js';
@@ -165,10 +165,16 @@ describe('storage: the declarations cover the requests (audit log)', () => {
     ['storage', ['storage', 'pending'], []],
     ['storage', ['storage', '-A'], ['all-namespaces']],
     ['storage pv', ['storage', 'pv'], []],
+    // The watches end at --request-timeout, exit 0.
+    ['storage', ['storage', '-w', '--request-timeout', '2s'], ['watch']],
+    ['storage', ['storage', '-A', '-w', '--request-timeout', '2s'], ['all-namespaces', 'watch', 'watch-all-namespaces']],
+    ['storage pv', ['storage', 'pv', '-w', '--request-timeout', '2s'], ['watch']],
   ])('%s %j', async (command, args, flags) => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stor-audit');
     await kube.create(pathOf(R.pvcs, { namespace: ns }), claim('pending', `no-class-${ns}`));
+    // A volume of its own, so that `storage pv` has one to show whatever ran before.
+    if (command === 'storage pv') await kube.create(pathOf(R.pvs), persistentVolume(`audit-${ns}`, { storageClassName: `audit-${ns}` }));
     const r = await expectDeclaredCovers(kube, ns, command, [...args, '-n', ns], flags);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toBe('');
