@@ -285,9 +285,13 @@ export class Printer {
     }
   }
 
-  /** Writes the objects to `out`; an empty table becomes spec.empty on `err`, as kubectl does. */
+  /**
+   * Writes the objects to `out`; an empty table becomes spec.empty on `err`, as kubectl does.
+   * Only the table: kubectl's other printers say nothing of an empty list (-o name prints
+   * nothing, custom columns their header).
+   */
   async print<Row>(io: { out: { write(s: string): unknown }; err: { write(s: string): unknown } }, spec: PrintSpec<Row>): Promise<void> {
-    if (spec.items.length === 0 && spec.empty !== undefined && (this.human || this.format === 'custom-columns' || this.format === 'name')) {
+    if (spec.items.length === 0 && spec.empty !== undefined && this.human) {
       io.err.write(spec.empty.endsWith('\n') ? spec.empty : `${spec.empty}\n`);
       return;
     }

@@ -89,7 +89,11 @@ export function parseDuration(value: string, flag: string): number {
 function requestTimeoutNs(value: string, flag: string): bigint {
   if (/^[+-]?\d+$/.test(value) && BigInt(value) >= 0n && BigInt(value) < LIMIT) return BigInt(value) * 1_000_000_000n;
   const r = parseGoDuration(value);
-  if ('error' in r) throw new UsageError(`invalid value "${value}" for ${flag}: want a duration such as 30s, 5m or 1h (${r.error})`);
+  // client-go's own words (clientcmd.ParseTimeout), not Go's: "-5" is refused while "5" is not.
+  if ('error' in r)
+    throw new UsageError(
+      `invalid value "${value}" for ${flag}: Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)`,
+    );
   return r.ns;
 }
 

@@ -120,6 +120,35 @@ describe('-w and --request-timeout', () => {
   });
 });
 
+describe('an empty list, against kubectl get', () => {
+  it('the table says "No resources found"; -o name prints nothing, custom columns their header, jsonpath nothing', async () => {
+    const empty = await freshNamespace(kube, 'out-none');
+    for (const [ours, theirs] of [
+      [[], []],
+      [
+        ['-o', 'wide'],
+        ['-o', 'wide'],
+      ],
+      [
+        ['-o', 'name'],
+        ['-o', 'name'],
+      ],
+      [
+        ['-o', 'custom-columns=NAME:.name'],
+        ['-o', 'custom-columns=NAME:.metadata.name'],
+      ],
+      [
+        ['-o', 'jsonpath={.claims[*].name}'],
+        ['-o', 'jsonpath={.items[*].metadata.name}'],
+      ],
+    ]) {
+      const [m, k] = await Promise.all([mlops(['storage', '-n', empty, ...ours]), kubectl(['get', 'pvc', '-n', empty, ...theirs])]);
+      expect(k.code).toBe(0);
+      expect(m, ours.join(' ')).toEqual({ code: 0, out: k.out, err: k.err });
+    }
+  });
+});
+
 describe('-w on an empty list, against kubectl get -w', () => {
   it('says nothing of the empty list and puts the header above the first change', async () => {
     const empty = await freshNamespace(kube, 'out-empty');
@@ -187,7 +216,8 @@ describe('--request-timeout values, against kubectl', () => {
     expect(theirs.code).not.toBe(0);
     expect(theirs.err).toContain('Invalid timeout value');
     expect(ours).toMatchObject({ code: 2, out: '' });
-    expect(ours.err).toMatch(/^error: invalid value "-5" for --request-timeout: /);
+    // client-go's reason, word for word.
+    expect(ours.err).toBe(`error: invalid value "-5" for --request-timeout: ${theirs.err.replace(/^error: Invalid timeout value\. /, '')}`);
   });
 });
 

@@ -51,7 +51,9 @@ describe('errors and flags', () => {
   it('a bad --request-timeout names the flag', async () => {
     const r = await runCli(['version', '--kubeconfig', cluster(), '--request-timeout', 'soon']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('error: invalid value "soon" for --request-timeout: want a duration such as 30s, 5m or 1h (time: invalid duration "soon")\n');
+    expect(r.err).toBe(
+      'error: invalid value "soon" for --request-timeout: Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)\n',
+    );
     expect(r.out).toBe('');
   });
 
@@ -87,7 +89,7 @@ describe('errors and flags', () => {
     expect(r).toMatchObject({
       code: 2,
       out: '',
-      err: 'error: invalid value "-5" for --request-timeout: want a duration such as 30s, 5m or 1h (time: missing unit in duration "-5")\n',
+      err: 'error: invalid value "-5" for --request-timeout: Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)\n',
     });
   });
 
