@@ -55,6 +55,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Resolves flags + KUBECONFIG + ~/.kube/config (or the in-cluster service account) into one config. */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, io: AuthIO = {}): ResolvedConfig {
+  // -n "" is no override, as in client-go (the context's namespace, else default).
+  if (flags.namespace === '') flags = { ...flags, namespace: undefined };
   if (flags.namespace !== undefined && (!DNS_LABEL.test(flags.namespace) || flags.namespace.length > 63)) {
     throw new UsageError(`invalid value "${flags.namespace}" for --namespace: a namespace is a DNS label (lower-case letters, digits and "-")`);
   }

@@ -52,6 +52,8 @@ describe('kubeconfig resolution', () => {
     const a = writeKubeconfig(dir, { name: 'a', namespace: 'team-a' });
     expect(resolveConfig({ kubeconfig: a, namespace: 'ml' }, {}).namespace).toBe('ml');
     expect(() => resolveConfig({ kubeconfig: a, namespace: 'Bad_NS' }, {})).toThrow('invalid value "Bad_NS" for --namespace');
+    // -n "" is no override (client-go checks len > 0): the context's namespace, else default.
+    expect(resolveConfig({ kubeconfig: a, namespace: '' }, {}).namespace).toBe(resolveConfig({ kubeconfig: a }, {}).namespace);
   });
 
   it('a missing --kubeconfig file is named', () => {
