@@ -87,7 +87,7 @@ export function readSources(s: Sources, env: NodeJS.ProcessEnv = {}): Data {
   const add = (key: string, value: string | Buffer, origin: string, showKey = true) => {
     const problem = keyProblem(key);
     if (problem) throw new UsageError(showKey ? `invalid key "${key}" from ${origin}: ${problem}` : `invalid key from ${origin}: ${problem}`);
-    if (d.origin[key]) throw new UsageError(`key "${key}" is given twice: by ${d.origin[key]} and by ${origin}`);
+    if (d.origin[key]) throw new UsageError(`key "${key}" is given twice: ${d.origin[key] === origin ? `by ${origin}, twice` : `by ${d.origin[key]} and by ${origin}`}`);
     d.origin[key] = origin;
     if (typeof value === 'string') d.text[key] = value;
     else if (isText(value)) d.text[key] = value.toString('utf8');

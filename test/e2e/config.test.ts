@@ -160,7 +160,7 @@ describe('config', () => {
       `error: invalid key "bad key.txt" from file ${badKey}: a key must be 253 characters or less and consist of letters, digits, "-", "_" or ".", and must not be "." or ".." nor start with ".."\n`,
     );
     const dup = await mlops(['config', 'x', '--from-literal', 'A=1', '--from-literal', 'A=2']);
-    expect(dup.err).toBe('error: key "A" is given twice: by --from-literal A and by --from-literal A\n');
+    expect(dup.err).toBe('error: key "A" is given twice: by --from-literal A, twice\n');
     const big = path.join(dir, 'big.bin');
     fs.writeFileSync(big, Buffer.alloc(1024 * 1024 + 10, 1));
     const b = await mlops(['config', 'x', '--from-file', big]);

@@ -232,7 +232,7 @@ describe('no Secret value, nor any digest of one, leaves the Secret', () => {
       [['--from-literal', `=${e}`], 2, 'error: the 1st --from-literal: the key before "=" is empty (the value is not shown)\n'],
       [['--from-literal', e], 2, 'error: the 1st --from-literal: want KEY=VALUE, found no "=" (the text is not shown: it may hold a value)\n'],
       [['--from-literal', `A=1`, '--from-literal', `bad key=${e}`], 2, 'error: invalid key from the 2nd --from-literal: '],
-      [['--from-literal', `TOKEN=${e}`, '--from-literal', `TOKEN=${e}`], 2, 'error: key "TOKEN" is given twice: by --from-literal TOKEN and by --from-literal TOKEN\n'],
+      [['--from-literal', `TOKEN=${e}`, '--from-literal', `TOKEN=${e}`], 2, 'error: key "TOKEN" is given twice: by --from-literal TOKEN, twice\n'],
       [
         ['--from-env-file', write('e1.env', `A=1\nPASSWORD ${e}\n`)],
         2,
