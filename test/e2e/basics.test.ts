@@ -38,7 +38,9 @@ describe('version and doctor against the real API server', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Namespace:   ${ns} (from --namespace)`);
     expect(r.out).toMatch(/\nconfig +yes +\(--wire deployments also needs get deployments\.apps, patch deployments\.apps, list deployments\.apps, watch deployments\.apps; /);
-    expect(r.out).toMatch(/\ndebug-pod list +yes +\(a pod relabelled by hand also needs list replicasets\.apps\)\n/);
+    expect(r.out).toMatch(
+      /\ndebug-pod list +yes +\(a pod relabelled by hand also needs list replicasets\.apps; -A\/--all-namespaces also needs list pods \(cluster-wide\); -w\/--watch or --watch-only with -A also needs watch pods \(cluster-wide\)\)\n/,
+    );
     expect(r.out).toMatch(
       /\ndebug-pod +no +patch pods, get replicasets\.apps, list replicasets\.apps, watch replicasets\.apps, get deployments\.apps, list services, list resourcequotas(, get pods\/log)?\n/,
     );
