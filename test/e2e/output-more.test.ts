@@ -120,10 +120,11 @@ describe('-w and --request-timeout', () => {
   });
 });
 
-describe('an empty list, against kubectl get', () => {
+// Each on a namespace of its own, so they run side by side.
+describe.concurrent('kubectl get on fresh namespaces: empty lists, -w, --request-timeout', () => {
   it('the table says "No resources found"; -o name prints nothing, custom columns their header, jsonpath nothing', async () => {
     const empty = await freshNamespace(kube, 'out-none');
-    for (const [ours, theirs] of [
+    const forms = [
       [[], []],
       [
         ['-o', 'wide'],
@@ -141,15 +142,16 @@ describe('an empty list, against kubectl get', () => {
         ['-o', 'jsonpath={.claims[*].name}'],
         ['-o', 'jsonpath={.items[*].metadata.name}'],
       ],
-    ]) {
-      const [m, k] = await Promise.all([mlops(['storage', '-n', empty, ...ours]), kubectl(['get', 'pvc', '-n', empty, ...theirs])]);
-      expect(k.code).toBe(0);
-      expect(m, ours.join(' ')).toEqual({ code: 0, out: k.out, err: k.err });
-    }
+    ];
+    await Promise.all(
+      forms.map(async ([ours, theirs]) => {
+        const [m, k] = await Promise.all([mlops(['storage', '-n', empty, ...ours!]), kubectl(['get', 'pvc', '-n', empty, ...theirs!])]);
+        expect(k.code).toBe(0);
+        expect(m, ours!.join(' ')).toEqual({ code: 0, out: k.out, err: k.err });
+      }),
+    );
   });
-});
 
-describe('-w on an empty list, against kubectl get -w', () => {
   it('says nothing of the empty list and puts the header above the first change', async () => {
     const empty = await freshNamespace(kube, 'out-empty');
     const ours = stream(BIN, ['storage', '-n', empty, '-w', '-v', '6']);
@@ -170,9 +172,7 @@ describe('-w on an empty list, against kubectl get -w', () => {
     expect(await ours.interrupt()).toBe(0);
     await theirs.interrupt();
   });
-});
 
-describe('storage -A -w: a line per event without listing the cluster again', () => {
   it("reads the changed claim's row in its own namespace (its pods), not every pod and claim of the cluster", async () => {
     const evns = await freshNamespace(kube, 'out-evt');
     const w = stream(BIN, ['storage', '-A', '-w', '-v', '6']);
@@ -200,19 +200,26 @@ describe('storage -A -w: a line per event without listing the cluster again', ()
     ).toEqual([]);
     expect(await w.interrupt()).toBe(0);
   });
-});
 
-describe('--request-timeout values, against kubectl', () => {
   it('"" and a negative duration are no limit, a whole number is seconds, past 24 days is accepted; "-5" is refused by both', async () => {
-    for (const value of ['', '-1s', '0', '30', '1000h', '1.5s']) {
-      const [ours, theirs] = await Promise.all([
-        mlops(['storage', '-n', ns, `--request-timeout=${value}`, '-o', 'name']),
-        kubectl(['get', 'pvc', '-n', ns, `--request-timeout=${value}`, '-o', 'name']),
-      ]);
-      expect(theirs.code, `kubectl ${value}: ${theirs.err}`).toBe(0);
-      expect(ours, `mlops ${value}`).toMatchObject({ code: 0, out: theirs.out, err: theirs.err });
-    }
-    const [ours, theirs] = await Promise.all([mlops(['storage', '-n', ns, '--request-timeout=-5']), kubectl(['get', 'pvc', '-n', ns, '--request-timeout=-5'])]);
+    const rt = await freshNamespace(kube, 'out-rt');
+    await kube.create(pathOf(R.pvcs, { namespace: rt }), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'timed' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'e2e-none' },
+    });
+    await Promise.all(
+      ['', '-1s', '0', '30', '1000h', '1.5s'].map(async (value) => {
+        const [ours, theirs] = await Promise.all([
+          mlops(['storage', '-n', rt, `--request-timeout=${value}`, '-o', 'name']),
+          kubectl(['get', 'pvc', '-n', rt, `--request-timeout=${value}`, '-o', 'name']),
+        ]);
+        expect(theirs, `kubectl ${value}`).toMatchObject({ code: 0, out: 'persistentvolumeclaim/timed\n' });
+        expect(ours, `mlops ${value}`).toMatchObject({ code: 0, out: theirs.out, err: theirs.err });
+      }),
+    );
+    const [ours, theirs] = await Promise.all([mlops(['storage', '-n', rt, '--request-timeout=-5']), kubectl(['get', 'pvc', '-n', rt, '--request-timeout=-5'])]);
     expect(theirs.code).not.toBe(0);
     expect(theirs.err).toContain('Invalid timeout value');
     expect(ours).toMatchObject({ code: 2, out: '' });

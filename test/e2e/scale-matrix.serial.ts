@@ -220,7 +220,7 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
     // The watch ends at --request-timeout, exit 0, as kubectl get -w.
     [
       'scale-to-zero --list -w',
-      ['scale-to-zero', '--list', '-w', '--request-timeout', '2s'],
+      ['scale-to-zero', '--list', '-w', '--request-timeout', '3s'],
       ['kind:deployments', 'kind:statefulsets', 'kind:replicasets', 'list:deployments', 'list:statefulsets', 'list:replicasets'],
     ],
   ])('%s', async (_, args, flags) => {

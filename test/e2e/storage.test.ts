@@ -159,16 +159,16 @@ describe('storage: usage errors exit 2 and never connect', () => {
   });
 });
 
-describe('storage: the declarations cover the requests (audit log)', () => {
+describe.concurrent('storage: the declarations cover the requests (audit log)', () => {
   it.each([
     ['storage', ['storage'], []],
     ['storage', ['storage', 'pending'], []],
     ['storage', ['storage', '-A'], ['all-namespaces']],
     ['storage pv', ['storage', 'pv'], []],
     // The watches end at --request-timeout, exit 0.
-    ['storage', ['storage', '-w', '--request-timeout', '2s'], ['watch']],
-    ['storage', ['storage', '-A', '-w', '--request-timeout', '2s'], ['all-namespaces', 'watch', 'watch-all-namespaces']],
-    ['storage pv', ['storage', 'pv', '-w', '--request-timeout', '2s'], ['watch']],
+    ['storage', ['storage', '-w', '--request-timeout', '3s'], ['watch']],
+    ['storage', ['storage', '-A', '-w', '--request-timeout', '3s'], ['all-namespaces', 'watch', 'watch-all-namespaces']],
+    ['storage pv', ['storage', 'pv', '-w', '--request-timeout', '3s'], ['watch']],
   ])('%s %j', async (command, args, flags) => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stor-audit');
