@@ -179,7 +179,7 @@ async function detach(cmd: Command, deps: Deps, o: DetachOptions): Promise<void>
   deps.journal.expect('released', `${from} released pod/${podName} (ownerReference removed)`);
   deps.journal.expect('replacement', `${from} back at ${controller.replicas} Ready with a new replacement`);
   const v = await withProgress(
-    `detached pod/${podName}; waiting for ${from} to release it and to have a Ready replacement`,
+    `waiting for ${from} to release pod/${podName} and to have a Ready replacement`,
     { stream: deps.err, enabled: format === 'table' || format === 'name' },
     (update) =>
       verifyDetached(kube, namespace, podName, controller, {

@@ -389,7 +389,7 @@ describe.concurrent('debug-pod: waits that never end well, interrupts and re-run
     await m.waitForErr(replacementWatch(ns));
     m.interrupt();
     const r = await m.done;
-    expectOneLineError(r, 130, new RegExp(`^error: interrupted while detached pod/${victim}; waiting for replicaset/web-\\w+ to release it and to have a Ready replacement$`));
+    expectOneLineError(r, 130, new RegExp(`^error: interrupted while waiting for replicaset/web-\\w+ to release pod/${victim} and to have a Ready replacement$`));
     expect(r.err).toContain(`written:      pod/${victim} relabelled (app: web -> web-debug, mlops.kubectl.io/debug: <none> -> true)`);
     expect(r.err).toContain(`to resume:    kubectl mlops debug-pod ${victim} -n ${ns}`);
     expect((await getPod(kube, ns, victim))!.metadata!.labels!['mlops.kubectl.io/debug']).toBe('true');
