@@ -360,8 +360,8 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     await release(kube, ns, 'app=held');
   });
 
-  it('restore: scaled back to 0 meanwhile (pods that never get Ready); the re-run converges once they can', async () => {
-    const kube = adminKube();
+  /** restore of a 2-replica web whose pods never get Ready, while someone scales it to `replicas` during the wait. */
+  const restoreRaced = async (kube: ReturnType<typeof adminKube>, replicas: number) => {
     const ns = await freshNamespace(kube, 'strrace');
     await readyDeployment(kube, ns, 'web', { replicas: 2 });
     expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
@@ -369,8 +369,13 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:fail', '-n', ns])).code).toBe(0);
     const run = startMlops(['restore', 'deploy/web', '-n', ns, '-v']);
     await run.waitForErr(/deployments\?.*watch=1/);
-    expect((await kubectl(['scale', 'deploy/web', '--replicas=0', '-n', ns])).code).toBe(0);
-    const r = await run.done;
+    expect((await kubectl(['scale', 'deploy/web', `--replicas=${replicas}`, '-n', ns])).code).toBe(0);
+    return { ns, r: await run.done };
+  };
+
+  it('restore: scaled back to 0 meanwhile (pods that never get Ready); the re-run converges once they can', async () => {
+    const kube = adminKube();
+    const { ns, r } = await restoreRaced(kube, 0);
     expectOneLineError(r, 1, /^error: someone scaled deployment\.apps\/web back to 0 while we waited for 2 Ready replicas$/);
     expect(r.err).toContain('  written:      deployment.apps/web scaled to 2 (the record is kept until 2 are Ready)\n  not verified: deployment.apps/web 2 Ready\n');
     expect((await kube.get<Deployment>(dPath(ns, 'web'))).metadata!.annotations!['mlops.kubectl.io/recorded-replicas']).toBe('2');
@@ -381,15 +386,7 @@ describe.concurrent('someone else changes the workload during the wait: the wait
   });
 
   it('restore: scaled to another count meanwhile; the journal offers no resume (it would be refused) and no undo', async () => {
-    const kube = adminKube();
-    const ns = await freshNamespace(kube, 'strrace');
-    await readyDeployment(kube, ns, 'web', { replicas: 2 });
-    expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
-    expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:fail', '-n', ns])).code).toBe(0);
-    const run = startMlops(['restore', 'deploy/web', '-n', ns, '-v']);
-    await run.waitForErr(/deployments\?.*watch=1/);
-    expect((await kubectl(['scale', 'deploy/web', '--replicas=1', '-n', ns])).code).toBe(0);
-    const r = await run.done;
+    const { r } = await restoreRaced(adminKube(), 1);
     expectOneLineError(r, 1, /^error: someone changed the replicas of deployment\.apps\/web to 1 while we waited \(we set 2\)$/);
     expect(r.err).toContain('  superseded:   deployment.apps/web was scaled to 1 by someone else; no resume or undo is offered, as either would overwrite that change\n');
     expect(r.err).not.toContain('to resume:');
