@@ -126,7 +126,12 @@ export class Journal {
     for (const w of this.written) lines.push(`  written:      ${w}`);
     for (const v of this.verified) lines.push(`  verified:     ${v}`);
     for (const n of this.notVerified) lines.push(`  not verified: ${n}`);
-    if (this.supersededBy) lines.push(`  superseded:   ${this.supersededBy}; no resume or undo is offered, as either would overwrite that change`);
+    if (this.supersededBy)
+      lines.push(
+        this.resumeWith || this.undoWith
+          ? `  superseded:   ${this.supersededBy}; the lines below leave it out, as either would overwrite that change`
+          : `  superseded:   ${this.supersededBy}; no resume or undo is offered, as either would overwrite that change`,
+      );
     if (this.resumeWith) lines.push(`  to resume:    ${this.resumeWith}`);
     if (this.undoWith) lines.push(`  to undo:      ${this.undoWith}`);
     return lines.join('\n') + '\n';

@@ -309,11 +309,25 @@ export function register(program: Command, deps: Deps): void {
       const deadline = deps.now().getTime() + o.timeoutMs;
       const label = `waiting for ${found.map(nameOf).join(', ')} to be Ready`;
       await withProgress(label, { stream: deps.err, enabled: o.format === 'table' || o.format === 'name' }, async (update) => {
-        for (const p of plans) {
-          const key = `ready:${p.t.obj.metadata?.namespace}/${nameOf(p.t)}`;
-          j.expect(key, `${nameOf(p.t)} ${p.plan.to} Ready`);
-          const ready = await waitReady(kube, deps, p.t, { deadline, to: p.plan.to, hpaInCharge: Boolean(p.live) || hpaCreated.has(p.t), update });
-          j.confirm(key, `${nameOf(p.t)} ${ready} Ready`);
+        const keyOf = (p: (typeof plans)[number]) => `ready:${p.t.obj.metadata?.namespace}/${nameOf(p.t)}`;
+        // Every target is open until its own wait ends: a failure on one leaves the others listed.
+        for (const p of plans) j.expect(keyOf(p), `${nameOf(p.t)} ${p.plan.to} Ready`);
+        for (const [i, p] of plans.entries()) {
+          let ready: number;
+          try {
+            ready = await waitReady(kube, deps, p.t, { deadline, to: p.plan.to, hpaInCharge: Boolean(p.live) || hpaCreated.has(p.t), update });
+          } catch (e) {
+            if (e instanceof Superseded) {
+              // Resuming or undoing that one would overwrite someone else's change; the others still can be.
+              j.superseded(e.by);
+              const rest = plans.slice(i + 1).map((q) => q.t);
+              if (rest.length) j.resume(perNamespace('restore', rest));
+              const undo = written.filter((t) => t !== p.t);
+              if (undo.length) j.undo(scaleCommandFor(undo));
+            }
+            throw e;
+          }
+          j.confirm(keyOf(p), `${nameOf(p.t)} ${ready} Ready`);
           // Also for "already restored": a label left without its annotations goes too (no write otherwise).
           const w = await kube.patchGuarded<Workload>(
             pathOfTarget(p.t),
@@ -526,6 +540,16 @@ async function stateOf(kube: Kube, t: Target, recorded: number): Promise<string>
   return `${target} is at 0 replicas with ${recorded} recorded`;
 }
 
+/** A wait ended by someone else's change to the workload (`by`), which a resume or an undo would overwrite. */
+class Superseded extends CliError {
+  constructor(
+    message: string,
+    readonly by: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Waits on the workload's own status; someone else's change, its deletion or a progress deadline ends the wait at once. */
 async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: number; to: number; hpaInCharge: boolean; update: (s: string) => void }): Promise<number> {
   const target = nameOf(t);
@@ -565,10 +589,7 @@ async function waitReady(kube: Kube, deps: Deps, t: Target, a: { deadline: numbe
         `${target} made no progress within its progress deadline (${progressMs / 1000}s): ${last?.status?.readyReplicas ?? 0}/${last?.spec?.replicas ?? a.to} Ready; it is scaled up, the record is kept: re-run restore once its pods can start`,
       );
     });
-  if ('terminal' in r) {
-    if (r.superseded) deps.journal.superseded(r.superseded);
-    throw new CliError(r.terminal);
-  }
+  if ('terminal' in r) throw r.superseded ? new Superseded(r.terminal, r.superseded) : new CliError(r.terminal);
   return r.ready;
 }
 

@@ -304,7 +304,8 @@ export function restoreProgress(
   const spec = obj.spec?.replicas ?? 1;
   const st = obj.status ?? {};
   const ready = st.readyReplicas ?? 0;
-  if (spec === 0) return { terminal: `someone scaled ${a.name} back to 0 while we waited for ${count(a.to, 'Ready replica')}` };
+  if (spec === 0)
+    return { terminal: `someone scaled ${a.name} back to 0 while we waited for ${count(a.to, 'Ready replica')}`, superseded: `${a.name} was scaled back to 0 by someone else` };
   if (spec !== a.to && !a.hpaInCharge)
     return { terminal: `someone changed the replicas of ${a.name} to ${spec} while we waited (we set ${a.to})`, superseded: `${a.name} was scaled to ${spec} by someone else` };
   const progressing = st.conditions?.find((c) => c.type === 'Progressing');

@@ -361,13 +361,13 @@ describe.concurrent('someone else changes the workload during the wait: the wait
   });
 
   /** restore of a 2-replica web whose pods never get Ready, while someone scales it to `replicas` during the wait. */
-  const restoreRaced = async (kube: ReturnType<typeof adminKube>, replicas: number) => {
+  const restoreRaced = async (kube: ReturnType<typeof adminKube>, replicas: number, others: string[] = []) => {
     const ns = await freshNamespace(kube, 'strrace');
-    await readyDeployment(kube, ns, 'web', { replicas: 2 });
-    expect((await mlops(['scale-to-zero', 'deploy/web', '-n', ns])).code).toBe(0);
+    await Promise.all(['web', ...others].map((n) => readyDeployment(kube, ns, n, { replicas: n === 'web' ? 2 : 1 })));
+    expect((await mlops(['scale-to-zero', 'deploy/web', ...others.map((n) => `deploy/${n}`), '-n', ns])).code).toBe(0);
     // A template that cannot start: restore waits for Ready, which never comes.
     expect((await kubectl(['set', 'image', 'deploy/web', 'app=registry.local/my-app:fail', '-n', ns])).code).toBe(0);
-    const run = startMlops(['restore', 'deploy/web', '-n', ns, '-v']);
+    const run = startMlops(['restore', 'deploy/web', ...others.map((n) => `deploy/${n}`), '-n', ns, '-v']);
     await run.waitForErr(/deployments\?.*watch=1/);
     expect((await kubectl(['scale', 'deploy/web', `--replicas=${replicas}`, '-n', ns])).code).toBe(0);
     return { ns, r: await run.done };
@@ -391,6 +391,18 @@ describe.concurrent('someone else changes the workload during the wait: the wait
     expect(r.err).toContain('  superseded:   deployment.apps/web was scaled to 1 by someone else; no resume or undo is offered, as either would overwrite that change\n');
     expect(r.err).not.toContain('to resume:');
     expect(r.err).not.toContain('to undo:');
+  });
+
+  it('restore of two, the first scaled meanwhile: the other stays listed as not verified, with a resume and an undo for it alone', async () => {
+    const { ns, r } = await restoreRaced(adminKube(), 1, ['other']);
+    expectOneLineError(r, 1, /^error: someone changed the replicas of deployment\.apps\/web to 1 while we waited \(we set 2\)$/);
+    expect(r.err).toContain('  not verified: deployment.apps/other 1 Ready\n');
+    expect(r.err).toContain('  superseded:   deployment.apps/web was scaled to 1 by someone else; the lines below leave it out, as either would overwrite that change\n');
+    expect(r.err).toContain(`  to resume:    kubectl mlops restore deployment.apps/other -n ${ns}\n  to undo:      kubectl mlops scale-to-zero deployment.apps/other -n ${ns}\n`);
+    // The resume finishes the other one and leaves web as its owner set it.
+    const resumed = await mlops(['restore', 'deployment.apps/other', '-n', ns]);
+    expect(resumed).toMatchObject({ code: 0, out: 'deployment.apps/other restored to 1 replica (already scaled by an earlier run)\n' });
+    expect((await adminKube().get<Deployment>(dPath(ns, 'web'))).spec!.replicas).toBe(1);
   });
 
   it('restore: pods that cannot start end the wait at the progress deadline, not --timeout', async () => {

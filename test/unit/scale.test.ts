@@ -106,7 +106,11 @@ describe('restoreProgress', () => {
     ['not yet', obj(3, 1), { ready: 1, want: 3 }],
     ['status of an older generation', obj(3, 3, 1), { ready: 3, want: 3 }],
     ['deleted', undefined, { terminal: 'deployment.apps/web was deleted while we waited for it to be Ready', superseded: 'deployment.apps/web was deleted by someone else' }],
-    ['scaled back to 0', obj(0, 0), { terminal: 'someone scaled deployment.apps/web back to 0 while we waited for 3 Ready replicas' }],
+    [
+      'scaled back to 0',
+      obj(0, 0),
+      { terminal: 'someone scaled deployment.apps/web back to 0 while we waited for 3 Ready replicas', superseded: 'deployment.apps/web was scaled back to 0 by someone else' },
+    ],
     [
       'changed by someone',
       obj(5, 3),
