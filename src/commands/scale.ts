@@ -257,8 +257,9 @@ export function register(program: Command, deps: Deps): void {
 
     // 3. Preflight.
     const kinds = new Set(found.map((t) => t.res.plural));
+    // Not when an HPA scales the workload already, or the name is taken (hpaClash says which).
     const recreates = (p: (typeof plans)[number]) =>
-      Boolean(p.plan.hpa && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
+      Boolean(p.plan.hpa && !p.live && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
     if (o.dryRun !== 'client') {
       const active = (when: string) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) });
       await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'restore', n, active)));

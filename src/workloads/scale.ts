@@ -236,9 +236,22 @@ export interface RestorePlan {
 export function hpaClash(plan: RestorePlan, t: Target, hpas: HPA[]): { refuse: boolean; text: string; forced?: string } | undefined {
   const rec = plan.hpa;
   if (!rec || plan.state === 'restored') return undefined;
+  const hpa = `horizontalpodautoscaler.autoscaling/${rec.metadata.name}`;
+  // Another HPA scales the workload now: a second one would leave both unable to act (AmbiguousSelector).
+  const own = hpas.find(
+    (h) =>
+      h.metadata?.namespace === t.obj.metadata?.namespace &&
+      h.metadata?.name !== rec.metadata.name &&
+      h.spec?.scaleTargetRef?.kind === t.res.kind &&
+      h.spec?.scaleTargetRef?.name === t.obj.metadata?.name,
+  );
+  if (own)
+    return {
+      refuse: false,
+      text: `horizontalpodautoscaler.autoscaling/${own.metadata?.name} scales ${displayNameOf(t.obj)} now: ${hpa} is not re-created beside it (two would stop each other) and its record is dropped`,
+    };
   const taken = hpas.find((h) => h.metadata?.namespace === t.obj.metadata?.namespace && h.metadata?.name === rec.metadata.name);
   if (!taken) return undefined;
-  const hpa = `horizontalpodautoscaler.autoscaling/${rec.metadata.name}`;
   const ref = taken.spec?.scaleTargetRef;
   if (ref?.kind === t.res.kind && ref?.name === t.obj.metadata?.name) {
     const bounds = (s: HPA['spec']) => `min ${s?.minReplicas ?? 1}, max ${s?.maxReplicas}`;

@@ -289,6 +289,25 @@ describe.concurrent("restore when the recorded HPA's name is taken", () => {
     expect((await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'twin' }))).spec!.scaleTargetRef.name).toBe('web');
   });
 
+  it('another HPA scales the workload now: the recorded one is not re-created beside it, with a warning', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strhpa');
+    await readyDeployment(kube, ns, 'a', { replicas: 1 });
+    await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('a', 1, 3));
+    expect((await mlops(['scale-to-zero', 'deploy/a', '--with-hpa', '-n', ns])).code).toBe(0);
+    const a2 = hpaFor('a2', 1, 4);
+    a2.spec.scaleTargetRef.name = 'a';
+    await kube.create(pathOf(R.hpas, { namespace: ns }), a2);
+    const r = await mlops(['restore', 'deploy/a', '-n', ns]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('deployment.apps/a restored to 1 replica\n');
+    expect(r.err).toBe(
+      'Warning: horizontalpodautoscaler.autoscaling/a2 scales deployment.apps/a now: horizontalpodautoscaler.autoscaling/a is not re-created beside it (two would stop each other) and its record is dropped\n',
+    );
+    const names = (await kube.list<HPA>(pathOf(R.hpas, { namespace: ns }))).items.map((h) => h.metadata!.name);
+    expect(names).toEqual(['a2']);
+  });
+
   it('by an HPA of the same workload with other bounds: left as it is, with a warning', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'strhpa');
