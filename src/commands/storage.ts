@@ -34,7 +34,9 @@ export function register(program: Command, deps: Deps): void {
     if (claimName && all) throw new UsageError('a CLAIM and -A/--all-namespaces cannot be used together');
     const { kube, namespace } = await connectFrom(cmd, deps);
     if (claimName) return showClaim(kube, deps, namespace, claimName, printer);
-    const warn = (w: string) => deps.err.write(`Warning: ${w}\n`);
+    // Each gap once, also when -w reads a row again on every event.
+    const warned = new Set<string>();
+    const warn = (w: string) => void (warned.has(w) || (warned.add(w), deps.err.write(`Warning: ${w}\n`)));
     const list = () => claimViews(kube, all ? undefined : namespace, warn, o.selector);
     let now = deps.now();
     // kubectl's CAPACITY (status.capacity once bound), plus the request when it differs.

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import path from 'node:path';
-import { adminKube, freshNamespace, mlops, persistentVolume, repo, until, waitReady, grantRestricted } from './helpers.js';
+import { BIN, adminKube, freshNamespace, mlops, persistentVolume, repo, stream, until, waitReady, grantRestricted } from './helpers.js';
 import { expectDeclaredCovers, expectOneLineError, grantAllBut, kubeconfigAs } from './safety.js';
 import { COMMAND_NEEDS } from '../../src/commands/permissions.js';
 import { R, pathOf } from '../../src/kube/resources.js';
@@ -220,5 +220,26 @@ describe.concurrent('storage: the declarations cover the requests (audit log)', 
     expect(r.out).toMatch(
       /\npending +Pending +no-class-\S+ +<none> +<none> +\d+s +StorageClass "no-class-\S+" could not be checked \(list storageclasses is forbidden\); whether a PersistentVolume fits is hidden from you \(list persistentvolumes is forbidden\)\n$/,
     );
+    // -w reads the row again on each event: still each gap once.
+    await grantAllBut(
+      kube,
+      ns,
+      `${user}-w`.slice(0, 60),
+      COMMAND_NEEDS.storage!.filter((n) => !n.optional && (!n.when || n.when === 'watch')),
+    );
+    const w = stream(BIN, ['storage', '-n', ns, '-w', '--kubeconfig', kubeconfigAs(`${user}-w`.slice(0, 60))]);
+    await until(
+      async () =>
+        w
+          .err()
+          .split('\n')
+          .filter((l) => l.startsWith('Warning:')).length === 3,
+      60_000,
+      `the three warnings: ${w.err()}`,
+    );
+    for (const v of ['1', '2']) await kube.patch(pathOf(R.pvcs, { namespace: ns, name: 'pending' }), { metadata: { labels: { v } } }, 'merge');
+    await w.waitFor(/^pending +Pending /, 3);
+    expect(await w.interrupt()).toBe(0);
+    expect(w.err()).toBe(r.err);
   });
 });
