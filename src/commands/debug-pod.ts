@@ -350,10 +350,9 @@ async function listDetached(cmd: Command, deps: Deps): Promise<void> {
   );
   if (o.watch || o.watchOnly) {
     // The watch follows the marker label: pods relabelled by hand are in the first list only.
-    const key = (p: Pod) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
     const io = { out: deps.out, err: deps.err };
     const rowOf = (p: unknown) => withKind(p as Pod, 'Pod', 'v1');
-    return watchList({ kube, path, labelSelector, rows: list, rowOf, key, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
+    return watchList({ kube, path, labelSelector, rows: list, rowOf, spec, printer, io, watchOnly: Boolean(o.watchOnly), signal: deps.signal });
   }
   await printer.print(deps, spec(await list()));
 }

@@ -728,8 +728,6 @@ async function listScaled(kube: Kube, deps: Deps, a: { namespace: string; all: b
       const res = resOf(obj);
       return res && !(res === R.replicasets && controllerOf(obj as Workload)) ? scaledRow(res, obj as Workload) : undefined;
     },
-    key: (r) => `${r.namespace}/${r.name}`,
-    keyOf: (obj) => `${(obj as Workload).metadata?.namespace ?? ''}/${displayName(resOf(obj) ?? R.deployments, (obj as Workload).metadata?.name)}`,
     spec,
     printer: a.printer,
     io: { out: deps.out, err: deps.err },

@@ -69,16 +69,14 @@ export function register(program: Command, deps: Deps): void {
       }
     );
     if (o.watch || o.watchOnly) {
-      const key = (v: ClaimView) => `${v.namespace}/${v.name}`;
       const io = { out: deps.out, err: deps.err };
-      return watchList({
+      return watchList<ClaimView>({
         kube,
         path: pathOf(R.pvcs, { namespace: all ? undefined : namespace }),
         labelSelector: o.selector,
         rows: list,
         // A line per event: the claim's row read in its namespace (its pods, events), not every claim again.
-        rowFor: async (c) => (await claimViews(kube, undefined, warn, undefined, c as PersistentVolumeClaim))[0],
-        key,
+        rowOf: async (c) => (await claimViews(kube, undefined, warn, undefined, c as PersistentVolumeClaim))[0],
         spec,
         printer,
         io,
@@ -272,39 +270,43 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
   const printer = printerOf(cmd);
   const o = cmd.opts<{ selector?: string; watch?: boolean; watchOnly?: boolean }>();
   const { kube } = await connectFrom(cmd, deps);
+  // The claims say whether a Released volume's former claim is gone, and which Pending claims an Available one could serve.
+  const claimsNow = async () => {
+    const claims = (await kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))).items;
+    return {
+      keys: new Set(claims.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`)),
+      pending: claims.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp),
+    };
+  };
+  const rowOf = (v: PersistentVolume, claims: { keys: Set<string>; pending: PersistentVolumeClaim[] }) => {
+    const ref = v.spec?.claimRef;
+    const claim = ref ? `${ref.namespace}/${ref.name}` : null;
+    const phase = v.status?.phase ?? 'Unknown';
+    let note = '';
+    if (phase === 'Available') note = availableNote(v, claims.pending);
+    if (phase === 'Released') {
+      const gone = !claims.keys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
+      note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
+    }
+    if (phase === 'Failed') note = v.status?.message ?? 'failed';
+    if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
+    return {
+      name: v.metadata!.name!,
+      capacity: v.spec?.capacity?.storage ?? null,
+      accessModes: v.spec?.accessModes ?? [],
+      reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
+      // As `kubectl get pv`: Terminating once deletionTimestamp is set.
+      status: v.metadata?.deletionTimestamp ? 'Terminating' : phase,
+      phase,
+      claim,
+      storageClass: volumeClass(v),
+      created: v.metadata?.creationTimestamp ?? null,
+      note,
+    };
+  };
   const list = async () => {
-    const [pvs, claims] = await allInOrder([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), kube.list<PersistentVolumeClaim>(pathOf(R.pvcs))]);
-    const claimKeys = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
-    const pending = claims.items.filter((c) => c.status?.phase === 'Pending' && !c.spec?.volumeName && !c.metadata?.deletionTimestamp);
-    const rows = pvs.items
-      .map((v) => {
-        const ref = v.spec?.claimRef;
-        const claim = ref ? `${ref.namespace}/${ref.name}` : null;
-        const phase = v.status?.phase ?? 'Unknown';
-        let note = '';
-        if (phase === 'Available') note = availableNote(v, pending);
-        if (phase === 'Released') {
-          const gone = !claimKeys.has(`${ref?.namespace}/${ref?.name}/${ref?.uid}`);
-          note = `former claim ${claim}${gone ? ' is gone' : ''}; ${v.spec?.persistentVolumeReclaimPolicy === 'Retain' ? `data kept; \`kubectl mlops storage reclaim ${v.metadata?.name}\` makes it Available` : `reclaim policy ${v.spec?.persistentVolumeReclaimPolicy}`}`;
-        }
-        if (phase === 'Failed') note = v.status?.message ?? 'failed';
-        if (v.metadata?.deletionTimestamp) note = `deleted${v.metadata.finalizers?.length ? `; waiting for finalizers ${v.metadata.finalizers.join(', ')}` : ''}`;
-        return {
-          name: v.metadata!.name!,
-          capacity: v.spec?.capacity?.storage ?? null,
-          accessModes: v.spec?.accessModes ?? [],
-          reclaimPolicy: v.spec?.persistentVolumeReclaimPolicy ?? null,
-          // As `kubectl get pv`: Terminating once deletionTimestamp is set.
-          status: v.metadata?.deletionTimestamp ? 'Terminating' : phase,
-          phase,
-          claim,
-          storageClass: volumeClass(v),
-          created: v.metadata?.creationTimestamp ?? null,
-          note,
-        };
-      })
-      .sort((a, b) => byteOrder(a.name, b.name));
-    return rows;
+    const [pvs, claims] = await allInOrder([kube.list<PersistentVolume>(pathOf(R.pvs), { labelSelector: o.selector }), claimsNow()]);
+    return pvs.items.map((v) => rowOf(v, claims)).sort((a, b) => byteOrder(a.name, b.name));
   };
   type Row = Awaited<ReturnType<typeof list>>[number];
   let now = deps.now();
@@ -330,12 +332,13 @@ async function listVolumes(cmd: Command, deps: Deps): Promise<void> {
   );
   if (o.watch || o.watchOnly) {
     const io = { out: deps.out, err: deps.err };
-    return watchList({
+    return watchList<Row>({
       kube,
       path: pathOf(R.pvs),
       labelSelector: o.selector,
       rows: list,
-      key: (r) => `/${r.name}`,
+      // The event's copy of the volume (a deleted one included), with the claims as they are now.
+      rowOf: async (v) => rowOf(v as PersistentVolume, await claimsNow()),
       spec,
       printer,
       io,

@@ -1,8 +1,7 @@
 // `-w/--watch` and `--watch-only` for list views, kubectl get -w style: the list, then one
-// line per change of a watched object, until Ctrl-C. The command keeps building its rows
-// its own way (a row may join several objects); this only decides when and what to print.
-// A joined row shows the object as it is when the change is processed (kubectl shows the
-// event's copy); rows that are the object itself (rowOf) show the event's copy.
+// line per change of a watched object, until Ctrl-C. The command builds its rows its own way
+// (a row may join several objects); each line is the row of the event's copy of the object,
+// as kubectl prints the event's copy, a deleted object included.
 import type { Kube } from '../kube/client.js';
 import { ApiError } from '../errors.js';
 import type { PrintSpec, Printer } from './printer.js';
@@ -17,20 +16,10 @@ export interface WatchListOptions<Row> {
   path: string | string[];
   labelSelector?: string;
   fieldSelector?: string;
-  /**
-   * The command's list, run again on every change (a row may join several objects). `changed`
-   * is the event's copy of the watched object: the list may be older (or the object already
-   * gone), so the rows are to show that copy.
-   */
-  rows: (changed?: unknown) => Promise<Row[]>;
-  /** When a row is the watched object itself: the row of an event's object (undefined: no line), so each line shows that event's state and no list is needed. */
-  rowOf?: (obj: unknown) => Row | undefined;
-  /** The row of an event's object, read for it alone (its joins, not the whole list again). */
-  rowFor?: (obj: unknown) => Promise<Row | undefined>;
-  /** `namespace/name` of the watched object a row shows (namespace '' when cluster-scoped). */
-  key: (row: Row) => string;
-  /** The key of a watched object, when `namespace/name` is not unique (several kinds watched). */
-  keyOf?: (obj: unknown) => string;
+  /** The command's list, printed first (not with --watch-only). */
+  rows: () => Promise<Row[]>;
+  /** The row of an event's copy of a watched object (undefined: no line), with whatever it joins read for it alone. */
+  rowOf: (obj: unknown) => Row | undefined | Promise<Row | undefined>;
   spec: (rows: Row[]) => PrintSpec<Row>;
   printer: Printer;
   io: { out: { write(s: string): unknown }; err: { write(s: string): unknown } };
@@ -49,7 +38,6 @@ export interface WatchListOptions<Row> {
 export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
   const lo = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
   const paths = Array.isArray(o.path) ? o.path : [o.path];
-  const keyOf = o.keyOf ?? ((obj: unknown) => `${(obj as Watched).metadata?.namespace ?? ''}/${(obj as Watched).metadata?.name ?? ''}`);
   const timeoutMs = o.kube.transport.opts.requestTimeoutMs ?? 0;
   let stop = o.signal;
   let needHeader = o.watchOnly;
@@ -67,13 +55,6 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
     const text = await o.printer.render({ items: [row], data: () => obj });
     return (o.printer.format === 'yaml' && documents++ > 0 ? '---\n' : '') + text;
   };
-  let last = new Map<string, Row>();
-  // The version first, then the rows: every change after the rows were built is replayed.
-  const versions = async (ps: string[]) => {
-    const vs = await Promise.all(ps.map((p) => o.kube.listVersion(p, lo)));
-    last = new Map((await o.rows()).map((r) => [o.key(r), r]));
-    return vs;
-  };
   const follow = async (path: string, resourceVersion: string): Promise<void> => {
     for (;;) {
       try {
@@ -81,20 +62,7 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
           path,
           { ...lo, resourceVersion },
           async (ev) => {
-            const k = keyOf(ev.object);
-            let row: Row | undefined;
-            if (o.rowOf) {
-              row = o.rowOf(ev.object);
-            } else if (o.rowFor) {
-              row = await o.rowFor(ev.object);
-            } else {
-              // The rows as they are now, with the event's copy of the object in place of the listed one.
-              const fresh = new Map((await o.rows(ev.object)).map((r) => [o.key(r), r]));
-              row = fresh.get(k) ?? last.get(k);
-              last = fresh;
-              if (row !== undefined) last.set(k, row);
-            }
-            if (ev.type === 'DELETED') last.delete(k);
+            const row = await o.rowOf(ev.object);
             if (row === undefined || stop.aborted) return false;
             // --watch-only: kubectl puts the header above the first change.
             o.io.out.write(await one(row));
@@ -106,7 +74,7 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
       } catch (e) {
         // Our version is too old (410 Gone): list again and go on watching from there.
         if (e instanceof ApiError && e.status === 410) {
-          [resourceVersion] = await versions([path]);
+          resourceVersion = await o.kube.listVersion(path, lo);
           continue;
         }
         throw e;
@@ -114,9 +82,11 @@ export async function watchList<Row>(o: WatchListOptions<Row>): Promise<void> {
     }
   };
   try {
-    const vs = await versions(paths);
+    // The versions first, then the rows: every change after them is replayed (--watch-only
+    // needs no rows at all).
+    const vs = await Promise.all(paths.map((p) => o.kube.listVersion(p, lo)));
     if (!o.watchOnly) {
-      const spec = o.spec([...last.values()]);
+      const spec = o.spec(await o.rows());
       if (o.printer.structured && o.printer.format !== 'custom-columns') {
         for (const row of spec.items) o.io.out.write(await one(row));
       } else if (spec.items.length) {

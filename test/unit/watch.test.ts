@@ -1,6 +1,6 @@
 // The watch loop's paths a real server does not produce on demand: a 410 Gone (the list's
-// version expired) re-lists and goes on; an object already gone when its change is processed
-// still gets its line; --request-timeout ends a quiet watch; several collections are watched
+// version expired) reads a new version and goes on; each line is the row of the event's copy,
+// a deleted object's too; --request-timeout ends a quiet watch; several collections are watched
 // side by side. The e2e tests (test/e2e/output.test.ts, output-more.test.ts) prove the rest
 // against kubectl.
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ afterEach(() => {
 const pv = (name: string, rv: string) => ({ metadata: { name, resourceVersion: rv } });
 const events = (...evs: object[]) => evs.map((e) => JSON.stringify(e)).join('\n') + '\n';
 
-it('re-lists after 410 Gone, prints a line per event, and a deleted object keeps its last row', async () => {
+it("reads a new version after 410 Gone, prints a line per event from the event's copy, a deleted object's too", async () => {
   const config = resolveConfig({ kubeconfig: writeKubeconfig(tempDir()) }, {});
   const kube = new Kube({ auth: config.auth, server: config.server, sleep: async () => undefined });
   const list = nock(TEST_SERVER)
@@ -38,10 +38,13 @@ it('re-lists after 410 Gone, prints a line per event, and a deleted object keeps
     .query((q) => q.watch === '1' && q.resourceVersion === '20')
     .reply(200, events({ type: 'ADDED', object: pv('a', '21') }, { type: 'MODIFIED', object: pv('a', '22') }, { type: 'DELETED', object: pv('a', '23') }));
 
-  // The rows as the command builds them: 'a' exists at the first change, is gone by the second.
-  const states = [[], [], [{ name: 'a', size: '1Gi' }], []];
-  let calls = 0;
-  const rows = async () => states[Math.min(calls++, states.length - 1)]!;
+  // --watch-only: the command's list is never read; each line is built from the event's object.
+  let listed = 0;
+  const rows = async () => (listed++, []);
+  const rowOf = async (obj: unknown) => ({
+    name: (obj as { metadata: { name: string } }).metadata.name,
+    rv: (obj as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+  });
   const out = new MemStream();
   const err = new MemStream();
   const controller = new AbortController();
@@ -52,19 +55,20 @@ it('re-lists after 410 Gone, prints a line per event, and a deleted object keeps
     if (out.text.split('\n').length > 4) controller.abort();
     return r;
   }) as typeof out.write;
-  const printer = new Printer({ output: 'custom-columns=NAME:.name,SIZE:.size' }, ['table', 'json', 'name'], () => '');
+  const printer = new Printer({ output: 'custom-columns=NAME:.name,RV:.rv' }, ['table', 'json', 'name'], () => '');
   await watchList({
     kube,
     path: '/api/v1/persistentvolumes',
     rows,
-    key: (r: { name: string }) => `/${r.name}`,
+    rowOf,
     spec: (items) => ({ items }),
     printer,
     io: { out, err },
     watchOnly: true,
     signal: controller.signal,
   });
-  expect(out.text).toBe('NAME   SIZE\na      1Gi\na      1Gi\na      1Gi\n');
+  expect(out.text).toBe('NAME   RV\na      21\na      22\na      23\n');
+  expect(listed).toBe(0);
   expect(err.text).toBe('');
   expect(list.isDone()).toBe(true);
 });
@@ -89,7 +93,7 @@ it('--request-timeout ends a quiet watch that long after it started: resolves, a
     kube,
     path: '/api/v1/persistentvolumes',
     rows: async () => [],
-    key: (r: { name: string }) => `/${r.name}`,
+    rowOf: () => undefined,
     spec: (items) => ({ items, empty: 'No resources found' }),
     printer: new Printer({ output: 'custom-columns=NAME:.name' }, ['table', 'json', 'name'], () => ''),
     io: { out, err },
@@ -134,18 +138,12 @@ it("several collections: each watched from its own version; one that fails ends 
     );
   const out = new MemStream();
   const err = new MemStream();
-  const keys: string[] = [];
   await expect(
     watchList({
       kube,
       path: [deploys, sets],
       rows: async () => [],
       rowOf: (obj) => ({ name: `${(obj as { kind: string }).kind}/${(obj as { metadata: { name: string } }).metadata.name}` }),
-      key: (r: { name: string }) => r.name,
-      keyOf: (obj) => {
-        keys.push((obj as { kind: string }).kind);
-        return (obj as { kind: string }).kind;
-      },
       spec: (items) => ({ items }),
       printer: new Printer({ output: 'custom-columns=NAME:.name' }, ['table', 'json', 'name'], () => ''),
       io: { out, err },
@@ -154,7 +152,6 @@ it("several collections: each watched from its own version; one that fails ends 
     }),
   ).rejects.toThrow('statefulsets.apps is forbidden');
   expect(out.text).toBe('NAME\nStatefulSet/db\n');
-  expect(keys).toEqual(['StatefulSet']);
   // The Deployments' watch was ended too, not left open.
   expect(signals.map((x) => x?.aborted)).toEqual([true, true]);
   expect(scope.isDone()).toBe(true);
