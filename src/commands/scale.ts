@@ -26,6 +26,7 @@ import {
   freedBy,
   hpaClash,
   hpaOf,
+  recordedHpaName,
   hpasFor,
   parseSelector,
   planRestore,
@@ -689,7 +690,7 @@ function scaledRow(res: Target['res'], obj: Workload): ScaledRow {
     // The API server defaults spec.replicas to 1.
     replicas: obj.spec?.replicas ?? 1,
     since: ann[SZ.at] ?? '',
-    hpa: ann[SZ.hpa] ? (JSON.parse(ann[SZ.hpa]) as { metadata: { name: string } }).metadata.name : null,
+    hpa: recordedHpaName(obj),
   };
 }
 

@@ -145,9 +145,32 @@ export interface HpaRecord {
   spec: NonNullable<HPA['spec']>;
 }
 
+/** The HPA scale-to-zero --with-hpa recorded; one edited by hand into something else is refused by name, before any write. */
 export function recordedHpa(obj: Workload): HpaRecord | undefined {
   const text = obj.metadata?.annotations?.[SZ.hpa];
-  return text ? (JSON.parse(text) as HpaRecord) : undefined;
+  if (!text) return undefined;
+  let rec: Partial<HpaRecord> | undefined;
+  try {
+    rec = JSON.parse(text) as Partial<HpaRecord>;
+  } catch {
+    rec = undefined;
+  }
+  const ref = rec?.spec?.scaleTargetRef;
+  if (typeof rec?.metadata?.name !== 'string' || !rec.metadata.name || typeof ref?.name !== 'string' || typeof rec.spec?.maxReplicas !== 'number') {
+    throw new CliError(
+      `${displayNameOf(obj)}: its annotation ${SZ.hpa} is not an HPA as scale-to-zero --with-hpa records it (edited by hand?); fix it, or remove it to restore without the HPA`,
+    );
+  }
+  return rec as HpaRecord;
+}
+
+/** The recorded HPA's name for listings: a record that does not read as one says so instead. */
+export function recordedHpaName(obj: Workload): string | null {
+  try {
+    return recordedHpa(obj)?.metadata.name ?? null;
+  } catch {
+    return '<invalid record>';
+  }
 }
 
 export function recordedReplicas(obj: Workload): number | undefined {

@@ -308,6 +308,26 @@ describe.concurrent("restore when the recorded HPA's name is taken", () => {
     expect(names).toEqual(['a2']);
   });
 
+  it('a record edited by hand: restore refuses with nothing changed, naming it; --list shows it as invalid', async () => {
+    const kube = adminKube();
+    const ns = await freshNamespace(kube, 'strhpa');
+    await readyDeployment(kube, ns, 'ed', { replicas: 1 });
+    await kube.create(pathOf(R.hpas, { namespace: ns }), hpaFor('ed', 1, 3));
+    expect((await mlops(['scale-to-zero', 'deploy/ed', '--with-hpa', '-n', ns])).code).toBe(0);
+    expect((await kubectl(['annotate', 'deploy/ed', '--overwrite', 'mlops.kubectl.io/recorded-hpa={bad', '-n', ns])).code).toBe(0);
+    await settled(kube, ns, 'ed', 0);
+    const before = await snapshot(kube, ns);
+    expectOneLineError(
+      await mlops(['restore', 'deploy/ed', '-n', ns]),
+      1,
+      /^error: deployment\.apps\/ed: its annotation mlops\.kubectl\.io\/recorded-hpa is not an HPA as scale-to-zero --with-hpa records it \(edited by hand\?\); fix it, or remove it to restore without the HPA$/,
+    );
+    await expectUnchanged(kube, ns, before);
+    const list = await mlops(['scale-to-zero', '--list', '-n', ns]);
+    expect(list.code, list.err).toBe(0);
+    expect(list.out).toMatch(/\ndeployment\.apps\/ed +1 +0 +\S+ +<invalid record>\n$/);
+  });
+
   it('by an HPA of the same workload with other bounds: left as it is, with a warning', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'strhpa');

@@ -6,7 +6,7 @@ import { restoreOptions, scaleOptions } from '../../src/commands/scale.js';
 import { needsOf } from '../../src/commands/flow.js';
 import { needLabel } from '../../src/commands/permissions.js';
 import type { HPA } from '../../src/kube/types.js';
-import { SCALED_LABEL, SZ, parseSelector, planRestore, planScaleToZero, restoreProgress, type Workload } from '../../src/workloads/scale.js';
+import { SCALED_LABEL, SZ, parseSelector, planRestore, planScaleToZero, recordedHpaName, restoreProgress, type Workload } from '../../src/workloads/scale.js';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
 const deploy = (replicas: number, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): Workload => ({
@@ -204,5 +204,22 @@ describe('declared permissions', () => {
       'list horizontalpodautoscalers.autoscaling',
       'create horizontalpodautoscalers.autoscaling',
     ]);
+  });
+});
+
+describe('a recorded HPA edited by hand', () => {
+  it.each(['{bad', '{"metadata":{}}', '{"metadata":{"name":"web"},"spec":{}}', '[]'])(
+    '%s: restore refuses before any write, naming the workload and the annotation; --list shows it',
+    (text) => {
+      const w = deploy(0, { [SZ.replicas]: '2', [SZ.hpa]: text }, { [SCALED_LABEL]: 'true' });
+      expect(() => planRestore(w, { force: true })).toThrow(
+        `deployment.apps/web: its annotation ${SZ.hpa} is not an HPA as scale-to-zero --with-hpa records it (edited by hand?); fix it, or remove it to restore without the HPA`,
+      );
+      expect(recordedHpaName(w)).toBe('<invalid record>');
+    },
+  );
+  it('a record as written reads back', () => {
+    const rec = JSON.stringify({ metadata: { name: 'web' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 5 } });
+    expect(recordedHpaName(deploy(0, { [SZ.hpa]: rec }))).toBe('web');
   });
 });
