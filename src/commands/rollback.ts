@@ -176,9 +176,13 @@ async function rollbackDeployment(
     }
   }
   if (already) deps.err.write(`${already}; nothing to change${a.dryRun === 'none' ? ', verifying its rollout' : ''}\n`);
-  if (a.dryRun === 'client') return;
-  if (a.dryRun === 'server') {
-    if (changed && a.printer.structured) await a.printer.print(deps, { items: [withKind(written, 'Deployment', 'apps/v1')] });
+  if (a.dryRun !== 'none') {
+    // kubectl rollout undo --dry-run says the skip too, with the dry-run suffix.
+    if (already) {
+      if (a.printer.structured) await a.printer.print(deps, { items: [withKind(d, 'Deployment', 'apps/v1')] });
+      else if (a.format === 'name') deps.out.write(`deployment.apps/${a.name}\n`);
+      else deps.out.write(`deployment.apps/${a.name} skipped rollback (current template already matches revision ${to.revision})${dryRunSuffix(a.dryRun)}\n`);
+    } else if (a.dryRun === 'server' && changed && a.printer.structured) await a.printer.print(deps, { items: [withKind(written, 'Deployment', 'apps/v1')] });
     return;
   }
 

@@ -76,6 +76,18 @@ describe('ship, history and rollback on a real Deployment', () => {
     const k = await run('kubectl', ['rollout', 'undo', 'deployment/my-app', '--to-revision=4', '-n', ns], { env: { KUBECONFIG: inject('cluster').kubeconfig } });
     expect(k).toMatchObject({ code: 0, out: 'deployment.apps/my-app skipped rollback (current template already matches revision 4)\n' });
     expect(again.out).toBe(k.out);
+    // Its server dry run, line for line; a client dry run says the same with its suffix (kubectl's
+    // prints the revision's pod template instead: README, deliberate).
+    const [kd, md] = await Promise.all([
+      run('kubectl', ['rollout', 'undo', 'deployment/my-app', '--to-revision=4', '--dry-run=server', '-n', ns], { env: { KUBECONFIG: inject('cluster').kubeconfig } }),
+      mlops(['rollback', 'my-app', '--to-revision', '4', '--dry-run=server', '-n', ns]),
+    ]);
+    expect(kd).toMatchObject({ code: 0, out: 'deployment.apps/my-app skipped rollback (current template already matches revision 4) (server dry run)\n' });
+    expect(md).toMatchObject({ code: 0, out: kd.out });
+    expect(await mlops(['rollback', 'my-app', '--to-revision', '4', '--dry-run=client', '-n', ns])).toMatchObject({
+      code: 0,
+      out: 'deployment.apps/my-app skipped rollback (current template already matches revision 4) (dry run)\n',
+    });
   });
 
   it('refuses unknown containers, bad images and a paused Deployment', async () => {
