@@ -244,7 +244,8 @@ async function verifyAlreadyDetached(kube: Kube, deps: Deps, namespace: string, 
   const v = await withProgress(`verifying that ${from} replaced pod/${podName}`, { stream: deps.err, enabled: format === 'table' || format === 'name' }, (update) =>
     verifyDetached(kube, namespace, podName, controller, { timeoutMs: o.timeoutMs, since: planned.since, progress: update, signal: deps.signal }),
   );
-  deps.err.write(`  replacement: ${v.replacements.map((r) => `pod/${r}`).join(', ') || '<none needed>'} Ready; ${from} has ${v.ready}/${v.desired} Ready\n`);
+  const replacement = v.replacements.length ? `${v.replacements.map((r) => `pod/${r}`).join(', ')} Ready` : 'none needed';
+  deps.err.write(`  replacement: ${replacement}; ${from} has ${v.ready}/${v.desired} Ready\n`);
   await printPod(deps, printer, pod, `pod/${podName} already detached`);
   if (o.logLines) await printLogs(kube, deps, namespace, podName, o.logLines);
 }

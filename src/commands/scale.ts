@@ -241,7 +241,7 @@ export function register(program: Command, deps: Deps): void {
     if (found.length === 0) {
       // The state a first `restore -l`/`--all` leaves: nothing is labelled any more.
       deps.err.write(
-        `No workloads scaled to zero by kubectl mlops${o.selector ? ` match -l ${o.selector}` : ''} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}: nothing to restore.\n`,
+        `No workloads scaled to zero by kubectl mlops${o.selector ? ` matching -l ${o.selector}` : ''} ${o.allNamespaces ? 'in any namespace' : `in namespace ${namespace}`}: nothing to restore.\n`,
       );
       return;
     }

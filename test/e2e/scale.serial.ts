@@ -172,7 +172,7 @@ describe.concurrent('scale-to-zero and restore', () => {
     expect(back.code, back.err).toBe(0);
     expect(back.out).toBe('deployment.apps/train-a restored to 2 replicas\ndeployment.apps/train-b restored to 1 replica\n');
     const again = await mlops(['restore', '-l', 'stage=train', '-n', ns]);
-    expect(again).toMatchObject({ code: 0, err: `No workloads scaled to zero by kubectl mlops match -l stage=train in namespace ${ns}: nothing to restore.\n` });
+    expect(again).toMatchObject({ code: 0, err: `No workloads scaled to zero by kubectl mlops matching -l stage=train in namespace ${ns}: nothing to restore.\n` });
   });
 
   it('-A -l spans namespaces: each namespace is checked and scaled, and restore -A -l brings them back', async () => {
