@@ -256,7 +256,8 @@ describe.concurrent('the declarations cover every request (audit log), and suffi
   });
 });
 
-describe.concurrent("restore when the recorded HPA's name is taken", () => {
+// One concurrent block: the recorded-HPA cases and the races, each on a namespace of its own.
+describe.concurrent("restore when the recorded HPA's name is taken; someone else changes the workload during the wait (it ends at once)", () => {
   it("by another workload's HPA: refused with nothing changed; --force restores without it and says so", async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'strhpa');
@@ -340,9 +341,7 @@ describe.concurrent("restore when the recorded HPA's name is taken", () => {
     expect(r.err).toBe('Warning: horizontalpodautoscaler.autoscaling/solo already exists (min 1, max 5), not as recorded (min 1, max 3): left as it is\n');
     expect((await kube.get<HPA>(pathOf(R.hpas, { namespace: ns, name: 'solo' }))).spec!.maxReplicas).toBe(5);
   });
-});
 
-describe.concurrent('someone else changes the workload during the wait: the wait ends at once', () => {
   it('scale-to-zero: scaled up to 3 meanwhile; the re-run records 3 and converges', async () => {
     const kube = adminKube();
     const ns = await freshNamespace(kube, 'stzrace');
