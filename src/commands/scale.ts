@@ -1,4 +1,3 @@
-import { count } from '../util/words.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -26,11 +25,11 @@ import {
   freedBy,
   hpaClash,
   hpaOf,
-  recordedHpaName,
   hpasFor,
   parseSelector,
   planRestore,
   planScaleToZero,
+  recordedHpaName,
   podsOf,
   resolveTargets,
   restoreProgress,
@@ -41,6 +40,7 @@ import {
   type TargetRef,
   type Workload,
 } from '../workloads/scale.js';
+import { count } from '../util/words.js';
 
 const FORMATS = ['table', 'json', 'yaml', 'name'] as const;
 type Format = OutputKind;
@@ -248,19 +248,18 @@ export function register(program: Command, deps: Deps): void {
     const hpas = await hpasFor(kube, o.allNamespaces ? undefined : namespace);
     const plans = found.map((t) => {
       const live = hpaOf(hpas, t);
-      return { t, live, plan: planRestore(t.obj, { force: o.force, liveHpa: live }) };
+      const plan = planRestore(t.obj, { force: o.force, liveHpa: live });
+      return { t, live, plan, clash: hpaClash(plan, t, hpas) };
     });
-    for (const p of plans) {
-      const clash = hpaClash(p.plan, p.t, hpas);
+    for (const { clash } of plans) {
       if (clash?.refuse && !o.force) throw new CliError(clash.text);
       if (clash) deps.err.write(`Warning: ${clash.forced ?? clash.text}\n`);
     }
 
     // 3. Preflight.
     const kinds = new Set(found.map((t) => t.res.plural));
-    // Not when an HPA scales the workload already, or the name is taken (hpaClash says which).
-    const recreates = (p: (typeof plans)[number]) =>
-      Boolean(p.plan.hpa && !p.live && !hpas.some((h) => h.metadata?.namespace === p.t.obj.metadata?.namespace && h.metadata?.name === p.plan.hpa!.metadata.name));
+    // Not when an HPA scales the workload already, nor when another one has its name.
+    const recreates = (p: (typeof plans)[number]) => Boolean(p.plan.hpa && !p.live && !p.clash);
     if (o.dryRun !== 'client') {
       const active = (when: string) => needActive(when, { kinds, listsAll: o.targets.length === 0, hpa: plans.some(recreates) });
       await Promise.all(namespacesOf(found).map((n) => preflight(kube, 'restore', n, active)));
