@@ -90,18 +90,22 @@ async function relabelTwins(kube: Kube, ns: string, k: Twin, m: Twin): Promise<{
   expect(mPod.metadata!.ownerReferences ?? []).toEqual([]);
   expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
   // kubectl label returns at once; the controller catches up.
-  const kPod = await until(
-    async () => {
-      const p = await getPod(kube, ns, K);
-      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-    },
-    60_000,
-    `${K} released`,
-  );
+  const kPod = await released(kube, ns, K);
   await until(async () => (await replacement(kube, ns, k)).fresh === 1 && (await replacement(kube, ns, k)).ready === 2, 60_000, 'the kubectl twin replaced');
   return { mPod, kPod };
 }
 
+/** kubectl label returns at once: the pod once its ReplicaSet has let it go. */
+function released(kube: Kube, ns: string, name: string) {
+  return until(
+    async () => {
+      const p = await getPod(kube, ns, name);
+      return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
+    },
+    60_000,
+    `${name} released`,
+  );
+}
 describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSets', () => {
   it('the tutorial: kubectl label app=to-be-fixed --overwrite vs debug-pod --label app=to-be-fixed; then kubectl delete pod vs debug-pod done', async () => {
     const kube = adminKube();
@@ -204,14 +208,7 @@ describe.concurrent('debug-pod against kubectl on twin Deployments and ReplicaSe
     expect(byMlops.code, byMlops.err).toBe(0);
     expect(byMlops.err).toContain(`pod/${M} taken out of service/twin-m`);
     const mPod = (await getPod(kube, ns, M))!;
-    const kPod = await until(
-      async () => {
-        const p = await getPod(kube, ns, K);
-        return p && (p.metadata?.ownerReferences ?? []).length === 0 ? p : undefined;
-      },
-      60_000,
-      `${K} released`,
-    );
+    const kPod = await released(kube, ns, K);
     expect(comparable(mPod, m)).toEqual(comparable(kPod, k));
     expect(comparable(mPod, m)).toEqual({ app: 'to-be-fixed', tier: 'TWIN-tier-debug', 'pod-template-hash': 'HASH' });
     expect(await replacement(kube, ns, m)).toEqual({ ready: 2, fresh: 1 });
