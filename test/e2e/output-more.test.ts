@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, adminKube, deployment, freshNamespace, mlops, run, persistentVolume, statefulSet, stream, until, waitReady } from './helpers.js';
 import { R, pathOf } from '../../src/kube/resources.js';
+import { expectOneLineError } from './safety.js';
 import type { PersistentVolume } from '../../src/kube/types.js';
 
 const kube = adminKube();
@@ -142,6 +143,15 @@ describe.concurrent('kubectl get on fresh namespaces: empty lists, -w, --request
         ['-o', 'jsonpath={.claims[*].name}'],
         ['-o', 'jsonpath={.items[*].metadata.name}'],
       ],
+      // kubectl's spellings: -o "" is the table, NAME is name.
+      [
+        ['-o', ''],
+        ['-o', ''],
+      ],
+      [
+        ['-o', 'NAME'],
+        ['-o', 'NAME'],
+      ],
     ];
     await Promise.all(
       forms.map(async ([ours, theirs]) => {
@@ -150,6 +160,17 @@ describe.concurrent('kubectl get on fresh namespaces: empty lists, -w, --request
         expect(m, ours!.join(' ')).toEqual({ code: 0, out: k.out, err: k.err });
       }),
     );
+    // Both refuse what kubectl does not know (a usage error here, exit 2; kubectl exits 1).
+    for (const bad of ['Wide', 'table']) {
+      const [m, k] = await Promise.all([mlops(['storage', '-n', empty, '-o', bad]), kubectl(['get', 'pvc', '-n', empty, '-o', bad])]);
+      expect(k.code, bad).toBe(1);
+      expect(k.err).toContain(`unable to match a printer suitable for the output format "${bad}"`);
+      expectOneLineError(m, 2, new RegExp(`^error: unable to match a printer suitable for the output format "${bad}", allowed formats are: `));
+    }
+    // -n "" is no override: the context's namespace (default here), as kubectl.
+    const [m, k] = await Promise.all([mlops(['storage', '-n', '', '-o', 'name']), kubectl(['get', 'pvc', '-n', '', '-o', 'name'])]);
+    expect(k.code).toBe(0);
+    expect(m).toEqual({ code: 0, out: k.out, err: k.err });
   });
 
   it('says nothing of the empty list and puts the header above the first change', async () => {
